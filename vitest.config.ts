@@ -1,0 +1,66 @@
+import { defineConfig } from "vitest/config";
+
+/**
+ * One vitest project per part of the platform; `npm test` (scripts/test.ts) runs them all.
+ * The `convex` files run twice: against convex-test's mock and against the local backend's
+ * engine in-process, so any difference between the two shows up as a failing test.
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "domain",
+          include: ["domain/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        test: {
+          name: "convex",
+          include: ["convex/**/*.test.ts"],
+          environment: "edge-runtime",
+          server: { deps: { inline: ["convex-test"] } },
+        },
+      },
+      {
+        test: {
+          name: "convex-local",
+          include: ["convex/**/*.test.ts"],
+          environment: "node",
+          env: { CONVEX_TEST_ENGINE: "local" },
+        },
+      },
+      {
+        test: {
+          name: "backend",
+          include: ["backend/test/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "party",
+          include: ["party/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: "web",
+          include: ["web/test/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
