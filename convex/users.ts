@@ -1,0 +1,47 @@
+import { v } from "convex/values";
+import { mutation, query } from "./functions";
+import { requireViewer } from "./access";
+
+/** Creates or refreshes the viewer's user record from their verified identity. */
+export const store = mutation({
+  args: {},
+  returns: v.id("users"),
+  handler: async (ctx) => {
+    const { identity, user } = requireViewer(ctx);
+    const name = identity.name ?? identity.email ?? identity.subject;
+    if (user !== null) {
+      if (user.name !== name || user.email !== identity.email) {
+        await ctx.db.patch(user._id, { name, email: identity.email });
+      }
+      return user._id;
+    }
+    return await ctx.db.insert("users", {
+      tokenIdentifier: identity.tokenIdentifier,
+      name,
+      email: identity.email,
+      isPlatformAdmin: false,
+    });
+  },
+});
+
+/** The viewer with their memberships and customer records: what the portal routes on. */
+export const me = query({
+  args: {},
+  handler: async (ctx) => {
+    if (ctx.viewer?.user == null) return null;
+    const user = ctx.viewer.user;
+    const memberships = await ctx.db
+      .query("memberships")
+      .withIndex("by_userId", (q) => q.eq("userId", user._id))
+      .collect();
+    const customers = await ctx.db
+      .query("customers")
+      .withIndex("by_userId", (q) => q.eq("userId", user._id))
+      .collect();
+    return {
+      user,
+      memberships: memberships.map((m) => ({ businessId: m.businessId, role: m.role, resourceId: m.resourceId })),
+      customers: customers.map((c) => ({ businessId: c.businessId, customerId: c._id })),
+    };
+  },
+});
