@@ -29,6 +29,9 @@ export default defineConfig({
           include: ["convex/**/*.test.ts"],
           environment: "node",
           env: { CONVEX_TEST_ENGINE: "local" },
+          // The first test of each file waits for the convex/ folder to be bundled.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       {

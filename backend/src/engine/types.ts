@@ -1,3 +1,7 @@
+/*
+ * Changes by the engine: only additions (EngineOptions.now/timers/transactionTimeoutMs/
+ * actionTimeoutMs/maxBatchSize/runCrons, StoredFile, optional Engine.getStoredFile/storeFile).
+ */
 /**
  * The contract between the local backend's engine (store, syscalls, function runner,
  * scheduler, crons) and its servers (sync WebSocket, HTTP API, HTTP actions, auth).
@@ -74,6 +78,35 @@ export interface EngineOptions {
   watch?: boolean;
   /** Called once per function execution, for the backend's log. */
   onLog?: (entry: FunctionLogEntry) => void;
+  /**
+   * The clock (ms since epoch) for scheduling, crons, `_creationTime` and the frozen
+   * `Date.now()` of queries and mutations. Defaults to `Date.now`. Tests inject one to move
+   * time without waiting.
+   */
+  now?: () => number;
+  /** Timer functions for the scheduler and crons (defaults: the global ones at open time). */
+  timers?: {
+    setTimeout: (callback: () => void, ms: number) => unknown;
+    clearTimeout: (handle: unknown) => void;
+  };
+  /** CPU time limit of one query or mutation, in ms (default 1000, as Convex). */
+  transactionTimeoutMs?: number;
+  /** Time limit of one action, in ms (default 600000, as Convex). */
+  actionTimeoutMs?: number;
+  /** Most mutations committed together in one SQLite transaction (default 256). */
+  maxBatchSize?: number;
+  /** Run convex/crons.ts (default true; the test harness turns it off, as convex-test does). */
+  runCrons?: boolean;
+}
+
+/** A stored file, for the server's /api/storage routes. */
+export interface StoredFile {
+  storageId: string;
+  /** Absolute path of the blob on disk. */
+  path: string;
+  contentType: string | null;
+  size: number;
+  sha256: string;
 }
 
 export interface FunctionLogEntry {
@@ -111,6 +144,17 @@ export interface Engine {
   authProviders(): AuthProviderConfig[];
   /** Called after functions were rebuilt (watch mode); servers re-run every subscription. */
   onReload(listener: () => void): () => void;
+  /**
+   * Looks up a stored file (`_storage` document and blob), or null. Serves
+   * `GET <cloudUrl>/api/storage/<storageId>` (the URLs `ctx.storage.getUrl` returns).
+   */
+  getStoredFile?(storageId: string): Promise<StoredFile | null>;
+  /**
+   * Stores an uploaded blob; returns its storage id. Serves the POST to the URL
+   * `ctx.storage.generateUploadUrl()` returns (`<cloudUrl>/api/storage/upload?token=...`),
+   * answered with `{"storageId": ...}`.
+   */
+  storeFile?(bytes: Uint8Array, contentType: string | null): Promise<string>;
   close(): Promise<void>;
 }
 

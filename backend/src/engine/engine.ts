@@ -1,0 +1,1424 @@
+/**
+ * The local backend's engine: runs the functions of a convex/ folder over the SQLite store.
+ *
+ * Queries and mutations run one at a time on a single executor. Queued mutations are
+ * group-committed: each runs inside its own SAVEPOINT of one SQLite transaction, the batch
+ * COMMITs once, and only then are results released and commits announced. Actions run
+ * outside the executor, concurrently, and reach the database through it.
+ */
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, watch as watchFs, type FSWatcher } from "node:fs";
+import path from "node:path";
+import { convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
+import type {
+  AuthProviderConfig,
+  CallOptions,
+  CallOutcome,
+  Commit,
+  Engine,
+  EngineOptions,
+  FunctionLogEntry,
+  Identity,
+  MutationOutcome,
+  QueryOutcome,
+  ReadSet,
+  StoredFile,
+  Timestamp,
+  UdfType,
+  WriteSet,
+} from "./types.js";
+import { BY_ID, Store, type IndexDefinition, type TableInfo } from "./store.js";
+import { encodeValue, justAfter } from "./keys.js";
+import { ReadSetBuilder, WriteSetBuilder, overlaps as overlapsImpl, emptyReadSet } from "./reactivity.js";
+import { QueryStream, indexLookupFor, paginate, planQuery, type IndexLookup, type QueryJson } from "./query.js";
+import { checkValue, type ValidatorJson } from "./validate.js";
+import { loadApp, type LoadedApp } from "./loader.js";
+import { runInExecution, runOutsideExecution, runtime, seededRandom, type Execution } from "./runtime.js";
+import { Scheduler, SCHEDULED_FUNCTIONS, scheduledFunctionsIndexes } from "./scheduler.js";
+import { Crons } from "./crons.js";
+
+// Captured at import, before any test installs fake timers: time limits need real timers.
+const realSetTimeout = globalThis.setTimeout.bind(globalThis);
+const realClearTimeout = globalThis.clearTimeout.bind(globalThis);
+
+const STORAGE_TABLE = "_storage";
+
+/** An error whose message is shown to the caller as is (no "Uncaught" prefix). */
+export class EngineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "EngineError";
+  }
+}
+
+/** The failure of a nested call, rethrown into the calling function. */
+interface NestedFailure extends Error {
+  data?: JSONValue;
+}
+
+type Failure = Extract<CallOutcome, { success: false }>;
+
+/** A registered Convex function object (what `query(...)`, `mutation(...)` etc. return). */
+export interface ConvexFunction {
+  isQuery?: boolean;
+  isMutation?: boolean;
+  isAction?: boolean;
+  isInternal?: boolean;
+  invokeQuery?: (args: string) => Promise<string>;
+  invokeMutation?: (args: string) => Promise<string>;
+  invokeAction?: (requestId: string, args: string) => Promise<string>;
+  exportArgs?: () => string;
+  exportReturns?: () => string;
+}
+
+interface ResolvedFunction {
+  path: string;
+  udfType: UdfType;
+  fn: ConvexFunction;
+  args: ValidatorJson;
+  returns: ValidatorJson | null;
+}
+
+interface SchemaInfo {
+  validation: boolean;
+  tables: Map<string, { documentType: ValidatorJson; indexes: IndexDefinition[] }>;
+}
+
+interface ReadTask {
+  kind: "read";
+  run(): Promise<void>;
+}
+
+interface WriteResult {
+  /** Keep the task's writes (release its savepoint) or roll them back. */
+  keep: boolean;
+  /** Called after the batch committed (ts set when it wrote) or failed to commit. */
+  settle(ts: Timestamp | null, commitError: unknown): void;
+}
+
+interface WriteTask {
+  kind: "write";
+  execute(batch: BatchScope): Promise<WriteResult>;
+}
+
+interface BatchScope {
+  /** The commit timestamp of the running task (allocated on first call). */
+  ts(): Timestamp;
+}
+
+type Task = ReadTask | WriteTask;
+
+export function isConvexErrorLike(error: unknown): error is { message: string; data: unknown } {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    ((error as { name?: string }).name === "ConvexError" || Symbol.for("ConvexError") in error) &&
+    "data" in error
+  );
+}
+
+export function failureFrom(error: unknown, logLines: string[]): Failure {
+  if (isConvexErrorLike(error)) {
+    let errorData: JSONValue;
+    if (typeof error.data === "string" && (error as Record<symbol | string, unknown>).ConvexErrorSymbol !== undefined) {
+      errorData = JSON.parse(error.data) as JSONValue; // serialized by convex's invokeFunction
+    } else {
+      errorData = convexToJson((error.data ?? null) as Value);
+    }
+    return { success: false, errorMessage: `Uncaught ConvexError: ${error.message}`, errorData, logLines };
+  }
+  if (error instanceof EngineError) return { success: false, errorMessage: error.message, logLines };
+  if (isNestedFailure(error)) {
+    const failure: Failure = { success: false, errorMessage: error.message, logLines };
+    if (error.data !== undefined) failure.errorData = error.data;
+    return failure;
+  }
+  if (error instanceof Error) {
+    return { success: false, errorMessage: `Uncaught ${error.name || "Error"}: ${error.message}`, logLines };
+  }
+  return { success: false, errorMessage: `Uncaught ${String(error)}`, logLines };
+}
+
+const NESTED = Symbol("nestedFailure");
+function nestedFailure(failure: Failure): NestedFailure {
+  // convex's performAsyncSyscall turns an error with `data` into a ConvexError(message).
+  const message = failure.errorData !== undefined ? failure.errorMessage.replace(/^Uncaught ConvexError: /, "") : failure.errorMessage;
+  const error = new Error(message) as NestedFailure & { [NESTED]: true };
+  if (failure.errorData !== undefined) error.data = failure.errorData;
+  error[NESTED] = true;
+  return error;
+}
+function isNestedFailure(error: unknown): error is NestedFailure {
+  return typeof error === "object" && error !== null && NESTED in error;
+}
+
+function parseFunctionPath(udfPath: string): { module: string; name: string } {
+  const [modulePart, name] = udfPath.includes(":") ? udfPath.split(":", 2) : [udfPath, "default"];
+  return { module: modulePart.replace(/\.(js|ts|mjs|jsx|tsx)$/, ""), name: name || "default" };
+}
+
+export function canonicalPath(udfPath: string): string {
+  const { module, name } = parseFunctionPath(udfPath);
+  return `${module}:${name}`;
+}
+
+interface FunctionAddress {
+  name?: string;
+  reference?: string;
+  functionHandle?: string;
+}
+
+function pathFromAddress(address: FunctionAddress): string {
+  if (address.functionHandle !== undefined) {
+    const match = /^function:\/\/[^;]*;(.+)$/.exec(address.functionHandle);
+    if (!match) throw new EngineError(`Invalid function handle ${JSON.stringify(address.functionHandle)}`);
+    return match[1];
+  }
+  if (address.name !== undefined) return address.name;
+  if (address.reference !== undefined) {
+    throw new EngineError(`Component function references (${address.reference}) are not supported by the local backend`);
+  }
+  throw new EngineError("A function reference needs a name, reference or function handle");
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof ArrayBuffer);
+}
+
+/** State shared by a top-level query/mutation and the nested calls it makes. */
+interface TransactionState {
+  kind: "query" | "mutation";
+  readSet: ReadSetBuilder | null;
+  paginated: boolean;
+  deadline: number;
+  dead: boolean;
+  startedAt: number;
+}
+
+class FunctionExecution implements Execution {
+  readonly logLines: string[];
+  readonly engineId: string;
+  private readonly streams = new Map<number, QueryStream>();
+  private nextQueryId = 1;
+  frozenNow: number | null;
+  random: (() => number) | null;
+
+  constructor(
+    readonly engine: LocalEngine,
+    readonly udfType: UdfType | "httpAction",
+    readonly path: string,
+    readonly identity: Identity | null,
+    readonly tx: TransactionState | null,
+    logLines: string[],
+    readonly requestId: string,
+    readonly scheduledJobId: string | null,
+  ) {
+    this.logLines = logLines;
+    this.engineId = engine.engineId;
+    const start = engine.now();
+    this.frozenNow = tx ? start : null;
+    this.random = tx ? seededRandom(Number(BigInt.asUintN(32, engine.latestTs())) ^ start) : null;
+  }
+
+  now(): number {
+    return this.engine.now();
+  }
+
+  private checkAlive(op: string): TransactionState {
+    const tx = this.tx;
+    if (!tx) throw new EngineError(`${op} is only available in queries and mutations`);
+    if (tx.dead) throw new EngineError("This transaction has ended (timed out or finished); no more database calls");
+    if (performance.now() > tx.deadline) {
+      tx.dead = true;
+      throw new EngineError(
+        `Function execution timed out: ${this.path} ran longer than ${this.engine.transactionTimeoutMs} ms`,
+      );
+    }
+    return tx;
+  }
+
+  syscall(op: string, argsText: string): string {
+    const args = JSON.parse(argsText);
+    switch (op) {
+      case "1.0/queryStream": {
+        const tx = this.checkAlive(op);
+        const plan = planQuery(args.query as QueryJson, this.engine.indexLookup());
+        const id = this.nextQueryId++;
+        this.streams.set(id, new QueryStream(this.engine.store, plan, tx.readSet));
+        return JSON.stringify({ queryId: id });
+      }
+      case "1.0/queryCleanup": {
+        const stream = this.streams.get(args.queryId);
+        stream?.finish();
+        this.streams.delete(args.queryId);
+        return JSON.stringify({});
+      }
+      case "1.0/db/normalizeId": {
+        const table = this.engine.store.tableOfId(args.idString);
+        return JSON.stringify({ id: table !== null && table.name === args.table ? args.idString : null });
+      }
+      case "1.0/getSnapshotTs":
+        this.checkAlive(op);
+        return JSON.stringify(convexToJson(this.engine.latestTs()));
+      default:
+        throw new EngineError(`Unknown operation ${op}`);
+    }
+  }
+
+  async asyncSyscall(op: string, argsText: string): Promise<string> {
+    const args = JSON.parse(argsText);
+    switch (op) {
+      case "1.0/get":
+        return this.get(args);
+      case "1.0/queryStreamNext": {
+        this.checkAlive(op);
+        const stream = this.streams.get(args.queryId);
+        if (!stream) throw new EngineError(`Unknown query ${args.queryId}`);
+        const json = stream.next();
+        return json === null ? `{"value":null,"done":true}` : `{"value":${json},"done":false}`;
+      }
+      case "1.0/queryPage":
+        return this.queryPage(args);
+      case "1.0/count": {
+        const tx = this.checkAlive(op);
+        tx.readSet?.add(`${args.table}.${BY_ID}`, Buffer.alloc(0), Buffer.from([0xff]));
+        return JSON.stringify(this.engine.store.countDocuments(args.table));
+      }
+      case "1.0/insert": {
+        this.mutationOnly(op);
+        const id = this.engine.insertDocument(args.table, jsonToConvex(args.value) as Record<string, Value>, false);
+        return JSON.stringify({ _id: id });
+      }
+      case "1.0/shallowMerge":
+        this.mutationOnly(op);
+        this.engine.patchDocument(args.table, args.id, args.value as Record<string, JSONValue>, false);
+        return "{}";
+      case "1.0/replace":
+        this.mutationOnly(op);
+        this.engine.replaceDocument(args.table, args.id, jsonToConvex(args.value) as Record<string, Value>, false);
+        return "{}";
+      case "1.0/remove":
+        this.mutationOnly(op);
+        this.engine.deleteDocument(args.table, args.id, false);
+        return "{}";
+      case "1.0/getUserIdentity":
+        return JSON.stringify(this.identity === null ? null : convexToJson(this.identity as unknown as Value));
+      case "1.0/getRequestMetadata":
+        return JSON.stringify({
+          ip: null,
+          userAgent: null,
+          requestId: this.requestId,
+          scheduledFunctionId: this.scheduledJobId,
+          authToken: null,
+        });
+      case "1.0/getFunctionMetadata":
+        return JSON.stringify({ name: this.path, componentPath: "" });
+      case "1.0/getDeploymentMetadata":
+        return JSON.stringify({ name: "local", region: null, class: "local" });
+      case "1.0/getTransactionMetrics":
+        throw new EngineError("getTransactionMetrics() is not supported by the local backend");
+      case "1.0/createFunctionHandle": {
+        const target = canonicalPath(pathFromAddress(args));
+        this.engine.resolve(target, null, true);
+        return JSON.stringify(`function://;${target}`);
+      }
+      case "1.0/runUdf":
+        return this.runNested(args);
+      case "1.0/schedule":
+        this.mutationOnly(op);
+        return JSON.stringify(this.engine.scheduler.scheduleInTransaction(pathFromAddress(args), args.args, args.ts * 1000));
+      case "1.0/cancel_job":
+        this.mutationOnly(op);
+        this.engine.scheduler.cancelInTransaction(args.id);
+        return "{}";
+      case "1.0/actions/schedule":
+        this.actionOnly(op);
+        return JSON.stringify(await this.engine.scheduleFromOutside(pathFromAddress(args), args.args, args.ts * 1000));
+      case "1.0/actions/cancel_job":
+        this.actionOnly(op);
+        await this.engine.cancelFromOutside(args.id);
+        return "{}";
+      case "1.0/actions/query":
+      case "1.0/actions/mutation":
+      case "1.0/actions/action":
+        return this.callFromAction(op, args);
+      case "1.0/storageGenerateUploadUrl":
+        return JSON.stringify(`${this.engine.cloudUrl}/api/storage/upload?token=${randomBytes(16).toString("hex")}`);
+      case "1.0/storageGetUrl": {
+        const file = await this.storageDocument(args.storageId);
+        return JSON.stringify(file === null ? null : `${this.engine.cloudUrl}/api/storage/${file._id as string}`);
+      }
+      case "1.0/storageGetMetadata": {
+        const file = await this.storageDocument(args.storageId);
+        return JSON.stringify(
+          file === null
+            ? null
+            : { storageId: file._id, sha256: file.sha256, size: file.size, contentType: file.contentType ?? null },
+        );
+      }
+      case "1.0/storageDelete":
+        if (this.tx) {
+          this.mutationOnly(op);
+          this.engine.deleteStoredFileInTransaction(args.storageId);
+        } else {
+          await this.engine.deleteStoredFile(args.storageId);
+        }
+        return "{}";
+      case "1.0/storageStore": {
+        this.mutationOnly(op);
+        const bytes = Buffer.from(args.blob, "base64");
+        return JSON.stringify(this.engine.storeBytesInTransaction(bytes, args.contentType || null));
+      }
+      case "1.0/storageGet": {
+        const file = await this.storageDocument(args.storageId);
+        if (file === null) return "null";
+        const bytes = readFileSync(this.engine.blobPath(file._id as string));
+        return JSON.stringify({ blob: bytes.toString("base64"), contentType: file.contentType ?? null });
+      }
+      case "1.0/actions/vectorSearch":
+        throw new EngineError("Vector search is not supported by the local backend");
+      default:
+        throw new EngineError(`Unknown async operation ${op}`);
+    }
+  }
+
+  jsSyscall(op: string, args: unknown): unknown {
+    const input = args as Record<string, unknown>;
+    switch (op) {
+      case "storage/storeBlob":
+        return (async () => {
+          const blob = input.blob as Blob;
+          const bytes = new Uint8Array(await blob.arrayBuffer());
+          return await this.engine.storeFile(bytes, blob.type || null);
+        })();
+      case "storage/getBlob":
+        return (async () => {
+          const file = await this.storageDocument(input.storageId as string);
+          if (file === null) return null;
+          const bytes = readFileSync(this.engine.blobPath(file._id as string));
+          return new Blob([bytes], { type: (file.contentType as string | undefined) ?? "" });
+        })();
+      case "requestFromConvexJson": {
+        const json = (input.convexJson ?? {}) as { url: string; method: string; headers: [string, string][]; body?: string };
+        return new Request(json.url, {
+          method: json.method,
+          headers: json.headers,
+          body: json.body === undefined || json.body === null ? undefined : Buffer.from(json.body, "base64"),
+        });
+      }
+      case "convexJsonFromResponse":
+        return (async () => {
+          const response = input.response as Response;
+          const body = Buffer.from(await response.arrayBuffer()).toString("base64");
+          return { status: response.status, headers: [...response.headers.entries()], body };
+        })();
+      default:
+        throw new EngineError(`Unknown js operation ${op}`);
+    }
+  }
+
+  private mutationOnly(op: string): void {
+    const tx = this.checkAlive(op);
+    if (tx.kind !== "mutation") throw new EngineError(`${op.replace("1.0/", "")} is only allowed in mutations`);
+  }
+
+  private actionOnly(op: string): void {
+    if (this.tx) throw new EngineError(`${op} is only available in actions`);
+  }
+
+  private async storageDocument(storageId: string): Promise<Record<string, Value> | null> {
+    if (this.tx) {
+      this.checkAlive("storage");
+      return this.engine.readDocument(STORAGE_TABLE, storageId, this.tx.readSet);
+    }
+    return await this.engine.readOutside(() => this.engine.readDocument(STORAGE_TABLE, storageId, null));
+  }
+
+  private get(args: { id: JSONValue; table?: string }): string {
+    const tx = this.checkAlive("db.get");
+    const id = args.id;
+    if (typeof id !== "string") throw new EngineError(`Invalid argument \`id\` for \`db.get\`: expected a string id`);
+    const table = this.engine.store.tableOfId(id);
+    if (table === null) {
+      throw new EngineError(`Invalid argument \`id\` for \`db.get\`: ${JSON.stringify(id)} is not a document id`);
+    }
+    if (args.table !== undefined && args.table !== null && table.name !== args.table) {
+      throw new EngineError(
+        `Invalid argument \`id\` for \`db.get\`: expected an id of table "${args.table}" but got an id of table "${table.name}"`,
+      );
+    }
+    const key = encodeValue(id);
+    tx.readSet?.add(`${table.name}.${BY_ID}`, key, justAfter(key));
+    return this.engine.store.getDocument(id)?.json ?? "null";
+  }
+
+  private queryPage(args: {
+    query: QueryJson;
+    cursor: string | null;
+    endCursor?: string | null;
+    pageSize: number;
+    maximumRowsRead?: number | null;
+  }): string {
+    const tx = this.checkAlive("paginate");
+    if (tx.paginated) {
+      throw new EngineError(
+        "This query or mutation function ran multiple paginated queries. Convex only supports a single paginated query in each function.",
+      );
+    }
+    tx.paginated = true;
+    const plan = planQuery(args.query, this.engine.indexLookup());
+    const result = paginate(
+      this.engine.store,
+      plan,
+      {
+        cursor: args.cursor ?? null,
+        endCursor: args.endCursor ?? null,
+        pageSize: args.pageSize,
+        maximumRowsRead: args.maximumRowsRead ?? null,
+      },
+      tx.readSet,
+    );
+    return (
+      `{"page":[${result.page.join(",")}],"isDone":${result.isDone},"continueCursor":${JSON.stringify(result.continueCursor)},` +
+      `"splitCursor":${JSON.stringify(result.splitCursor)},"pageStatus":${JSON.stringify(result.pageStatus)}}`
+    );
+  }
+
+  private async runNested(args: FunctionAddress & { udfType: string; args: JSONValue }): Promise<string> {
+    const tx = this.checkAlive("runUdf");
+    const target = canonicalPath(pathFromAddress(args));
+    const wanted: UdfType = args.udfType === "mutation" ? "mutation" : "query";
+    if (wanted === "mutation" && tx.kind !== "mutation") throw new EngineError("Queries cannot run mutations");
+    const resolved = this.engine.resolve(target, wanted, true);
+    const outcome = await this.engine.invokeNested(resolved, args.args, this);
+    if (!outcome.success) throw nestedFailure(outcome);
+    return JSON.stringify(outcome.value);
+  }
+
+  private async callFromAction(op: string, args: FunctionAddress & { args: JSONValue }): Promise<string> {
+    this.actionOnly(op);
+    const target = pathFromAddress(args);
+    const options: CallOptions = { identity: this.identity, allowInternal: true };
+    const callArgs = [args.args];
+    let outcome: CallOutcome;
+    if (op === "1.0/actions/query") outcome = await this.engine.runQuery(target, callArgs, options);
+    else if (op === "1.0/actions/mutation") outcome = await this.engine.runMutation(target, callArgs, options);
+    else outcome = await this.engine.runAction(target, callArgs, options);
+    // Nested logs show up in the caller's logs, as Convex does.
+    this.logLines.push(...outcome.logLines);
+    if (!outcome.success) throw nestedFailure(outcome);
+    return JSON.stringify(outcome.value);
+  }
+
+  /** Records what open query streams read (a function may return without draining them). */
+  finishStreams(): void {
+    for (const stream of this.streams.values()) stream.finish();
+    this.streams.clear();
+  }
+}
+
+export class LocalEngine implements Engine {
+  readonly store: Store;
+  readonly scheduler: Scheduler;
+  readonly crons: Crons;
+  readonly cloudUrl: string;
+  readonly siteUrl: string;
+  readonly transactionTimeoutMs: number;
+  readonly actionTimeoutMs: number;
+  readonly now: () => number;
+  readonly timers: NonNullable<EngineOptions["timers"]>;
+  readonly engineId = randomUUID();
+  private readonly maxBatchSize: number;
+  private app!: LoadedApp;
+  private schema: SchemaInfo | null = null;
+  private lookup!: IndexLookup;
+  private queue: Task[] = [];
+  private draining = false;
+  private lastTs: Timestamp;
+  private commitListeners = new Set<(commit: Commit) => void>();
+  private reloadListeners = new Set<() => void>();
+  private closed = false;
+  private watcher: FSWatcher | null = null;
+  private reloadTimer: ReturnType<typeof setTimeout> | null = null;
+  private inFlightActions = new Set<Promise<unknown>>();
+
+  private constructor(readonly options: EngineOptions) {
+    mkdirSync(options.dataDir, { recursive: true });
+    mkdirSync(this.storageDir(), { recursive: true });
+    this.store = new Store(path.join(options.dataDir, "engine.sqlite3"));
+    this.cloudUrl = options.cloudUrl.replace(/\/$/, "");
+    this.siteUrl = options.siteUrl.replace(/\/$/, "");
+    this.transactionTimeoutMs = options.transactionTimeoutMs ?? 1000;
+    this.actionTimeoutMs = options.actionTimeoutMs ?? 600_000;
+    this.maxBatchSize = options.maxBatchSize ?? 256;
+    const dateNow = Date.now;
+    this.now = options.now ?? (() => dateNow());
+    this.timers = options.timers ?? {
+      setTimeout: (callback, ms) => realSetTimeout(callback, ms),
+      clearTimeout: (handle) => realClearTimeout(handle as ReturnType<typeof setTimeout>),
+    };
+    this.lastTs = BigInt(this.store.getMeta("lastTs") ?? "0");
+    this.scheduler = new Scheduler(this);
+    this.crons = new Crons(this);
+    runtime().envs.set(this.engineId, this.functionEnv());
+  }
+
+  /**
+   * Opens the engine. `sharedBuild` lets several engines over the same functions (test
+   * harness) reuse one build instead of bundling again.
+   */
+  static async open(options: EngineOptions, sharedBuild?: Promise<LoadedApp>): Promise<LocalEngine> {
+    const engine = new LocalEngine(options);
+    try {
+      await engine.load(sharedBuild);
+      engine.store.begin();
+      engine.syncSchema();
+      engine.scheduler.recoverInTransaction();
+      engine.store.commit();
+      if (options.runCrons ?? true) engine.crons.start();
+      engine.scheduler.start();
+      if (options.watch) engine.startWatching();
+    } catch (error) {
+      if (engine.store.inTransaction) engine.store.rollback();
+      engine.store.close();
+      throw error;
+    }
+    return engine;
+  }
+
+  private functionEnv(): Record<string, string> {
+    return { ...this.options.env, CONVEX_CLOUD_URL: this.cloudUrl, CONVEX_SITE_URL: this.siteUrl };
+  }
+
+  // ---- loading -------------------------------------------------------------------------
+
+  private async load(sharedBuild?: Promise<LoadedApp>): Promise<void> {
+    this.app = await (sharedBuild ?? loadApp(this.options.convexDir, path.join(this.options.dataDir, ".build"), this.functionEnv()));
+    this.schema = this.readSchema(this.app.schema);
+    const schemaIndexes = new Map<string, IndexDefinition[]>();
+    for (const [table, info] of this.schema?.tables ?? []) schemaIndexes.set(table, info.indexes);
+    schemaIndexes.set(SCHEDULED_FUNCTIONS, scheduledFunctionsIndexes());
+    this.lookup = indexLookupFor(this.store, schemaIndexes);
+  }
+
+  private readSchema(schema: unknown): SchemaInfo | null {
+    if (schema === null || schema === undefined) return null;
+    const exported = (schema as { export?: () => string }).export;
+    if (typeof exported !== "function") throw new Error("schema.ts must default-export defineSchema(...)");
+    const json = JSON.parse(exported.call(schema)) as {
+      tables: { tableName: string; indexes: { indexDescriptor: string; fields: string[] }[]; documentType: ValidatorJson }[];
+      schemaValidation: boolean;
+    };
+    const tables = new Map<string, { documentType: ValidatorJson; indexes: IndexDefinition[] }>();
+    for (const table of json.tables) {
+      tables.set(table.tableName, {
+        documentType: table.documentType,
+        indexes: table.indexes.map((index) => ({
+          name: index.indexDescriptor,
+          fields: [...index.fields, "_creationTime", "_id"],
+        })),
+      });
+    }
+    return { validation: json.schemaValidation, tables };
+  }
+
+  /** Creates tables and indexes the schema declares, backfills new indexes, drops removed ones. */
+  private syncSchema(): void {
+    this.store.syncIndexes(SCHEDULED_FUNCTIONS, scheduledFunctionsIndexes());
+    this.store.ensureTable(STORAGE_TABLE);
+    const declared = this.schema?.tables ?? new Map();
+    for (const [table, info] of declared) this.store.syncIndexes(table, info.indexes);
+    for (const table of this.store.tableNames()) {
+      if (table.startsWith("_") || declared.has(table)) continue;
+      this.store.syncIndexes(table, []);
+    }
+  }
+
+  private startWatching(): void {
+    this.watcher = watchFs(this.options.convexDir, { recursive: true }, (_event, file) => {
+      if (file && (String(file).includes("_generated") || String(file).startsWith("."))) return;
+      if (this.reloadTimer) realClearTimeout(this.reloadTimer);
+      this.reloadTimer = realSetTimeout(() => {
+        this.reloadTimer = null;
+        void this.reload();
+      }, 150);
+    });
+  }
+
+  /**
+   * Rebuilds the functions and swaps them in between two executions. A failing build keeps
+   * the running functions and reports the error.
+   */
+  async reload(): Promise<{ ok: true } | { ok: false; error: string }> {
+    let app: LoadedApp;
+    try {
+      app = await loadApp(this.options.convexDir, path.join(this.options.dataDir, ".build"), this.functionEnv());
+      this.readSchema(app.schema);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      console.error(`[local backend] Build failed, keeping the previous functions:\n${message}`);
+      return { ok: false, error: message };
+    }
+    await this.enqueueWrite(async () => {
+      this.app = app;
+      this.schema = this.readSchema(app.schema);
+      const schemaIndexes = new Map<string, IndexDefinition[]>();
+      for (const [table, info] of this.schema?.tables ?? []) schemaIndexes.set(table, info.indexes);
+      schemaIndexes.set(SCHEDULED_FUNCTIONS, scheduledFunctionsIndexes());
+      this.lookup = indexLookupFor(this.store, schemaIndexes);
+      this.syncSchema();
+      if (this.options.runCrons ?? true) this.crons.syncInTransaction();
+      return null;
+    });
+    if (this.options.runCrons ?? true) this.crons.rearm();
+    for (const listener of this.reloadListeners) listener();
+    return { ok: true };
+  }
+
+  indexLookup(): IndexLookup {
+    return this.lookup;
+  }
+
+  /** Registers an inline handler with the bundled convex copy (test harness). */
+  inlineFunction(kind: UdfType, handler: (...args: any[]) => unknown): ConvexFunction {
+    const builder =
+      kind === "query" ? this.app.builders.queryGeneric : kind === "mutation" ? this.app.builders.mutationGeneric : this.app.builders.actionGeneric;
+    return builder({ handler }) as ConvexFunction;
+  }
+
+  crontab(): unknown {
+    return this.app.crons;
+  }
+
+  // ---- function resolution and validation ----------------------------------------------
+
+  /** Finds a function; `expected` null accepts any kind. Internal ones need `allowInternal`. */
+  resolve(udfPath: string, expected: UdfType | null, allowInternal: boolean): ResolvedFunction {
+    const { module, name } = parseFunctionPath(udfPath);
+    const path = `${module}:${name}`;
+    const fn = this.app.modules.get(module)?.[name] as ConvexFunction | undefined;
+    const udfType: UdfType | null = fn?.isQuery ? "query" : fn?.isMutation ? "mutation" : fn?.isAction ? "action" : null;
+    if (!fn || udfType === null || (fn.isInternal && !allowInternal)) {
+      throw new EngineError(
+        `Could not find ${allowInternal ? "" : "public "}function for '${path}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?`,
+      );
+    }
+    if (expected !== null && udfType !== expected) {
+      throw new EngineError(`Trying to execute ${path} as ${expected}, but it is defined as ${udfType}.`);
+    }
+    const args = JSON.parse(fn.exportArgs?.() ?? '{"type":"any"}') as ValidatorJson;
+    const returns = JSON.parse(fn.exportReturns?.() ?? "null") as ValidatorJson | null;
+    return { path, udfType, fn, args, returns };
+  }
+
+  /** A path, or a function object passed directly (the test harness's inline functions). */
+  private resolveTarget(target: string | ConvexFunction, expected: UdfType, allowInternal: boolean): ResolvedFunction {
+    if (typeof target === "string") return this.resolve(target, expected, allowInternal);
+    const kind = target.isQuery ? "query" : target.isMutation ? "mutation" : target.isAction ? "action" : null;
+    if (kind !== expected) throw new EngineError(`An inline ${expected} must be a registered ${expected} function`);
+    return { path: "inline", udfType: expected, fn: target, args: { type: "any" }, returns: null };
+  }
+
+  private validateArgs(resolved: ResolvedFunction, args: JSONValue[]): JSONValue {
+    if (args.length > 1) throw new EngineError(`${resolved.path} takes one argument object, got ${args.length} arguments`);
+    const argsJson = args[0] ?? {};
+    if (!isPlainObject(argsJson)) {
+      throw new EngineError(`ArgumentValidationError: The arguments to ${resolved.path} must be an object`);
+    }
+    let value: Value;
+    try {
+      value = jsonToConvex(argsJson);
+    } catch (error) {
+      throw new EngineError(`ArgumentValidationError: ${(error as Error).message}`);
+    }
+    const problem = checkValue(resolved.args, value, (id) => this.store.tableOfId(id)?.name ?? null);
+    if (problem !== null) {
+      throw new EngineError(`ArgumentValidationError: ${problem}\n(in arguments of ${resolved.path})`);
+    }
+    return argsJson;
+  }
+
+  private validateReturn(resolved: ResolvedFunction, value: JSONValue): void {
+    if (resolved.returns === null) return;
+    const problem = checkValue(resolved.returns, jsonToConvex(value), (id) => this.store.tableOfId(id)?.name ?? null);
+    if (problem !== null) throw new EngineError(`ReturnsValidationError: ${problem}\n(in the return value of ${resolved.path})`);
+  }
+
+  // ---- invoking ------------------------------------------------------------------------
+
+  private async invoke(
+    resolved: ResolvedFunction,
+    argsJson: JSONValue,
+    execution: FunctionExecution,
+    endsTransaction = true,
+  ): Promise<JSONValue> {
+    const argsText = JSON.stringify([argsJson]);
+    const fn = resolved.fn;
+    const run = (): Promise<string> => {
+      if (resolved.udfType === "query") return fn.invokeQuery!(argsText);
+      if (resolved.udfType === "mutation") return fn.invokeMutation!(argsText);
+      return fn.invokeAction!(execution.requestId, argsText);
+    };
+    const limitMs = execution.tx ? this.transactionTimeoutMs : this.actionTimeoutMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = realSetTimeout(() => {
+        if (execution.tx) execution.tx.dead = true;
+        reject(new EngineError(`Function execution timed out: ${resolved.path} ran longer than ${limitMs} ms`));
+      }, limitMs);
+    });
+    try {
+      const resultText = await Promise.race([runInExecution(execution, run), timeout]);
+      const tx = execution.tx;
+      if (tx && !tx.dead && performance.now() > tx.deadline) {
+        // A busy loop without database calls cannot be interrupted; it is refused afterwards.
+        tx.dead = true;
+        throw new EngineError(`Function execution timed out: ${resolved.path} ran longer than ${limitMs} ms`);
+      }
+      const value = JSON.parse(resultText) as JSONValue;
+      this.validateReturn(resolved, value);
+      return value;
+    } finally {
+      realClearTimeout(timer);
+      execution.finishStreams();
+      // Stray continuations of this function must not touch a later transaction.
+      if (endsTransaction && execution.tx) execution.tx.dead = true;
+    }
+  }
+
+  private newTransaction(kind: "query" | "mutation", readSet: ReadSetBuilder | null): TransactionState {
+    const startedAt = performance.now();
+    return { kind, readSet, paginated: false, deadline: startedAt + this.transactionTimeoutMs, dead: false, startedAt };
+  }
+
+  /** Runs a query or mutation inside the caller's transaction (ctx.runQuery / ctx.runMutation). */
+  async invokeNested(resolved: ResolvedFunction, argsJson: JSONValue, parent: FunctionExecution): Promise<CallOutcome> {
+    const logLines = parent.logLines;
+    const tx = parent.tx!;
+    const execution = new FunctionExecution(
+      this, resolved.udfType, resolved.path, parent.identity,
+      { ...tx, kind: resolved.udfType === "mutation" ? "mutation" : "query", paginated: false },
+      logLines, parent.requestId, parent.scheduledJobId,
+    );
+    const isMutation = resolved.udfType === "mutation";
+    if (isMutation) this.store.savepoint();
+    try {
+      const args = this.validateArgs(resolved, [argsJson]);
+      const value = await this.invoke(resolved, args, execution, false);
+      if (isMutation) this.store.releaseSavepoint();
+      return { success: true, value, logLines: [] };
+    } catch (error) {
+      if (isMutation) this.store.rollbackToSavepoint();
+      if (execution.tx?.dead) tx.dead = true;
+      return { ...failureFrom(error, []), logLines: [] };
+    }
+  }
+
+  private log(entry: FunctionLogEntry): void {
+    this.options.onLog?.(entry);
+  }
+
+  async runQuery(path: string | ConvexFunction, args: JSONValue[], options: CallOptions): Promise<QueryOutcome> {
+    return await this.enqueueRead(() => this.executeQuery(path, args, options));
+  }
+
+  private async executeQuery(udfPath: string | ConvexFunction, args: JSONValue[], options: CallOptions): Promise<QueryOutcome> {
+    const started = performance.now();
+    const readSet = new ReadSetBuilder();
+    const logLines: string[] = [];
+    let outcome: CallOutcome;
+    let path = typeof udfPath === "string" ? udfPath : "inline";
+    try {
+      const resolved = this.resolveTarget(udfPath, "query", options.allowInternal ?? false);
+      path = resolved.path;
+      const argsJson = this.validateArgs(resolved, args);
+      const execution = new FunctionExecution(
+        this, "query", resolved.path, options.identity, this.newTransaction("query", readSet), logLines, randomUUID(), null,
+      );
+      const value = await this.invoke(resolved, argsJson, execution);
+      outcome = { success: true, value, logLines };
+    } catch (error) {
+      outcome = failureFrom(error, logLines);
+    }
+    this.logOutcome("query", path, started, outcome);
+    return { ...outcome, ts: this.lastTs, readSet: readSet.build() };
+  }
+
+  private logOutcome(udfType: FunctionLogEntry["udfType"], path: string, started: number, outcome: CallOutcome): void {
+    this.log({
+      udfType,
+      path,
+      durationMs: performance.now() - started,
+      outcome: outcome.success ? "success" : "error",
+      error: outcome.success ? undefined : outcome.errorMessage,
+      logLines: outcome.logLines,
+    });
+  }
+
+  async runMutation(udfPath: string | ConvexFunction, args: JSONValue[], options: CallOptions): Promise<MutationOutcome> {
+    const idempotencyKey = options.idempotencyKey;
+    return await new Promise<MutationOutcome>((resolve, reject) => {
+      this.enqueue({
+        kind: "write",
+        execute: async (batch) => {
+          const started = performance.now();
+          if (idempotencyKey !== undefined) {
+            const previous = this.store.getMutationOutcome(idempotencyKey);
+            if (previous !== null) {
+              const stored = JSON.parse(previous) as CallOutcome & { ts: string };
+              return { keep: false, settle: () => resolve({ ...stored, ts: BigInt(stored.ts) } as MutationOutcome) };
+            }
+          }
+          const logLines: string[] = [];
+          let outcome: CallOutcome;
+          let path = typeof udfPath === "string" ? udfPath : "inline";
+          try {
+            const resolved = this.resolveTarget(udfPath, "mutation", options.allowInternal ?? false);
+            path = resolved.path;
+            const argsJson = this.validateArgs(resolved, args);
+            const execution = new FunctionExecution(
+              this, "mutation", resolved.path, options.identity, this.newTransaction("mutation", null), logLines, randomUUID(), null,
+            );
+            const value = await this.invoke(resolved, argsJson, execution);
+            outcome = { success: true, value, logLines };
+          } catch (error) {
+            outcome = failureFrom(error, logLines);
+          }
+          this.logOutcome("mutation", path, started, outcome);
+          if (outcome.success && idempotencyKey !== undefined) {
+            const ts = batch.ts();
+            this.store.setMutationOutcome(idempotencyKey, JSON.stringify({ ...outcome, ts: ts.toString() }), ts);
+          }
+          const finalOutcome = outcome;
+          return {
+            keep: finalOutcome.success,
+            settle: (ts, commitError) => {
+              if (commitError !== null) reject(commitError);
+              else resolve({ ...finalOutcome, ts: ts ?? this.lastTs });
+            },
+          };
+        },
+      });
+    });
+  }
+
+  /**
+   * Runs a mutation inside the running write task, in its own savepoint (the scheduler uses
+   * it so a job's writes and its state change commit together).
+   */
+  async runMutationInTransaction(udfPath: string, argsJson: JSONValue, scheduledJobId: string): Promise<CallOutcome> {
+    const started = performance.now();
+    const logLines: string[] = [];
+    let outcome: CallOutcome;
+    let path = udfPath;
+    this.store.savepoint();
+    try {
+      const resolved = this.resolve(udfPath, "mutation", true);
+      path = resolved.path;
+      const args = this.validateArgs(resolved, [argsJson]);
+      const execution = new FunctionExecution(
+        this, "mutation", resolved.path, null, this.newTransaction("mutation", null), logLines, randomUUID(), scheduledJobId,
+      );
+      const value = await this.invoke(resolved, args, execution);
+      this.store.releaseSavepoint();
+      outcome = { success: true, value, logLines };
+    } catch (error) {
+      this.store.rollbackToSavepoint();
+      outcome = failureFrom(error, logLines);
+    }
+    this.logOutcome("mutation", path, started, outcome);
+    return outcome;
+  }
+
+  async runAction(
+    udfPath: string | ConvexFunction,
+    args: JSONValue[],
+    options: CallOptions,
+    scheduledJobId: string | null = null,
+  ): Promise<CallOutcome> {
+    const started = performance.now();
+    const logLines: string[] = [];
+    let outcome: CallOutcome;
+    let path = typeof udfPath === "string" ? udfPath : "inline";
+    try {
+      const resolved = this.resolveTarget(udfPath, "action", options.allowInternal ?? false);
+      path = resolved.path;
+      const argsJson = this.validateArgs(resolved, args);
+      const execution = new FunctionExecution(
+        this, "action", resolved.path, options.identity, null, logLines, randomUUID(), scheduledJobId,
+      );
+      const running = runOutsideExecution(() => this.invoke(resolved, argsJson, execution));
+      this.inFlightActions.add(running);
+      try {
+        const value = await running;
+        outcome = { success: true, value, logLines };
+      } finally {
+        this.inFlightActions.delete(running);
+      }
+    } catch (error) {
+      outcome = failureFrom(error, logLines);
+    }
+    this.logOutcome("action", path, started, outcome);
+    return outcome;
+  }
+
+  async runHttpAction(request: Request): Promise<Response> {
+    const router = this.app.http as {
+      lookup?: (path: string, method: string) => [{ invokeHttpAction: (r: Request) => Promise<Response> }, string, string] | null;
+    } | null;
+    const url = new URL(request.url);
+    const match = router?.lookup?.(url.pathname, request.method) ?? null;
+    if (!match) return new Response(`No HttpAction routed for ${url.pathname}`, { status: 404 });
+    const [handler, method, routePath] = match;
+    const started = performance.now();
+    const logLines: string[] = [];
+    const label = `${method} ${routePath}`;
+    const execution = new FunctionExecution(this, "httpAction", label, null, null, logLines, randomUUID(), null);
+    return await this.runHttpHandler(handler, request, execution, label, started, logLines);
+  }
+
+  /** Like runHttpAction, with the caller's identity (tests' `t.withIdentity(...).fetch`). */
+  async runHttpActionAs(request: Request, identity: Identity | null): Promise<Response> {
+    const router = this.app.http as {
+      lookup?: (path: string, method: string) => [{ invokeHttpAction: (r: Request) => Promise<Response> }, string, string] | null;
+    } | null;
+    const url = new URL(request.url);
+    const match = router?.lookup?.(url.pathname, request.method) ?? null;
+    if (!match) return new Response(`No HttpAction routed for ${url.pathname}`, { status: 404 });
+    const [handler, method, routePath] = match;
+    const logLines: string[] = [];
+    const label = `${method} ${routePath}`;
+    const execution = new FunctionExecution(this, "httpAction", label, identity, null, logLines, randomUUID(), null);
+    return await this.runHttpHandler(handler, request, execution, label, performance.now(), logLines);
+  }
+
+  private async runHttpHandler(
+    handler: { invokeHttpAction: (r: Request) => Promise<Response> },
+    request: Request,
+    execution: FunctionExecution,
+    label: string,
+    started: number,
+    logLines: string[],
+  ): Promise<Response> {
+    try {
+      const response = await runOutsideExecution(() => runInExecution(execution, () => handler.invokeHttpAction(request)));
+      this.log({ udfType: "httpAction", path: label, durationMs: performance.now() - started, outcome: "success", logLines });
+      return response;
+    } catch (error) {
+      const failure = failureFrom(error, logLines);
+      this.log({
+        udfType: "httpAction", path: label, durationMs: performance.now() - started, outcome: "error",
+        error: failure.errorMessage, logLines,
+      });
+      return new Response(failure.errorMessage, { status: 500 });
+    }
+  }
+
+  // ---- executor ------------------------------------------------------------------------
+
+  private enqueue(task: Task): void {
+    if (this.closed) throw new EngineError("The engine is closed");
+    this.queue.push(task);
+    if (!this.draining) void runOutsideExecution(() => this.drain());
+  }
+
+  async enqueueRead<T>(fn: () => Promise<T> | T): Promise<T> {
+    return await new Promise<T>((resolve, reject) => {
+      this.enqueue({
+        kind: "read",
+        run: async () => {
+          try {
+            resolve(await fn());
+          } catch (error) {
+            reject(error);
+          }
+        },
+      });
+    });
+  }
+
+  /** Reads the store from outside an execution (actions, engine bookkeeping). */
+  async readOutside<T>(fn: () => T): Promise<T> {
+    return await this.enqueueRead(fn);
+  }
+
+  /**
+   * Runs `fn` as its own write in the executor; its writes commit (durably) before the
+   * promise resolves. A throw rolls them back and rejects.
+   */
+  async enqueueWrite<T>(fn: () => Promise<T> | T): Promise<T> {
+    return await new Promise<T>((resolve, reject) => {
+      this.enqueue({
+        kind: "write",
+        execute: async () => {
+          try {
+            const value = await fn();
+            return { keep: true, settle: (_ts, commitError) => (commitError !== null ? reject(commitError) : resolve(value)) };
+          } catch (error) {
+            return { keep: false, settle: () => reject(error) };
+          }
+        },
+      });
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const head = this.queue[0];
+        if (head.kind === "read") {
+          this.queue.shift();
+          await head.run();
+          continue;
+        }
+        const batch: WriteTask[] = [];
+        const rest: Task[] = [];
+        for (const task of this.queue) {
+          if (task.kind === "write" && batch.length < this.maxBatchSize) batch.push(task);
+          else rest.push(task);
+        }
+        this.queue = rest;
+        await this.runBatch(batch);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private nextTs(after: Timestamp): Timestamp {
+    const now = BigInt(Math.floor(this.now())) * 1_000_000n;
+    return now > after ? now : after + 1n;
+  }
+
+  private async runBatch(tasks: WriteTask[]): Promise<void> {
+    const settled: { result: WriteResult; ts: Timestamp | null; writes: WriteSetBuilder }[] = [];
+    let lastTs = this.lastTs;
+    let commitError: unknown = null;
+    this.store.begin();
+    try {
+      for (const task of tasks) {
+        const writes = new WriteSetBuilder();
+        this.store.writeListener = (changes) => {
+          for (const change of changes) writes.add(change.index, change.key);
+        };
+        let ts: Timestamp | null = null;
+        const scope: BatchScope = {
+          ts: () => (ts ??= lastTs = this.nextTs(lastTs)),
+        };
+        this.store.savepoint();
+        let result: WriteResult;
+        try {
+          result = await task.execute(scope);
+        } catch (error) {
+          result = { keep: false, settle: (_ts, e) => { throw e ?? error; } };
+        }
+        this.store.writeListener = null;
+        if (result.keep) {
+          if (!writes.isEmpty()) scope.ts();
+          if (ts !== null) this.store.setMeta("lastTs", (ts as bigint).toString());
+          this.store.releaseSavepoint();
+        } else {
+          this.store.rollbackToSavepoint();
+          ts = null;
+        }
+        settled.push({ result, ts, writes });
+      }
+      this.store.commit();
+    } catch (error) {
+      commitError = error;
+      this.store.writeListener = null;
+      this.store.rollback();
+    }
+    const touchedSchedule: boolean[] = [];
+    for (const entry of settled) {
+      const ts = commitError === null ? entry.ts : null;
+      if (ts !== null) {
+        this.lastTs = ts;
+        touchedSchedule.push([...entry.writes.keys.keys()].some((index) => index.startsWith(`${SCHEDULED_FUNCTIONS}.`)));
+        const commit: Commit = { ts, writes: entry.writes.build() };
+        for (const listener of this.commitListeners) {
+          try {
+            listener(commit);
+          } catch (error) {
+            console.error("[local backend] onCommit listener failed:", error);
+          }
+        }
+      }
+      try {
+        entry.result.settle(ts, commitError);
+      } catch (error) {
+        console.error("[local backend] settling a write failed:", error);
+      }
+    }
+    if (touchedSchedule.some(Boolean)) this.scheduler.rearm();
+  }
+
+  // ---- documents -----------------------------------------------------------------------
+
+  private validateDocument(table: string, value: Record<string, Value>): void {
+    for (const key of Object.keys(value)) {
+      if (key.startsWith("$")) throw new EngineError(`Field name ${key} starts with a '$', which is reserved.`);
+    }
+    if (table.startsWith("_")) return;
+    const schema = this.schema;
+    if (!schema || !schema.validation) return;
+    const tableSchema = schema.tables.get(table);
+    if (!tableSchema) {
+      throw new EngineError(
+        `Failed to insert or update a document in table "${table}" because it does not match the schema: table "${table}" is not declared in the schema.`,
+      );
+    }
+    const { _id, _creationTime, ...fields } = value;
+    void _id;
+    void _creationTime;
+    const problem = checkValue(tableSchema.documentType, fields as Value, (id) => this.store.tableOfId(id)?.name ?? null);
+    if (problem !== null) {
+      throw new EngineError(
+        `Failed to insert or update a document in table "${table}" because it does not match the schema: ${problem}`,
+      );
+    }
+  }
+
+  private tableForId(op: string, id: unknown, table: string | null | undefined): TableInfo {
+    if (typeof id !== "string") throw new EngineError(`Invalid argument \`id\` for \`db.${op}\`: expected a string id`);
+    const info = this.store.tableOfId(id);
+    if (info === null) throw new EngineError(`Invalid argument \`id\` for \`db.${op}\`: ${JSON.stringify(id)} is not a document id`);
+    if (table !== undefined && table !== null && info.name !== table) {
+      throw new EngineError(
+        `Invalid argument \`id\` for \`db.${op}\`: expected an id of table "${table}" but got an id of table "${info.name}"`,
+      );
+    }
+    return info;
+  }
+
+  private existing(op: string, id: string): Record<string, Value> {
+    const stored = this.store.getDocument(id);
+    if (stored === null) throw new EngineError(`${op} on nonexistent document ID ${id}`);
+    return jsonToConvex(JSON.parse(stored.json)) as Record<string, Value>;
+  }
+
+  private assertWritable(table: string, system: boolean): void {
+    if (table.startsWith("_") && !system) throw new EngineError("System tables (prefixed with `_`) are read-only.");
+  }
+
+  insertDocument(table: string, value: Record<string, Value>, system: boolean): string {
+    if (typeof table !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) {
+      throw new EngineError(`Invalid table name ${JSON.stringify(table)}`);
+    }
+    this.assertWritable(table, system);
+    if (!isPlainObject(value)) throw new EngineError("db.insert expects a document object");
+    if ("_id" in value || "_creationTime" in value) {
+      throw new EngineError("Provided document contains system fields (`_id` or `_creationTime`); Convex sets them.");
+    }
+    this.validateDocument(table, value);
+    const info = this.store.ensureTable(table);
+    const document: Record<string, Value> = { _id: this.store.newId(info), _creationTime: this.store.nextCreationTime(this.now()) };
+    for (const [key, field] of Object.entries(value)) if (field !== undefined) document[key] = field;
+    this.store.insert(info, document, convexToJson(document));
+    return document._id as string;
+  }
+
+  patchDocument(table: string | undefined, id: string, patch: Record<string, JSONValue>, system: boolean): void {
+    const info = this.tableForId("patch", id, table);
+    this.assertWritable(info.name, system);
+    if (!isPlainObject(patch)) throw new EngineError("db.patch expects an object of fields");
+    const old = this.existing("Patch", id);
+    const next: Record<string, Value> = { ...old };
+    for (const [key, json] of Object.entries(patch)) {
+      const isUndefined = isPlainObject(json) && "$undefined" in json;
+      const value = isUndefined ? undefined : jsonToConvex(json);
+      if (key === "_id" || key === "_creationTime") {
+        if (value !== undefined && value !== old[key]) {
+          throw new EngineError(`Provided \`${key}\` field value does not match the document's ${key}`);
+        }
+        continue;
+      }
+      if (value === undefined) delete next[key];
+      else next[key] = value;
+    }
+    this.validateDocument(info.name, next);
+    this.store.replace(info, old, next, convexToJson(next));
+  }
+
+  replaceDocument(table: string | undefined, id: string, value: Record<string, Value>, system: boolean): void {
+    const info = this.tableForId("replace", id, table);
+    this.assertWritable(info.name, system);
+    if (!isPlainObject(value)) throw new EngineError("db.replace expects a document object");
+    const old = this.existing("Replace", id);
+    for (const key of ["_id", "_creationTime"] as const) {
+      if (value[key] !== undefined && value[key] !== old[key]) {
+        throw new EngineError(`Provided \`${key}\` field value does not match the document's ${key}`);
+      }
+    }
+    const next: Record<string, Value> = { _id: old._id, _creationTime: old._creationTime };
+    for (const [key, field] of Object.entries(value)) {
+      if (key !== "_id" && key !== "_creationTime" && field !== undefined) next[key] = field;
+    }
+    this.validateDocument(info.name, next);
+    this.store.replace(info, old, next, convexToJson(next));
+  }
+
+  deleteDocument(table: string | undefined, id: string, system: boolean): void {
+    const info = this.tableForId("delete", id, table);
+    this.assertWritable(info.name, system);
+    const old = this.existing("Delete", id);
+    this.store.delete(info, old);
+  }
+
+  /** A document of `table` by id (null if absent or of another table), tracking the read. */
+  readDocument(table: string, id: string, readSet: ReadSetBuilder | null): Record<string, Value> | null {
+    const info = typeof id === "string" ? this.store.tableOfId(id) : null;
+    if (info === null || info.name !== table) return null;
+    const key = encodeValue(id);
+    readSet?.add(`${table}.${BY_ID}`, key, justAfter(key));
+    const stored = this.store.getDocument(id);
+    return stored === null ? null : (jsonToConvex(JSON.parse(stored.json)) as Record<string, Value>);
+  }
+
+  // ---- scheduling from actions ------------------------------------------------------------
+
+  async scheduleFromOutside(udfPath: string, args: JSONValue, scheduledTime: number): Promise<JSONValue> {
+    return await this.enqueueWrite(() => this.scheduler.scheduleInTransaction(udfPath, args, scheduledTime));
+  }
+
+  async cancelFromOutside(id: string): Promise<void> {
+    await this.enqueueWrite(() => this.scheduler.cancelInTransaction(id));
+  }
+
+  // ---- file storage --------------------------------------------------------------------
+
+  storageDir(): string {
+    return path.join(this.options.dataDir, "storage");
+  }
+
+  blobPath(storageId: string): string {
+    if (!/^[0-9a-z]+$/.test(storageId)) throw new EngineError(`Invalid storage id ${JSON.stringify(storageId)}`);
+    return path.join(this.storageDir(), storageId);
+  }
+
+  /** Writes the blob file, then its `_storage` document (in the running transaction). */
+  storeBytesInTransaction(bytes: Uint8Array, contentType: string | null): string {
+    const sha256 = createHash("sha256").update(bytes).digest("base64");
+    const id = this.insertDocument(
+      STORAGE_TABLE,
+      { sha256, size: bytes.byteLength, ...(contentType ? { contentType } : {}) },
+      true,
+    );
+    writeFileSync(this.blobPath(id), bytes, { flush: true });
+    return id;
+  }
+
+  async storeFile(bytes: Uint8Array, contentType: string | null): Promise<string> {
+    return await this.enqueueWrite(() => this.storeBytesInTransaction(bytes, contentType));
+  }
+
+  async getStoredFile(storageId: string): Promise<StoredFile | null> {
+    const document = await this.readOutside(() => this.readDocument(STORAGE_TABLE, storageId, null));
+    if (document === null) return null;
+    return {
+      storageId,
+      path: this.blobPath(storageId),
+      contentType: (document.contentType as string | undefined) ?? null,
+      size: document.size as number,
+      sha256: document.sha256 as string,
+    };
+  }
+
+  deleteStoredFileInTransaction(storageId: string): void {
+    const document = this.readDocument(STORAGE_TABLE, storageId, null);
+    if (document === null) throw new EngineError(`Storage file ${storageId} does not exist`);
+    this.deleteDocument(STORAGE_TABLE, storageId, true);
+    // The blob is removed with the document; a crash in between leaves an unreferenced file.
+    const file = this.blobPath(storageId);
+    if (existsSync(file)) rmSync(file);
+  }
+
+  async deleteStoredFile(storageId: string): Promise<void> {
+    await this.enqueueWrite(() => this.deleteStoredFileInTransaction(storageId));
+  }
+
+  // ---- Engine contract -------------------------------------------------------------------
+
+  latestTs(): Timestamp {
+    return this.lastTs;
+  }
+
+  onCommit(listener: (commit: Commit) => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
+  overlaps(readSet: ReadSet, writes: WriteSet): boolean {
+    return overlapsImpl(readSet, writes);
+  }
+
+  authProviders(): AuthProviderConfig[] {
+    const config = this.app.authConfig as { providers?: Record<string, unknown>[] } | null;
+    if (!config) return [];
+    if (!Array.isArray(config.providers)) throw new Error("auth.config.ts must default-export { providers: [...] }");
+    return config.providers.map((provider, i) => {
+      if (provider.type === "customJwt") {
+        if (typeof provider.issuer !== "string" || typeof provider.jwks !== "string") {
+          throw new Error(`auth.config.ts provider ${i}: customJwt needs string \`issuer\` and \`jwks\``);
+        }
+        const algorithm = provider.algorithm ?? "RS256";
+        if (algorithm !== "RS256" && algorithm !== "ES256") {
+          throw new Error(`auth.config.ts provider ${i}: algorithm must be RS256 or ES256`);
+        }
+        return {
+          type: "customJwt" as const,
+          issuer: provider.issuer,
+          jwks: provider.jwks,
+          algorithm,
+          ...(typeof provider.applicationID === "string" ? { applicationID: provider.applicationID } : {}),
+        };
+      }
+      if (typeof provider.domain !== "string") throw new Error(`auth.config.ts provider ${i}: OIDC needs a string \`domain\``);
+      return {
+        type: "oidc" as const,
+        issuer: provider.domain,
+        ...(typeof provider.applicationID === "string" ? { applicationID: provider.applicationID } : {}),
+      };
+    });
+  }
+
+  onReload(listener: () => void): () => void {
+    this.reloadListeners.add(listener);
+    return () => this.reloadListeners.delete(listener);
+  }
+
+  /** How many scheduled functions wait to run (state pending). */
+  async pendingJobCount(): Promise<number> {
+    return await this.readOutside(() => this.scheduler.pendingCount());
+  }
+
+  /** Resolves when every action started so far (including scheduled ones) has finished. */
+  async idle(): Promise<void> {
+    while (this.inFlightActions.size > 0 || this.scheduler.running() > 0) {
+      await Promise.allSettled([...this.inFlightActions, this.scheduler.whenIdle()]);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.watcher?.close();
+    if (this.reloadTimer) realClearTimeout(this.reloadTimer);
+    this.crons.stop();
+    this.scheduler.stop();
+    // Let queued work finish so nothing acknowledged is lost, then refuse new work.
+    await this.enqueueRead(() => undefined);
+    this.closed = true;
+    this.store.close();
+    runtime().envs.delete(this.engineId);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The scheduled-functions readset helper for tests: everything of a table. */
+  static emptyReadSet(): ReadSet {
+    return emptyReadSet();
+  }
+}

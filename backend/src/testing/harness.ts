@@ -1,0 +1,265 @@
+/**
+ * One test API over two engines: `convexTest(schema, modules)` returns convex-test's mock, or,
+ * when `CONVEX_TEST_ENGINE=local`, the same API backed by the local backend's engine running
+ * in-process over a fresh temporary data folder. The platform's Convex tests run under both.
+ *
+ * Differences from convex-test, by design of a real backend:
+ * - the functions come from the convex/ folder on disk (bundled once per process and folder),
+ *   not from the `modules` glob; the glob only tells where that folder is;
+ * - as with convex-test, tests may call internal functions (a test acts as an admin);
+ * - scheduled functions run on the engine's scheduler, whose clock and timers follow the
+ *   global `Date` and `setTimeout` (so `vi.useFakeTimers()` works as with convex-test).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { convexTest as mockConvexTest } from "convex-test";
+import { getFunctionName, type GenericSchema, type SchemaDefinition } from "convex/server";
+import { ConvexError, convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
+import { LocalEngine, type ConvexFunction } from "../engine/engine.js";
+import { loadApp, type LoadedApp } from "../engine/loader.js";
+import type { CallOutcome, Identity } from "../engine/types.js";
+
+type Modules = Record<string, () => Promise<unknown>>;
+
+export interface HarnessOptions {
+  /** "local" or "mock"; defaults to "local" when CONVEX_TEST_ENGINE=local, else "mock". */
+  engine?: "local" | "mock";
+  /** The convex/ folder (local engine); otherwise derived from the modules' keys. */
+  convexDir?: string;
+  /** Deployment env the functions see (local engine). */
+  env?: Record<string, string>;
+}
+
+type AnyFunctionReference = unknown;
+
+/** The subset of convex-test's TestConvex both engines offer. */
+export interface TestConvexLike {
+  query(reference: AnyFunctionReference, args?: Record<string, unknown>): Promise<any>;
+  mutation(reference: AnyFunctionReference, args?: Record<string, unknown>): Promise<any>;
+  action(reference: AnyFunctionReference, args?: Record<string, unknown>): Promise<any>;
+  run<T>(fn: (ctx: any) => Promise<T>): Promise<T>;
+  fetch(pathQueryFragment: string, init?: RequestInit): Promise<Response>;
+  withIdentity(identity: Partial<Identity> & Record<string, unknown>): TestConvexLike;
+  finishInProgressScheduledFunctions(): Promise<void>;
+  finishAllScheduledFunctions(advanceTimers: () => void, maxIterations?: number): Promise<void>;
+}
+
+export function convexTest<Schema extends GenericSchema>(
+  schema?: SchemaDefinition<Schema, boolean>,
+  modules?: Modules,
+  options: HarnessOptions = {},
+): ReturnType<typeof mockConvexTest<Schema>> {
+  const engine = options.engine ?? (process.env.CONVEX_TEST_ENGINE === "local" ? "local" : "mock");
+  if (engine === "mock") return mockConvexTest(schema, modules);
+  const convexDir = options.convexDir ?? convexDirFromModules(modules, callerDirectory());
+  return new LocalTestConvex(new LazyEngine(convexDir, options.env ?? {}), null) as unknown as ReturnType<
+    typeof mockConvexTest<Schema>
+  >;
+}
+
+// ---- locating the convex/ folder -------------------------------------------------------------
+
+/** The directory of the file that called convexTest (glob keys are relative to it). */
+function callerDirectory(): string | null {
+  const stack = new Error().stack?.split("\n") ?? [];
+  const here = fileURLToPath(import.meta.url);
+  for (const line of stack.slice(1)) {
+    const match = /\(?((?:file:\/\/)?\/[^():]+):\d+:\d+\)?$/.exec(line.trim());
+    if (!match) continue;
+    const file = match[1].startsWith("file://") ? fileURLToPath(match[1]) : match[1];
+    if (file === here || file.includes("node_modules")) continue;
+    return path.dirname(file);
+  }
+  return null;
+}
+
+export function convexDirFromModules(modules: Modules | undefined, baseDir: string | null): string {
+  if (modules) {
+    const generated = Object.keys(modules).find((key) => key.includes("/_generated/"));
+    if (generated) {
+      const prefix = generated.split("/_generated/")[0];
+      if (prefix.startsWith("/") && !prefix.startsWith(process.cwd())) {
+        return path.join(process.cwd(), prefix); // vite root-relative key
+      }
+      if (path.isAbsolute(prefix)) return prefix;
+      if (baseDir) return path.resolve(baseDir, prefix);
+    }
+  }
+  return path.join(process.cwd(), "convex");
+}
+
+// ---- engine lifecycle ----------------------------------------------------------------------
+
+const sharedBuilds = new Map<string, Promise<LoadedApp>>();
+const buildRoot = mkdtempSync(path.join(os.tmpdir(), "convex-harness-build-"));
+const dataDirs: string[] = [];
+const openEngines = new Set<LocalEngine>();
+process.once("exit", () => {
+  for (const engine of openEngines) engine.store.close();
+  for (const dir of [...dataDirs, buildRoot]) rmSync(dir, { recursive: true, force: true });
+});
+
+class LazyEngine {
+  private opening: Promise<LocalEngine> | null = null;
+
+  constructor(
+    readonly convexDir: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  get(): Promise<LocalEngine> {
+    if (this.opening) return this.opening;
+    const key = `${this.convexDir}\n${JSON.stringify(this.env)}`;
+    let build = sharedBuilds.get(key);
+    if (!build) {
+      build = loadApp(this.convexDir, path.join(buildRoot, String(sharedBuilds.size)), this.env);
+      sharedBuilds.set(key, build);
+      build.catch(() => sharedBuilds.delete(key));
+    }
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "convex-harness-data-"));
+    dataDirs.push(dataDir);
+    this.opening = LocalEngine.open(
+      {
+        convexDir: this.convexDir,
+        dataDir,
+        env: this.env,
+        cloudUrl: "http://127.0.0.1:3210",
+        siteUrl: "http://127.0.0.1:3211",
+        // Follow the global clock and timers at call time, so vi fake timers drive scheduling.
+        now: () => Date.now(),
+        runCrons: false,
+        timers: {
+          setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
+          clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+        },
+      },
+      build,
+    ).then((engine) => {
+      openEngines.add(engine);
+      return engine;
+    });
+    return this.opening;
+  }
+}
+
+// ---- the test API ----------------------------------------------------------------------------
+
+function simpleHash(text: string): number {
+  let hash = 0;
+  for (let i = 0; i < text.length; i++) {
+    hash = (hash << 5) - hash + text.charCodeAt(i);
+    hash &= hash;
+  }
+  return hash;
+}
+
+/** The identity convex-test builds for `withIdentity` (same defaults). */
+export function identityFor(partial: Partial<Identity> & Record<string, unknown>): Identity {
+  const subject = (partial.subject as string | undefined) ?? "" + simpleHash(JSON.stringify(partial));
+  const issuer = (partial.issuer as string | undefined) ?? "https://convex.test";
+  const tokenIdentifier = (partial.tokenIdentifier as string | undefined) ?? `${issuer}|${subject}`;
+  return { ...partial, subject, issuer, tokenIdentifier };
+}
+
+function toArgsJson(args: Record<string, unknown> | undefined): JSONValue {
+  return convexToJson((args ?? {}) as Value);
+}
+
+function unwrap(outcome: CallOutcome): any {
+  if (outcome.success) return jsonToConvex(outcome.value);
+  if (outcome.errorData !== undefined) {
+    const error = new ConvexError(jsonToConvex(outcome.errorData) as Value);
+    throw error;
+  }
+  throw new Error(outcome.errorMessage);
+}
+
+type Target = string | ConvexFunction;
+
+function targetOf(reference: unknown, engine: LocalEngine, kind: "query" | "mutation" | "action"): Target {
+  if (typeof reference === "function" && !("isQuery" in reference || "isMutation" in reference || "isAction" in reference)) {
+    // Registered with the engine's bundled convex, so its syscalls reach the engine.
+    return engine.inlineFunction(kind, reference as (...a: any[]) => any);
+  }
+  if (typeof reference === "string") return reference;
+  return getFunctionName(reference as never);
+}
+
+class LocalTestConvex implements TestConvexLike {
+  constructor(
+    private readonly lazy: LazyEngine,
+    private readonly identity: Identity | null,
+  ) {}
+
+  private options() {
+    return { identity: this.identity, allowInternal: true };
+  }
+
+  async query(reference: unknown, args?: Record<string, unknown>) {
+    const engine = await this.lazy.get();
+    const target = targetOf(reference, engine, "query");
+    return unwrap(await engine.runQuery(target, [toArgsJson(args)], this.options()));
+  }
+
+  async mutation(reference: unknown, args?: Record<string, unknown>) {
+    const engine = await this.lazy.get();
+    const target = targetOf(reference, engine, "mutation");
+    return unwrap(await engine.runMutation(target, [toArgsJson(args)], this.options()));
+  }
+
+  async action(reference: unknown, args?: Record<string, unknown>) {
+    const engine = await this.lazy.get();
+    const target = targetOf(reference, engine, "action");
+    return unwrap(await engine.runAction(target, [toArgsJson(args)], this.options()));
+  }
+
+  /** Runs `fn` as an ad hoc mutation with a real ctx (db, storage, scheduler, auth). */
+  async run<T>(fn: (ctx: any) => Promise<T>): Promise<T> {
+    return (await this.mutation(fn as unknown as AnyFunctionReference)) as T;
+  }
+
+  async fetch(pathQueryFragment: string, init?: RequestInit): Promise<Response> {
+    if (!pathQueryFragment.startsWith("/")) throw new Error("Path given to `t.fetch` must start with a `/`");
+    const engine = await this.lazy.get();
+    return await engine.runHttpActionAs(new Request(`https://some.convex.site${pathQueryFragment}`, init), this.identity);
+  }
+
+  withIdentity(identity: Partial<Identity> & Record<string, unknown>): TestConvexLike {
+    return new LocalTestConvex(this.lazy, identityFor(identity));
+  }
+
+  /** Waits for scheduled functions that already started (and what they start in turn). */
+  async finishInProgressScheduledFunctions(): Promise<void> {
+    const engine = await this.lazy.get();
+    await engine.readOutside(() => undefined); // let queued timer re-arming settle
+    await engine.idle();
+  }
+
+  /**
+   * Runs every scheduled function, advancing (fake) timers between rounds, until none is
+   * pending. Throws after `maxIterations` rounds (a function that keeps rescheduling itself).
+   */
+  async finishAllScheduledFunctions(advanceTimers: () => void, maxIterations = 100): Promise<void> {
+    const engine = await this.lazy.get();
+    for (let i = 0; i < maxIterations; i++) {
+      await engine.readOutside(() => undefined);
+      advanceTimers();
+      await engine.scheduler.runDue();
+      await engine.idle();
+      await engine.readOutside(() => undefined);
+      if ((await engine.pendingJobCount()) === 0) return;
+    }
+    throw new Error(
+      "finishAllScheduledFunctions: too many iterations. Check for infinitely recursive scheduled functions, or increase maxIterations.",
+    );
+  }
+
+  /** The engine itself, for tests that need more than convex-test's API. */
+  engine(): Promise<LocalEngine> {
+    return this.lazy.get();
+  }
+}
+
+export type { LocalTestConvex };
