@@ -1,0 +1,165 @@
+/** The design system's building blocks: states (loading, empty, error), buttons, fields, badges. */
+import { Component, useCallback, useState, type ButtonHTMLAttributes, type ErrorInfo, type ReactNode } from "react";
+import { explainError } from "../lib/errors";
+import { statusLabel } from "../lib/format";
+
+export function Loading({ label = "Loading…" }: { label?: string }) {
+  return (
+    <div className="state state-loading" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" />
+      <span>{label}</span>
+    </div>
+  );
+}
+
+export function Empty({ title, children }: { title: string; children?: ReactNode }) {
+  return (
+    <div className="state state-empty">
+      <p className="state-title">{title}</p>
+      {children && <div className="muted">{children}</div>}
+    </div>
+  );
+}
+
+export function ErrorBox({ error, onRetry, compact }: { error: unknown; onRetry?: () => void; compact?: boolean }) {
+  const e = explainError(error);
+  return (
+    <div className={`alert alert-error${compact ? " compact" : ""}`} role="alert" data-error-code={e.code ?? undefined}>
+      <strong className="alert-title">{e.title}</strong>
+      {e.detail && <span className="alert-detail">{e.detail}</span>}
+      {e.next && <span className="alert-next">{e.next}</span>}
+      {onRetry && (
+        <button type="button" className="btn btn-small" onClick={onRetry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function Notice({ kind = "info", children }: { kind?: "info" | "success" | "warning"; children: ReactNode }) {
+  return (
+    <div className={`alert alert-${kind}`} role={kind === "warning" ? "alert" : "status"}>
+      {children}
+    </div>
+  );
+}
+
+export function Button({
+  busy,
+  variant = "primary",
+  children,
+  className,
+  ...rest
+}: ButtonHTMLAttributes<HTMLButtonElement> & { busy?: boolean; variant?: "primary" | "secondary" | "danger" | "ghost" }) {
+  return (
+    <button
+      type="button"
+      className={`btn btn-${variant}${className ? ` ${className}` : ""}`}
+      disabled={busy || rest.disabled}
+      aria-busy={busy || undefined}
+      {...rest}
+    >
+      {busy && <span className="spinner spinner-small" aria-hidden="true" />}
+      {children}
+    </button>
+  );
+}
+
+export function Field({ label, hint, children, error }: { label: string; hint?: string; error?: string; children: ReactNode }) {
+  return (
+    <label className="field">
+      <span className="field-label">{label}</span>
+      {children}
+      {hint && <span className="field-hint">{hint}</span>}
+      {error && <span className="field-error">{error}</span>}
+    </label>
+  );
+}
+
+export function StatusBadge({ status }: { status: string }) {
+  return (
+    <span className={`badge status-${status.toLowerCase()}`} data-status={status}>
+      {statusLabel(status)}
+    </span>
+  );
+}
+
+export function Badge({ children, tone = "neutral" }: { children: ReactNode; tone?: "neutral" | "good" | "warn" | "bad" | "info" }) {
+  return <span className={`badge tone-${tone}`}>{children}</span>;
+}
+
+export function Card({ title, actions, children, className }: { title?: ReactNode; actions?: ReactNode; children: ReactNode; className?: string }) {
+  return (
+    <section className={`card${className ? ` ${className}` : ""}`}>
+      {(title || actions) && (
+        <header className="card-header">
+          {title && <h2 className="card-title">{title}</h2>}
+          {actions && <div className="card-actions">{actions}</div>}
+        </header>
+      )}
+      {children}
+    </section>
+  );
+}
+
+export function PageHeader({ title, subtitle, actions }: { title: string; subtitle?: ReactNode; actions?: ReactNode }) {
+  return (
+    <div className="page-header">
+      <div>
+        <h1>{title}</h1>
+        {subtitle && <p className="muted">{subtitle}</p>}
+      </div>
+      {actions && <div className="page-actions">{actions}</div>}
+    </div>
+  );
+}
+
+/** Runs an async action with busy and error state: `const save = useRun(); save.run(() => m(args))`. */
+export function useRun() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = useCallback(async <T,>(fn: () => Promise<T>): Promise<T | undefined> => {
+    setBusy(true);
+    setError(null);
+    try {
+      return await fn();
+    } catch (e) {
+      setError(e);
+      return undefined;
+    } finally {
+      setBusy(false);
+    }
+  }, []);
+  return { busy, error, run, clear: () => setError(null) };
+}
+
+/** Catches render errors (a query that threw) and shows them in plain words. */
+export class ErrorBoundary extends Component<{ children: ReactNode; resetKey?: string }, { error: unknown }> {
+  state = { error: null as unknown };
+  static getDerivedStateFromError(error: unknown) {
+    return { error };
+  }
+  componentDidUpdate(prev: { resetKey?: string }) {
+    if (prev.resetKey !== this.props.resetKey && this.state.error !== null) this.setState({ error: null });
+  }
+  componentDidCatch(error: unknown, info: ErrorInfo) {
+    console.error("[portal]", error, info.componentStack);
+  }
+  render() {
+    if (this.state.error !== null) {
+      return <ErrorBox error={this.state.error} onRetry={() => this.setState({ error: null })} />;
+    }
+    return this.props.children;
+  }
+}
+
+export function LiveDot({ status, label }: { status: "off" | "connecting" | "open" | "closed"; label?: string }) {
+  const text = status === "open" ? "Live" : status === "connecting" ? "Connecting…" : status === "closed" ? "Reconnecting…" : "Live updates off";
+  return (
+    <span className={`live-dot live-${status}`} title={label ?? text} data-live={status}>
+      <span aria-hidden="true" className="dot" />
+      {label ?? text}
+    </span>
+  );
+}

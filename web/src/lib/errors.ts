@@ -1,0 +1,63 @@
+/**
+ * ConvexError codes (convex/errors.ts) in plain words. The server's own message is shown too:
+ * it says what exactly was wrong ("This area is not served at the moment.").
+ */
+import { ConvexError } from "convex/values";
+
+export const ERROR_TITLES: Record<string, string> = {
+  UNAUTHENTICATED: "Please sign in again",
+  FORBIDDEN: "You are not allowed to do this",
+  NOT_FOUND: "We could not find that",
+  INVALID_ARGUMENT: "Please check what you entered",
+  CONFLICT: "This clashes with something that changed",
+  SLOT_UNAVAILABLE: "That time has just been taken",
+  HOLD_EXPIRED: "Your hold on this time ran out",
+  INVALID_TRANSITION: "This cannot be done at this stage",
+  POLICY_VIOLATION: "The business's policy does not allow this",
+  BUSINESS_NOT_ACTIVE: "This business is not taking bookings right now",
+  ALREADY_EXISTS: "This already exists",
+  PAYMENT_REQUIRED: "Payment is needed first",
+  PAYMENT_FAILED: "The payment did not go through",
+  RATE_LIMITED: "Too many attempts: wait a moment and try again",
+  IDEMPOTENCY_MISMATCH: "This request was already sent with different details",
+  IDEMPOTENCY_IN_FLIGHT: "This request is still being processed",
+  UNSUPPORTED: "This is not supported",
+};
+
+/** What to do next, for the codes where there is an obvious next step. */
+const NEXT_STEP: Record<string, string> = {
+  SLOT_UNAVAILABLE: "Pick another time.",
+  HOLD_EXPIRED: "Pick a time again.",
+  UNAUTHENTICATED: "Sign in and try again.",
+  CONFLICT: "Refresh and try again.",
+  RATE_LIMITED: "Try again in a few seconds.",
+};
+
+export type Explained = { code: string | null; title: string; detail: string; next?: string; param?: string };
+
+export function explainError(error: unknown): Explained {
+  if (error instanceof ConvexError) {
+    const data = error.data as { code?: unknown; message?: unknown; param?: unknown } | string;
+    if (typeof data === "object" && data !== null && typeof data.code === "string") {
+      const code = data.code;
+      return {
+        code,
+        title: ERROR_TITLES[code] ?? `Error ${code.toLowerCase().replace(/_/g, " ")}`,
+        detail: typeof data.message === "string" ? data.message : "",
+        next: NEXT_STEP[code],
+        param: typeof data.param === "string" ? data.param : undefined,
+      };
+    }
+    return { code: null, title: "The server refused this", detail: typeof data === "string" ? data : JSON.stringify(data) };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (/fetch|network|websocket|connection/i.test(message)) {
+    return { code: null, title: "Could not reach the server", detail: message, next: "Check that the platform is running, then try again." };
+  }
+  // Server-side bugs arrive as "[Request ID: …] Server Error …": show them, never hide them.
+  return { code: null, title: "The server could not complete this", detail: message.replace(/^\[Request ID: [^\]]+\]\s*/, "") };
+}
+
+export function errorCode(error: unknown): string | null {
+  return explainError(error).code;
+}

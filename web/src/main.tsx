@@ -1,0 +1,48 @@
+/**
+ * Entry: Clerk + ConvexProviderWithClerk when VITE_CLERK_PUBLISHABLE_KEY is set, otherwise the
+ * local sign-in + ConvexProviderWithAuth. Then the session (users.store / users.me) and the app.
+ */
+import { ClerkProvider, useAuth as useClerkAuth } from "@clerk/clerk-react";
+import { ConvexProviderWithAuth, ConvexReactClient } from "convex/react";
+import { ConvexProviderWithClerk } from "convex/react-clerk";
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { App } from "./App";
+import { LocalAuthProvider, useLocalConvexAuth } from "./lib/auth";
+import { ClerkBridge } from "./lib/clerk";
+import { config, usesClerk } from "./lib/config";
+import { SessionProvider } from "./lib/session";
+import "./styles.css";
+
+const convex = new ConvexReactClient(config.convexUrl, { verbose: false });
+
+function Root() {
+  if (usesClerk) {
+    return (
+      <ClerkProvider publishableKey={config.clerkPublishableKey} afterSignOutUrl="/">
+        <ConvexProviderWithClerk client={convex} useAuth={useClerkAuth}>
+          <ClerkBridge>
+            <SessionProvider>
+              <App />
+            </SessionProvider>
+          </ClerkBridge>
+        </ConvexProviderWithClerk>
+      </ClerkProvider>
+    );
+  }
+  return (
+    <LocalAuthProvider>
+      <ConvexProviderWithAuth client={convex} useAuth={useLocalConvexAuth}>
+        <SessionProvider>
+          <App />
+        </SessionProvider>
+      </ConvexProviderWithAuth>
+    </LocalAuthProvider>
+  );
+}
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <Root />
+  </StrictMode>,
+);

@@ -1,0 +1,440 @@
+/**
+ * The live dispatch board (managers and owners): one day, a timeline lane per provider with
+ * their jobs as blocks coloured by status, the unassigned queue, drag and drop to assign or
+ * reassign (HTML5 DnD; every job also has a keyboard "Assign to" menu), who else is watching
+ * (PartyKit dispatch room presence). Lanes that cannot take a job (overlap, outside hours)
+ * refuse the drop; the server has the last word (SLOT_UNAVAILABLE etc. shown in plain words).
+ */
+import { useMutation, useQuery } from "convex/react";
+import type { FunctionReturnType } from "convex/server";
+import { useEffect, useMemo, useRef, useState, type DragEvent } from "react";
+import { api } from "../../../../convex/_generated/api";
+import type { Id } from "../../../../convex/_generated/dataModel";
+import { localToInstant } from "../../../../domain/time";
+import type { Viewer } from "../../../../party/messages";
+import { roomIds } from "../../../../party/rooms";
+import { Button, Empty, ErrorBox, LiveDot, Loading, PageHeader, StatusBadge } from "../../components/ui";
+import { useAuthBridge } from "../../lib/auth";
+import { addDays, localDateLabel, minutes, statusLabel, time, todayIn, zoneName } from "../../lib/format";
+import { useRoom } from "../../lib/live";
+import { Link, useQueryParams } from "../../lib/router";
+import { ROLE_LABELS, useReadySession } from "../../lib/session";
+
+type Board = FunctionReturnType<typeof api.dispatch.board>;
+type Job = Board["unassigned"][number];
+type Provider = Board["providers"][number];
+
+const HEARTBEAT_MS = 20_000;
+const ASSIGNABLE = new Set(["HELD", "PENDING_PAYMENT", "CONFIRMED", "EN_ROUTE"]);
+
+export function DispatchBoard() {
+  const session = useReadySession();
+  const businessId = session.current!.businessId!;
+  const business = useQuery(api.businesses.get, { businessId });
+  if (business === undefined) return <Loading />;
+  if (business === null) return <Empty title="Business not found" />;
+  return <BoardForBusiness businessId={businessId} timeZone={business.timeZone} />;
+}
+
+function BoardForBusiness({ businessId, timeZone }: { businessId: Id<"businesses">; timeZone: string }) {
+  const bridge = useAuthBridge();
+  const initial = useQueryParams().get("date");
+  const [date, setDate] = useState(() => (initial && /^\d{4}-\d{2}-\d{2}$/.test(initial) ? initial : todayIn(Date.now(), timeZone)));
+  const board = useQuery(api.dispatch.board, { businessId, date });
+  const [viewers, setViewers] = useState<Viewer[]>([]);
+  const [flash, setFlash] = useState<Set<string>>(new Set());
+
+  const room = useRoom(
+    "dispatch",
+    roomIds.dispatch(businessId, date),
+    {
+      onMessage: (m) => {
+        if (m.type === "presence.snapshot") setViewers(m.viewers);
+        else if (m.type === "presence.joined") setViewers((v) => [...v.filter((x) => x.userId !== m.viewer.userId), m.viewer]);
+        else if (m.type === "presence.left") setViewers((v) => v.filter((x) => x.userId !== m.userId));
+      },
+      onEvent: (m) => {
+        const e = m.event;
+        const id = "bookingId" in e ? e.bookingId : "booking" in e ? e.booking.bookingId : null;
+        if (!id) return;
+        setFlash((s) => new Set(s).add(id));
+        setTimeout(() => setFlash((s) => {
+          const n = new Set(s);
+          n.delete(id);
+          return n;
+        }), 2_500);
+      },
+    },
+    bridge.partyToken,
+  );
+  const sendRef = useRef(room.send);
+  sendRef.current = room.send;
+  useEffect(() => {
+    if (room.status !== "open") return;
+    sendRef.current({ type: "presence.heartbeat" });
+    const t = setInterval(() => sendRef.current({ type: "presence.heartbeat" }), HEARTBEAT_MS);
+    return () => clearInterval(t);
+  }, [room.status]);
+
+  // Presence ids are token subjects: everyone but me.
+  const others = viewers.filter((v) => v.userId !== bridge.subject);
+
+  return (
+    <div className="dispatch">
+      <PageHeader
+        title="Dispatch board"
+        subtitle={`${localDateLabel(date)} · times in ${zoneName(timeZone)}`}
+        actions={
+          <div className="button-row">
+            <Button variant="secondary" className="btn-small" onClick={() => setDate(addDays(date, -1))} aria-label="Previous day">
+              ‹
+            </Button>
+            <input type="date" value={date} aria-label="Day" onChange={(e) => e.target.value && setDate(e.target.value)} />
+            <Button variant="secondary" className="btn-small" onClick={() => setDate(addDays(date, 1))} aria-label="Next day">
+              ›
+            </Button>
+            <Button variant="ghost" className="btn-small" onClick={() => setDate(todayIn(Date.now(), timeZone))}>
+              Today
+            </Button>
+          </div>
+        }
+      />
+      <div className="presence" data-testid="presence">
+        <LiveDot status={room.status} />
+        {others.length > 0 ? (
+          <span>
+            Watching now:{" "}
+            {others.map((v) => (
+              <span key={v.userId} className="avatar" title={`${v.name ?? v.userId} (${ROLE_LABELS[v.role] ?? v.role})`} data-viewer={v.name ?? v.userId}>
+                <span className="avatar-initial" aria-hidden="true">
+                  {(v.name ?? "?").slice(0, 1).toUpperCase()}
+                </span>
+                <span className="avatar-name">{v.name ?? v.userId}</span>
+              </span>
+            ))}
+          </span>
+        ) : (
+          <span className="muted small">{room.status === "open" ? "Only you are watching this day." : ""}</span>
+        )}
+      </div>
+      <Legend />
+      {board === undefined ? <Loading label="Loading the board…" /> : <BoardView board={board} flash={flash} />}
+    </div>
+  );
+}
+
+function Legend() {
+  return (
+    <ul className="legend" aria-label="Status colours">
+      {["HELD", "PENDING_PAYMENT", "CONFIRMED", "EN_ROUTE", "IN_PROGRESS", "COMPLETED"].map((s) => (
+        <li key={s}>
+          <span className={`swatch status-${s.toLowerCase()}`} aria-hidden="true" />
+          {statusLabel(s)}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+type Range = { start: number; end: number };
+
+function hoursOf(provider: Provider, date: string, tz: string): Range[] {
+  return provider.hours.map((h) => {
+    const start = localToInstant(date, h.start, tz);
+    let end = localToInstant(date, h.end, tz);
+    if (end <= start) end = localToInstant(addDays(date, 1), h.end, tz);
+    return { start, end };
+  });
+}
+
+function busyOf(job: Job): Range {
+  return { start: job.busyStart ?? job.start, end: job.busyEnd ?? job.end };
+}
+
+/** Why a lane cannot take a job, or null when it can (the server checks again). */
+export function refusal(provider: Provider, job: Job, date: string, tz: string): string | null {
+  if (!ASSIGNABLE.has(job.status)) return `${statusLabel(job.status)} jobs cannot be moved`;
+  if (provider.jobs.some((j) => j.bookingId === job.bookingId)) return `already with ${provider.name}`;
+  const hours = hoursOf(provider, date, tz);
+  if (hours.length === 0) return `${provider.name} is off that day`;
+  if (!hours.some((h) => job.start >= h.start && job.end <= h.end)) return `outside ${provider.name}'s hours`;
+  const clash = provider.jobs.find((j) => {
+    const b = busyOf(j);
+    return j.bookingId !== job.bookingId && job.start < b.end && job.end > b.start;
+  });
+  if (clash) return `overlaps ${clash.customerName} at ${time(clash.start, tz)}`;
+  return null;
+}
+
+function BoardView({ board, flash }: { board: Board; flash: Set<string> }) {
+  const assign = useMutation(api.dispatch.assign);
+  const reassign = useMutation(api.dispatch.reassign);
+  const unassign = useMutation(api.dispatch.unassign);
+  const [dragging, setDragging] = useState<Job | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [pending, setPending] = useState<string | null>(null);
+  const [lastMove, setLastMove] = useState<string | null>(null);
+  const tz = board.timeZone;
+
+  const allJobs = useMemo(() => [...board.unassigned, ...board.providers.flatMap((p) => p.jobs)], [board]);
+  const range = useMemo(() => {
+    let start = Number.POSITIVE_INFINITY;
+    let end = Number.NEGATIVE_INFINITY;
+    for (const p of board.providers) {
+      for (const h of hoursOf(p, board.date, tz)) {
+        start = Math.min(start, h.start);
+        end = Math.max(end, h.end);
+      }
+    }
+    for (const j of allJobs) {
+      start = Math.min(start, j.start);
+      end = Math.max(end, j.end);
+    }
+    if (!Number.isFinite(start)) {
+      start = localToInstant(board.date, "08:00", tz);
+      end = localToInstant(board.date, "18:00", tz);
+    }
+    const hour = 3_600_000;
+    return { start: Math.floor(start / hour) * hour, end: Math.ceil(end / hour) * hour };
+  }, [board, allJobs, tz]);
+  const span = range.end - range.start;
+  const pct = (t: number) => `${((Math.min(Math.max(t, range.start), range.end) - range.start) / span) * 100}%`;
+  const ticks: number[] = [];
+  for (let t = range.start; t <= range.end; t += 3_600_000) ticks.push(t);
+
+  async function move(job: Job, provider: Provider) {
+    setError(null);
+    setPending(job.bookingId);
+    try {
+      if (job.assignmentStatus === undefined && !board.providers.some((p) => p.jobs.some((j) => j.bookingId === job.bookingId))) {
+        await assign({ bookingId: job.bookingId, resourceId: provider.resourceId });
+      } else {
+        await reassign({ bookingId: job.bookingId, resourceId: provider.resourceId });
+      }
+      setLastMove(`${job.customerName}'s ${job.serviceName} is now with ${provider.name}.`);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setPending(null);
+    }
+  }
+
+  async function toQueue(job: Job) {
+    setError(null);
+    setPending(job.bookingId);
+    try {
+      await unassign({ bookingId: job.bookingId });
+      setLastMove(`${job.customerName}'s ${job.serviceName} is back in the queue.`);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setPending(null);
+    }
+  }
+
+  const jobCard = (job: Job, where: "queue" | "lane", provider?: Provider) => (
+    <JobBlock
+      key={job.bookingId}
+      job={job}
+      tz={tz}
+      where={where}
+      flash={flash.has(job.bookingId)}
+      pending={pending === job.bookingId}
+      style={where === "lane" ? { left: pct(busyOf(job).start), width: `calc(${pct(busyOf(job).end)} - ${pct(busyOf(job).start)})` } : undefined}
+      providers={board.providers}
+      current={provider}
+      refusal={(p) => refusal(p, job, board.date, tz)}
+      onDragStart={() => setDragging(job)}
+      onDragEnd={() => setDragging(null)}
+      onMove={(p) => void move(job, p)}
+      onUnassign={where === "lane" && ASSIGNABLE.has(job.status) ? () => void toQueue(job) : undefined}
+    />
+  );
+
+  return (
+    <div className="board">
+      {error !== null && <ErrorBox error={error} onRetry={() => setError(null)} />}
+      <p className="sr-only" aria-live="polite">
+        {lastMove}
+      </p>
+      <section className="queue" aria-label="Unassigned jobs" data-testid="unassigned">
+        <h2>
+          Unassigned <span className="count">{board.unassigned.length}</span>
+        </h2>
+        {board.unassigned.length === 0 ? <p className="muted small">Every job has a provider.</p> : <div className="queue-list">{board.unassigned.map((j) => jobCard(j, "queue"))}</div>}
+      </section>
+      <section className="timeline" aria-label="Providers' day">
+        {board.providers.length === 0 ? (
+          <Empty title="No active providers">
+            Add staff under <Link href="/owner/staff">Staff</Link>.
+          </Empty>
+        ) : (
+          <>
+            <div className="timeline-head">
+              <div className="lane-label" />
+              <div className="ticks" aria-hidden="true">
+                {ticks.map((t) => (
+                  <span key={t} style={{ left: pct(t) }}>
+                    {time(t, tz)}
+                  </span>
+                ))}
+              </div>
+            </div>
+            {board.providers.map((provider) => {
+              const why = dragging ? refusal(provider, dragging, board.date, tz) : null;
+              return (
+                <div
+                  key={provider.resourceId}
+                  className={`lane-row${dragging ? (why ? " refuses" : " accepts") : ""}`}
+                  data-provider={provider.name}
+                  onDragOver={(e: DragEvent) => {
+                    if (!dragging || why) {
+                      e.dataTransfer.dropEffect = "none";
+                      return;
+                    }
+                    e.preventDefault();
+                    e.dataTransfer.dropEffect = "move";
+                  }}
+                  onDrop={(e: DragEvent) => {
+                    e.preventDefault();
+                    const job = dragging ?? allJobs.find((j) => j.bookingId === e.dataTransfer.getData("text/plain"));
+                    setDragging(null);
+                    if (!job) return;
+                    const reason = refusal(provider, job, board.date, tz);
+                    if (reason) {
+                      setError(new Error(`${provider.name} cannot take this job: ${reason}.`));
+                      return;
+                    }
+                    void move(job, provider);
+                  }}
+                >
+                  <div className="lane-label">
+                    <span className="provider-color" style={{ background: provider.color ?? "var(--accent)" }} aria-hidden="true" />
+                    <strong>{provider.name}</strong>
+                    <span className="muted small">
+                      {provider.hours.length ? provider.hours.map((h) => `${h.start}–${h.end}`).join(", ") : "off"} · {provider.jobs.length} job
+                      {provider.jobs.length === 1 ? "" : "s"}
+                    </span>
+                    {dragging && why && <span className="refuse-reason small">Can't take: {why}</span>}
+                  </div>
+                  <div className="lane" aria-label={`${provider.name}'s jobs`}>
+                    {ticks.map((t) => (
+                      <span key={`t${t}`} className="tick-line" style={{ left: pct(t) }} aria-hidden="true" />
+                    ))}
+                    {hoursOf(provider, board.date, tz).map((h, i) => (
+                      <span key={i} className="hours" style={{ left: pct(h.start), width: `calc(${pct(h.end)} - ${pct(h.start)})` }} aria-hidden="true" />
+                    ))}
+                    {provider.jobs.map((job) => jobCard(job, "lane", provider))}
+                  </div>
+                </div>
+              );
+            })}
+          </>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function JobBlock({
+  job,
+  tz,
+  where,
+  flash,
+  pending,
+  style,
+  providers,
+  current,
+  refusal: refusalFor,
+  onDragStart,
+  onDragEnd,
+  onMove,
+  onUnassign,
+}: {
+  job: Job;
+  tz: string;
+  where: "queue" | "lane";
+  flash: boolean;
+  pending: boolean;
+  style?: React.CSSProperties;
+  providers: Provider[];
+  current?: Provider;
+  refusal: (p: Provider) => string | null;
+  onDragStart: () => void;
+  onDragEnd: () => void;
+  onMove: (p: Provider) => void;
+  onUnassign?: () => void;
+}) {
+  const [open, setOpen] = useState(false);
+  const movable = ASSIGNABLE.has(job.status);
+  return (
+    <div
+      className={`job status-${job.status.toLowerCase()}${where === "lane" ? " in-lane" : ""}${flash ? " flash" : ""}${pending ? " pending" : ""}`}
+      style={style}
+      draggable={movable}
+      data-booking={job.bookingId}
+      data-status={job.status}
+      data-customer={job.customerName}
+      onDragStart={(e) => {
+        e.dataTransfer.setData("text/plain", job.bookingId);
+        e.dataTransfer.effectAllowed = "move";
+        onDragStart();
+      }}
+      onDragEnd={onDragEnd}
+      title={`${job.serviceName} for ${job.customerName}, ${time(job.start, tz)}–${time(job.end, tz)} (${statusLabel(job.status)})`}
+    >
+      <div className="job-main">
+        <strong className="job-time">
+          {time(job.start, tz)}–{time(job.end, tz)}
+        </strong>
+        <span className="job-customer">{job.customerName}</span>
+        <span className="job-service small">{job.serviceName}</span>
+        {where === "queue" && (
+          <span className="small">
+            <StatusBadge status={job.status} /> {minutes(Math.round((job.end - job.start) / 60_000))}
+          </span>
+        )}
+        {job.assignmentStatus === "offered" && <span className="small muted">offered, not accepted yet</span>}
+      </div>
+      <div className="job-actions">
+        <Link href={`/bookings/${job.bookingId}`} className="small">
+          Details
+        </Link>
+        {movable && (
+          <button type="button" className="linklike small" aria-expanded={open} onClick={() => setOpen((o) => !o)} aria-label={`Assign ${job.customerName}'s job to…`}>
+            {where === "queue" ? "Assign…" : "Move…"}
+          </button>
+        )}
+      </div>
+      {open && (
+        <div className="move-menu" role="menu">
+          {providers.map((p) => {
+            const why = p.resourceId === current?.resourceId ? "current provider" : refusalFor(p);
+            return (
+              <button
+                key={p.resourceId}
+                type="button"
+                role="menuitem"
+                disabled={why !== null}
+                title={why ?? undefined}
+                onClick={() => {
+                  setOpen(false);
+                  onMove(p);
+                }}
+              >
+                {p.name}
+                {why && <span className="muted small"> — {why}</span>}
+              </button>
+            );
+          })}
+          {onUnassign && (
+            <button type="button" role="menuitem" onClick={() => { setOpen(false); onUnassign(); }}>
+              Back to the queue
+            </button>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
+

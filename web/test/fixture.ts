@@ -1,0 +1,231 @@
+/**
+ * The whole platform for portal tests, on free ports, over a temporary data folder:
+ *   1. a fresh env file (scripts/env.ts `ensureLocalEnv`) pointing PARTYKIT_URL / PORTAL_URL at
+ *      this run's ports;
+ *   2. `partykit dev` (party/testing/dev-server.ts) with the party vars from that file;
+ *   3. the local backend (`tsx backend/src/cli.ts …`) in its own process group;
+ *   4. the demo data (`seed:demo` through scripts/seed.ts, with the admin key);
+ *   5. the Vite dev server (web/vite.config.ts) in-process, with VITE_CONVEX_URL,
+ *      VITE_PARTYKIT_HOST and the local sign-in reading this run's env file;
+ *   6. Chromium (/usr/bin/chromium, headless, a fresh profile per launch).
+ * `stop()` closes everything it started (process groups, the Vite server, the browser) and
+ * removes the temporary folder.
+ */
+import { type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createNetServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { createServer as createViteServer, type ViteDevServer } from "vite";
+import { startDevServer, type DevServer } from "../../party/testing/dev-server";
+import { ensureLocalEnv } from "../../scripts/env";
+import { spawnGroup, stopGroup } from "../../scripts/proc";
+import { seedDemoData, type SeedResult } from "../../scripts/seed";
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const screenshotDir = join(repoRoot, "artifacts", "screenshots");
+
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+export type Stack = {
+  portalUrl: string;
+  convexUrl: string;
+  siteUrl: string;
+  partykitHost: string;
+  seed: SeedResult;
+  browser: Browser;
+  /** A fresh browser context (own storage: own sign-in). */
+  context(options?: { mobile?: boolean }): Promise<BrowserContext>;
+  stop(): Promise<void>;
+  logs(): string;
+};
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      if (address === null || typeof address === "string") return reject(new Error("no port"));
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+async function waitForHttp(url: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}:\n${output()}`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      await response.body?.cancel();
+      if (response.status < 502 || response.status > 504) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${output()}`);
+}
+
+function setEnvValue(text: string, key: string, value: string): string {
+  const line = `${key}=${value}`;
+  const pattern = new RegExp(`^${key}=.*$`, "m");
+  return pattern.test(text) ? text.replace(pattern, line) : `${text.trimEnd()}\n${line}\n`;
+}
+
+/** seed:demo is one big mutation; on a loaded machine it can hit the 1 s limit: retry. */
+async function seedWithRetries(url: string, adminKey: string): Promise<SeedResult> {
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 20; attempt++) {
+    try {
+      return await seedDemoData({ url, adminKey });
+    } catch (error) {
+      lastError = error;
+      if (!/timed out/i.test(String((error as Error).message))) throw error;
+      await new Promise((r) => setTimeout(r, 1_000 + attempt * 500));
+    }
+  }
+  throw lastError;
+}
+
+export async function startStack(): Promise<Stack> {
+  const dir = mkdtempSync(join(tmpdir(), "portal-test-"));
+  const envPath = join(dir, "env.local");
+  const stops: (() => Promise<void>)[] = [];
+  let backendLog = "";
+  const stop = async () => {
+    for (const s of stops.reverse()) {
+      try {
+        await s();
+      } catch (error) {
+        console.error("[portal fixture] stop:", error);
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const local = await ensureLocalEnv(envPath);
+    const [port, sitePort, portalPort] = [await freePort(), await freePort(), await freePort()];
+    const convexUrl = `http://127.0.0.1:${port}`;
+    const siteUrl = `http://127.0.0.1:${sitePort}`;
+    const portalUrl = `http://127.0.0.1:${portalPort}`;
+
+    // PartyKit first: its port goes into the backend's env (outbox pushes).
+    const party: DevServer = await startDevServer({
+      PARTYKIT_PUSH_SECRET: local.env.PARTYKIT_PUSH_SECRET,
+      LOCAL_AUTH_JWKS: local.env.LOCAL_AUTH_JWKS,
+      LOCAL_AUTH_ISSUER: local.env.LOCAL_AUTH_ISSUER,
+      LOCAL_AUTH_APPLICATION_ID: local.env.LOCAL_AUTH_APPLICATION_ID,
+      CONVEX_URL: convexUrl,
+    });
+    stops.push(() => party.stop());
+
+    let text = readFileSync(envPath, "utf8");
+    text = setEnvValue(text, "PARTYKIT_URL", party.httpUrl);
+    text = setEnvValue(text, "PORTAL_URL", portalUrl);
+    writeFileSync(envPath, text);
+
+    const dataDir = join(dir, "data");
+    mkdirSync(dataDir);
+    const backend = spawnGroup(
+      process.execPath,
+      [
+        join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs"),
+        "backend/src/cli.ts",
+        ...["--convex-dir", "convex", "--data-dir", dataDir],
+        ...["--port", String(port), "--site-port", String(sitePort)],
+        ...["--env-file", envPath, "--admin-key", local.env.LOCAL_ADMIN_KEY],
+      ],
+      { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
+    );
+    backend.stdout!.on("data", (c: Buffer) => (backendLog = (backendLog + c.toString()).slice(-20_000)));
+    backend.stderr!.on("data", (c: Buffer) => (backendLog = (backendLog + c.toString()).slice(-20_000)));
+    stops.push(() => stopGroup(backend));
+    await waitForHttp(convexUrl, backend, () => backendLog, 120_000);
+    await waitForHttp(siteUrl, backend, () => backendLog, 30_000);
+
+    const seed = await seedWithRetries(convexUrl, local.env.LOCAL_ADMIN_KEY);
+
+    // Vite in-process. The local sign-in plugin reads this run's env file.
+    process.env.LOCAL_AUTH_ENV_FILE = envPath;
+    process.env.VITE_CONVEX_URL = convexUrl;
+    process.env.VITE_PARTYKIT_HOST = party.host;
+    delete process.env.VITE_CLERK_PUBLISHABLE_KEY;
+    const vite: ViteDevServer = await createViteServer({
+      configFile: join(repoRoot, "web", "vite.config.ts"),
+      server: { port: portalPort, strictPort: true, host: "127.0.0.1" },
+      logLevel: "warn",
+      clearScreen: false,
+    });
+    await vite.listen();
+    stops.push(() => vite.close());
+
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, headless: true });
+    stops.push(() => browser.close());
+    // Warm Vite's dependency optimizer once so the first test does not pay for it.
+    {
+      const ctx = await browser.newContext();
+      const page = await ctx.newPage();
+      await page.goto(`${portalUrl}/sign-in`);
+      await page.getByRole("heading", { name: "Sign in" }).waitFor({ timeout: 90_000 });
+      await ctx.close();
+    }
+
+    return {
+      portalUrl,
+      convexUrl,
+      siteUrl,
+      partykitHost: party.host,
+      seed,
+      browser,
+      context: async (options = {}) =>
+        browser.newContext({
+          baseURL: portalUrl,
+          viewport: options.mobile ? { width: 390, height: 844 } : { width: 1366, height: 900 },
+          timezoneId: "Europe/Berlin",
+          locale: "en-US",
+          ...(options.mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
+        }),
+      stop,
+      logs: () => `--- backend ---\n${backendLog}\n--- partykit ---\n${party.output().slice(-5_000)}`,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Signs in through the sign-in page as a demo subject and waits for the signed-in frame. */
+export async function signIn(page: Page, subject: string, next = "/"): Promise<void> {
+  await page.goto(`/sign-in?next=${encodeURIComponent(next)}`);
+  await page.locator(`[data-subject="${subject}"]`).click();
+  await page.getByTestId("user-name").waitFor({ state: "attached", timeout: 30_000 });
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(screenshotDir, { recursive: true });
+  await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+/** Collects page errors and console errors so a test can show them when it fails. */
+export function watchConsole(page: Page, label: string): string[] {
+  const lines: string[] = [];
+  page.on("pageerror", (e) => lines.push(`[${label}] pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") lines.push(`[${label}] console: ${m.text().slice(0, 500)}`);
+  });
+  return lines;
+}
