@@ -1,0 +1,420 @@
+/**
+ * Delivery of the transactional outbox (`model/events.ts`) to PartyKit rooms: at least once,
+ * in `seq` order per room.
+ *
+ *   emitEvent (in the changing mutation) ──► outbox rows, status "pending"
+ *   requestDelivery / kick / sweep (cron) ──► deliverOutbox (action)
+ *   deliverOutbox: claimDue (lease) ──► POST batch per room, signed ──► settleRoom
+ *
+ * Ordering. A room's rows are delivered strictly in seq order, one POST at a time, so the
+ * delivered rows of a room always form a prefix of its sequence and its pending rows a
+ * suffix. `claimDue` only hands out a room's rows when the row just before the earliest one
+ * is not pending (delivered, or seq 1), and it leases them (`nextAttemptAt` = now + lease)
+ * so that concurrent runs (cron, kicks) never post the same room at once. A row that fails
+ * keeps the room blocked: it is retried with exponential backoff (1 s, 2 s, 4 s … capped at
+ * 5 min) and the rows after it wait for it (their `nextAttemptAt` follows the head's, so a
+ * blocked room does not fill every claim). Nothing is ever dropped: a row leaves "pending"
+ * only when the room answered 200 for it (applied, applied after a gap, or duplicate).
+ *
+ * A 4xx (invalid push, room mismatch, bad signature) is a bug or a configuration problem on
+ * this side; it is recorded on the row (`attempts`, `lastError`), logged, and retried at the
+ * capped backoff, so the room stays blocked until someone looks: see `lastError` on the
+ * outbox rows with `status = "pending"` and `attempts > 0`. Rows that fail the party's own
+ * schema are caught here before sending and recorded the same way ("not sent").
+ *
+ * Push body: a batch `{ party, room, events: [{ seq, eventId, occurredAt, event }] }`
+ * (party/messages.ts `pushBatchSchemas`), `eventId` = the outbox row id, `event` = the data
+ * given to emitEvent (the party's committed-event object), signed with `signPush`.
+ */
+import { v } from "convex/values";
+import { MAX_PUSH_BATCH, MAX_PUSH_BODY_BYTES, parsePushBody, pushBatchResult, pushRoomMismatch } from "../party/messages";
+import { signPush } from "../party/push-signature";
+import { isPartyName, roomPath, tryParseRoomId, type PartyName } from "../party/rooms";
+import { internal } from "./_generated/api";
+import type { Doc, Id } from "./_generated/dataModel";
+import type { ActionCtx, MutationCtx as RawMutationCtx } from "./_generated/server";
+import { env } from "./env";
+import { internalAction, internalMutation } from "./functions";
+import type { OutboxPayload } from "./model/events";
+
+/** Rows read per claim (one bounded index range read). */
+export const CLAIM_LIMIT = 100;
+/** How long a claim owns its rows; longer than one run can take (see RUN_BUDGET_MS). */
+export const LEASE_MS = 120_000;
+/** One run stops claiming after this long and hands over to a fresh run. */
+export const RUN_BUDGET_MS = 20_000;
+export const MAX_ROUNDS = 10;
+export const POST_TIMEOUT_MS = 5_000;
+/** Rooms posted to in parallel (each room itself strictly sequentially). */
+export const ROOM_CONCURRENCY = 8;
+export const BACKOFF_BASE_MS = 1_000;
+export const BACKOFF_CAP_MS = 5 * 60 * 1_000;
+/** Leave room under the party's 64 KiB body limit for the envelope. */
+const MAX_BATCH_BODY_BYTES = MAX_PUSH_BODY_BYTES - 1_024;
+const DELIVER_PATH = /^realtime(\.js)?:deliverOutbox$/;
+
+/** Delay before the next attempt after `attempts` failed ones: 1 s, 2 s, 4 s, … capped at 5 min. */
+export function backoffMs(attempts: number): number {
+  const exponent = Math.max(0, Math.min(attempts - 1, 30));
+  return Math.min(BACKOFF_BASE_MS * 2 ** exponent, BACKOFF_CAP_MS);
+}
+
+// ---------------------------------------------------------------------------------------
+// Claiming
+// ---------------------------------------------------------------------------------------
+
+const vClaimedRow = v.object({ id: v.id("outbox"), seq: v.number(), payload: v.any() });
+type ClaimedRow = { id: Id<"outbox">; seq: number; payload: OutboxPayload };
+type ClaimedRoom = { party: string; room: string; leaseUntil: number; rows: ClaimedRow[] };
+
+/**
+ * Leases the due rows of every room whose earlier rows are all delivered: returns, per room,
+ * the contiguous run of due rows starting at the room's earliest pending row, in seq order.
+ */
+export const claimDue = internalMutation({
+  args: { limit: v.optional(v.number()) },
+  handler: async (ctx, args): Promise<{ scanned: number; rooms: ClaimedRoom[] }> => {
+    const now = Date.now();
+    const limit = Math.max(1, Math.min(args.limit ?? CLAIM_LIMIT, CLAIM_LIMIT));
+    const due = await ctx.db
+      .query("outbox")
+      .withIndex("by_status_and_nextAttemptAt", (q) => q.eq("status", "pending").lte("nextAttemptAt", now))
+      .take(limit);
+
+    const byRoom = new Map<string, Doc<"outbox">[]>();
+    for (const row of due) {
+      const key = `${row.party}/${row.room}`;
+      const list = byRoom.get(key);
+      if (list) list.push(row);
+      else byRoom.set(key, [row]);
+    }
+
+    const leaseUntil = now + LEASE_MS;
+    const rooms: ClaimedRoom[] = [];
+    for (const rows of byRoom.values()) {
+      rows.sort((a, b) => a.seq - b.seq);
+      const head = rows[0];
+      const previous =
+        head.seq > 1
+          ? await ctx.db
+              .query("outbox")
+              .withIndex("by_party_and_room_and_seq", (q) => q.eq("party", head.party).eq("room", head.room).eq("seq", head.seq - 1))
+              .first()
+          : null;
+      if (previous !== null && previous.status === "pending") {
+        // An earlier row is being delivered or backing off: wait for it, out of the way of
+        // the next claims (settleRoom brings these forward when the room unblocks).
+        if (previous.nextAttemptAt > now) {
+          for (const row of rows) await ctx.db.patch(row._id, { nextAttemptAt: previous.nextAttemptAt });
+        }
+        continue;
+      }
+      const claimed: ClaimedRow[] = [];
+      for (const row of rows) {
+        if (row.seq !== head.seq + claimed.length) break;
+        await ctx.db.patch(row._id, { nextAttemptAt: leaseUntil });
+        claimed.push({ id: row._id, seq: row.seq, payload: row.payload as OutboxPayload });
+      }
+      rooms.push({ party: head.party, room: head.room, leaseUntil, rows: claimed });
+    }
+    return { scanned: due.length, rooms };
+  },
+});
+
+// ---------------------------------------------------------------------------------------
+// Settling
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Records one room's outcome: `delivered` rows are done; `failed` rows (the batch that was
+ * refused, or the row that could not be sent) get an attempt, the error and the backoff;
+ * `waiting` rows (claimed but not attempted because an earlier row failed) follow the head.
+ * Returns whether rows after the delivered ones were brought forward (more work now).
+ */
+export const settleRoom = internalMutation({
+  args: {
+    party: v.string(),
+    room: v.string(),
+    delivered: v.array(v.id("outbox")),
+    failed: v.array(v.id("outbox")),
+    waiting: v.array(v.id("outbox")),
+    error: v.optional(v.string()),
+  },
+  handler: async (ctx, args): Promise<{ released: number }> => {
+    const now = Date.now();
+    let lastDeliveredSeq = 0;
+    for (const id of args.delivered) {
+      const row = await ctx.db.get(id);
+      if (row === null) continue;
+      lastDeliveredSeq = Math.max(lastDeliveredSeq, row.seq);
+      if (row.status === "delivered") continue;
+      await ctx.db.patch(id, { status: "delivered", deliveredAt: now, attempts: row.attempts + 1 });
+    }
+
+    if (args.failed.length > 0) {
+      const error = (args.error ?? "delivery failed").slice(0, 1_000);
+      let retryAt = now;
+      for (const [index, id] of args.failed.entries()) {
+        const row = await ctx.db.get(id);
+        if (row === null || row.status !== "pending") continue;
+        const attempts = row.attempts + 1;
+        const nextAttemptAt = index === 0 ? now + backoffMs(attempts) : Math.max(retryAt, now + backoffMs(attempts));
+        if (index === 0) retryAt = nextAttemptAt;
+        await ctx.db.patch(id, { attempts, lastError: error, nextAttemptAt });
+      }
+      for (const id of args.waiting) {
+        const row = await ctx.db.get(id);
+        if (row === null || row.status !== "pending") continue;
+        await ctx.db.patch(id, { nextAttemptAt: retryAt });
+      }
+      console.error(
+        `[realtime] push to ${args.party}/${args.room} failed (${args.failed.length} row(s), retry in ${Math.round((retryAt - now) / 1_000)} s): ${error}`,
+      );
+      return { released: 0 };
+    }
+
+    // The room is unblocked: bring forward the rows that were parked behind its head.
+    let released = 0;
+    if (lastDeliveredSeq > 0) {
+      const after = await ctx.db
+        .query("outbox")
+        .withIndex("by_party_and_room_and_seq", (q) =>
+          q.eq("party", args.party).eq("room", args.room).gt("seq", lastDeliveredSeq),
+        )
+        .take(CLAIM_LIMIT);
+      for (const row of after) {
+        if (row.status !== "pending" || row.nextAttemptAt <= now) continue;
+        await ctx.db.patch(row._id, { nextAttemptAt: now });
+        released++;
+      }
+    }
+    return { released };
+  },
+});
+
+// ---------------------------------------------------------------------------------------
+// Delivering
+// ---------------------------------------------------------------------------------------
+
+type Item = { seq: number; eventId: string; occurredAt: number; event: unknown };
+
+/** The push item for a row, or why the party would refuse it. */
+function toItem(party: PartyName, room: string, row: ClaimedRow): { ok: true; item: Item } | { ok: false; error: string } {
+  const payload = row.payload;
+  if (payload?.event === undefined || payload.seq !== row.seq) {
+    return { ok: false, error: `outbox row ${row.id} has a malformed payload` };
+  }
+  const item: Item = { seq: row.seq, eventId: row.id, occurredAt: payload.event.createdAt, event: payload.event.data };
+  const parsed = parsePushBody(party, JSON.stringify({ party, room, ...item }));
+  if (!parsed.ok) {
+    const issues = (parsed.error.issues ?? []).map((issue) => `${issue.path}: ${issue.message}`).join("; ");
+    return { ok: false, error: `invalid push (not sent): ${parsed.error.message}${issues ? ` (${issues})` : ""}` };
+  }
+  return { ok: true, item };
+}
+
+type Outcome = { delivered: Id<"outbox">[]; failed: Id<"outbox">[]; waiting: Id<"outbox">[]; error?: string };
+
+async function postBatch(baseUrl: string, secret: string, party: PartyName, room: string, items: Item[]): Promise<string | null> {
+  const body = JSON.stringify({ party, room, events: items });
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), POST_TIMEOUT_MS);
+  let response: Response;
+  try {
+    response = await fetch(`${baseUrl}${roomPath(party, room)}`, {
+      method: "POST",
+      body,
+      headers: { ...(await signPush(secret, body)), "content-type": "application/json" },
+      signal: controller.signal,
+    });
+  } catch (error) {
+    return controller.signal.aborted
+      ? `no answer within ${POST_TIMEOUT_MS} ms`
+      : `network error: ${error instanceof Error ? error.message : String(error)}`;
+  } finally {
+    clearTimeout(timer);
+  }
+  const text = await response.text().catch((error: unknown) => `(unreadable body: ${String(error)})`);
+  if (response.status !== 200) {
+    let detail = text.slice(0, 300);
+    try {
+      const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+      if (parsed.error?.code) detail = `${parsed.error.code}: ${parsed.error.message ?? ""}`;
+    } catch {
+      // not JSON: keep the raw excerpt as the detail
+    }
+    return `HTTP ${response.status} ${detail}`.trim();
+  }
+  let result: ReturnType<typeof pushBatchResult.safeParse>;
+  try {
+    result = pushBatchResult.safeParse(JSON.parse(text));
+  } catch {
+    return `HTTP 200 with a body that is not JSON: ${text.slice(0, 200)}`;
+  }
+  if (!result.success) return `HTTP 200 with an unexpected body: ${text.slice(0, 200)}`;
+  const answered = result.data.results.map((r) => r.seq).join(",");
+  const sent = items.map((i) => i.seq).join(",");
+  if (answered !== sent) return `HTTP 200 answering seqs [${answered}] for [${sent}]`;
+  return null;
+}
+
+/** Posts one room's claimed rows in seq order, batch by batch, stopping at the first failure. */
+async function deliverRoom(baseUrl: string, secret: string, claim: ClaimedRoom): Promise<Outcome> {
+  const ids = claim.rows.map((row) => row.id);
+  const outcome: Outcome = { delivered: [], failed: [], waiting: [] };
+  const fail = (failed: Id<"outbox">[], error: string, from: number): Outcome => ({
+    delivered: outcome.delivered,
+    failed,
+    waiting: ids.slice(from),
+    error,
+  });
+
+  if (!isPartyName(claim.party)) return fail([ids[0]], `unknown party ${JSON.stringify(claim.party)}`, 1);
+  const party = claim.party;
+  const key = tryParseRoomId(party, claim.room);
+  if (!key.ok) return fail([ids[0]], `invalid room id: ${key.message}`, 1);
+
+  let index = 0;
+  while (index < claim.rows.length) {
+    const batch: Item[] = [];
+    let bytes = 0;
+    let invalid: string | null = null;
+    while (index + batch.length < claim.rows.length && batch.length < MAX_PUSH_BATCH) {
+      const row = claim.rows[index + batch.length];
+      const built = toItem(party, claim.room, row);
+      if (!built.ok) {
+        invalid = built.error;
+        break;
+      }
+      const mismatch = pushRoomMismatch(key.key, { party, event: built.item.event } as Parameters<typeof pushRoomMismatch>[1]);
+      if (mismatch !== null) {
+        invalid = `room mismatch (not sent): ${mismatch}`;
+        break;
+      }
+      const size = JSON.stringify(built.item).length + 1;
+      if (batch.length > 0 && bytes + size > MAX_BATCH_BODY_BYTES) break;
+      batch.push(built.item);
+      bytes += size;
+    }
+    if (batch.length > 0) {
+      const error = await postBatch(baseUrl, secret, party, claim.room, batch);
+      const batchIds = ids.slice(index, index + batch.length);
+      if (error !== null) return fail(batchIds, error, index + batch.length);
+      outcome.delivered.push(...batchIds);
+      index += batch.length;
+    }
+    // The row at `index` cannot be sent: record it; the room waits for it.
+    if (invalid !== null) return fail([ids[index]], invalid, index + 1);
+  }
+  return outcome;
+}
+
+async function forEachLimited<T>(items: T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await run(item);
+    }
+  });
+  await Promise.all(workers);
+}
+
+export type DeliveryReport = { rounds: number; rooms: number; delivered: number; failed: number };
+
+/**
+ * Delivers every due outbox row (scheduled by `kick`, `sweep` or `requestDelivery`).
+ * Bounded: at most MAX_ROUNDS claims of CLAIM_LIMIT rows within RUN_BUDGET_MS; when work is
+ * left it schedules a follow-up run.
+ */
+export const deliverOutbox = internalAction({
+  args: {},
+  handler: async (ctx: ActionCtx, _args: Record<string, never>): Promise<DeliveryReport> => {
+    const baseUrl = env.partykitUrl();
+    const secret = env.partykitPushSecret();
+    const started = Date.now();
+    const report: DeliveryReport = { rounds: 0, rooms: 0, delivered: 0, failed: 0 };
+    let more = false;
+    while (report.rounds < MAX_ROUNDS) {
+      if (Date.now() - started > RUN_BUDGET_MS) {
+        more = true;
+        break;
+      }
+      const claim = await ctx.runMutation(internal.realtime.claimDue, { limit: CLAIM_LIMIT });
+      report.rounds++;
+      let released = 0;
+      await forEachLimited(claim.rooms, ROOM_CONCURRENCY, async (room) => {
+        const outcome = await deliverRoom(baseUrl, secret, room);
+        const settled = await ctx.runMutation(internal.realtime.settleRoom, {
+          party: room.party,
+          room: room.room,
+          delivered: outcome.delivered,
+          failed: outcome.failed,
+          waiting: outcome.waiting,
+          error: outcome.error,
+        });
+        released += settled.released;
+        report.rooms++;
+        report.delivered += outcome.delivered.length;
+        report.failed += outcome.failed.length;
+      });
+      more = claim.scanned === CLAIM_LIMIT || released > 0;
+      if (!more) break;
+    }
+    if (more) await ctx.scheduler.runAfter(0, internal.realtime.kick, {});
+    return report;
+  },
+});
+
+// ---------------------------------------------------------------------------------------
+// Triggers
+// ---------------------------------------------------------------------------------------
+
+/** Whether a deliverOutbox run is already scheduled to start (not yet started) by now. */
+async function deliveryPending(ctx: Pick<RawMutationCtx, "db">, now: number): Promise<boolean> {
+  const recent = await ctx.db.system.query("_scheduled_functions").order("desc").take(200);
+  return recent.some(
+    (job) => job.state.kind === "pending" && DELIVER_PATH.test(job.name) && job.scheduledTime <= now + 1_000,
+  );
+}
+
+/** Schedules deliverOutbox now unless a run is already waiting to start. */
+export const kick = internalMutation({
+  args: {},
+  handler: async (ctx): Promise<{ scheduled: boolean }> => {
+    if (await deliveryPending(ctx, Date.now())) return { scheduled: false };
+    await ctx.scheduler.runAfter(0, internal.realtime.deliverOutbox, {});
+    return { scheduled: true };
+  },
+});
+
+/**
+ * For the cron: starts a delivery run when rows are due (retries after backoff, rows a
+ * failed or lost run left behind) and none is waiting to start. Cheap when idle.
+ */
+export const sweep = internalMutation({
+  args: {},
+  handler: async (ctx): Promise<{ scheduled: boolean }> => {
+    const now = Date.now();
+    const due = await ctx.db
+      .query("outbox")
+      .withIndex("by_status_and_nextAttemptAt", (q) => q.eq("status", "pending").lte("nextAttemptAt", now))
+      .first();
+    if (due === null || (await deliveryPending(ctx, now))) return { scheduled: false };
+    await ctx.scheduler.runAfter(0, internal.realtime.deliverOutbox, {});
+    return { scheduled: true };
+  },
+});
+
+const requested = new WeakSet<object>();
+
+/**
+ * For `emitEvent`: after queuing outbox rows, asks for a delivery once per mutation (however
+ * many events it emits). Schedules `kick` (which de-duplicates against runs already waiting)
+ * rather than reading `_scheduled_functions` here, so hot mutations add no reads.
+ */
+export async function requestDelivery(ctx: Pick<RawMutationCtx, "scheduler">): Promise<void> {
+  if (requested.has(ctx.scheduler)) return;
+  requested.add(ctx.scheduler);
+  await ctx.scheduler.runAfter(0, internal.realtime.kick, {});
+}

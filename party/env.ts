@@ -1,0 +1,87 @@
+/**
+ * Every environment variable the parties read, in one place. PartyKit hands vars to rooms as
+ * `room.env` and to static hooks as `lobby.env` (from `--var KEY=VALUE`, `.env`, `.env.local`
+ * or partykit.json `vars`).
+ */
+import { MIN_PUSH_SECRET_LENGTH } from "./push-signature";
+
+export type AuthConfig = {
+  /** JWKS (JSON) of the local sign-in, paired with localIssuer. */
+  localJwks?: string;
+  localIssuer?: string;
+  /** Clerk issuer URL, e.g. https://example.clerk.accounts.dev (JWKS at /.well-known/jwks.json). */
+  clerkIssuer?: string;
+  /** When set, every token must carry this `aud`. */
+  audience?: string;
+  /** When set (and audience is not), local tokens must carry this `aud` (Convex's customJwt applicationID). */
+  localAudience?: string;
+};
+
+export type HoldConfig = { ttlMs: number };
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, unknown>;
+
+function readString(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value !== "string") throw new ConfigError(`${name} must be a string`);
+  return value;
+}
+
+/** The push secrets a room accepts: the current one first, then the previous one during a rotation. */
+export function readPushSecrets(env: Env): string[] {
+  const current = readString(env, "PARTYKIT_PUSH_SECRET");
+  if (current === undefined) throw new ConfigError("PARTYKIT_PUSH_SECRET is not set");
+  const previous = readString(env, "PARTYKIT_PUSH_SECRET_PREVIOUS");
+  const secrets = previous === undefined ? [current] : [current, previous];
+  for (const secret of secrets) {
+    if (secret.length < MIN_PUSH_SECRET_LENGTH) {
+      throw new ConfigError(`push secrets must be at least ${MIN_PUSH_SECRET_LENGTH} characters`);
+    }
+  }
+  return secrets;
+}
+
+export function normalizeIssuer(domainOrUrl: string): string {
+  const withScheme = /^https?:\/\//.test(domainOrUrl) ? domainOrUrl : `https://${domainOrUrl}`;
+  return withScheme.replace(/\/+$/, "");
+}
+
+export function readAuthConfig(env: Env): AuthConfig {
+  const localJwks = readString(env, "LOCAL_AUTH_JWKS");
+  const localIssuer = readString(env, "LOCAL_AUTH_ISSUER");
+  if ((localJwks === undefined) !== (localIssuer === undefined)) {
+    throw new ConfigError("LOCAL_AUTH_JWKS and LOCAL_AUTH_ISSUER must be set together");
+  }
+  const clerkDomain = readString(env, "CLERK_JWT_ISSUER_DOMAIN");
+  const config: AuthConfig = {};
+  if (localJwks !== undefined && localIssuer !== undefined) Object.assign(config, { localJwks, localIssuer });
+  if (clerkDomain !== undefined) config.clerkIssuer = normalizeIssuer(clerkDomain);
+  const audience = readString(env, "PARTYKIT_AUTH_AUDIENCE");
+  if (audience !== undefined) config.audience = audience;
+  const localAudience = readString(env, "LOCAL_AUTH_APPLICATION_ID");
+  if (localAudience !== undefined) config.localAudience = localAudience;
+  if (config.localIssuer === undefined && config.clerkIssuer === undefined) {
+    throw new ConfigError("no token issuer configured: set LOCAL_AUTH_JWKS + LOCAL_AUTH_ISSUER or CLERK_JWT_ISSUER_DOMAIN");
+  }
+  return config;
+}
+
+export const DEFAULT_HOLD_TTL_MS = 90_000;
+
+export function readHoldConfig(env: Env): HoldConfig {
+  const raw = readString(env, "PARTYKIT_HOLD_TTL_SECONDS");
+  if (raw === undefined) return { ttlMs: DEFAULT_HOLD_TTL_MS };
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3_600) {
+    throw new ConfigError("PARTYKIT_HOLD_TTL_SECONDS must be a whole number of seconds between 1 and 3600");
+  }
+  return { ttlMs: seconds * 1_000 };
+}
