@@ -193,6 +193,12 @@ interface TransactionState {
   deadline: number;
   dead: boolean;
   startedAt: number;
+  /**
+   * Time spent inside the engine's own syscalls (storage, index maintenance). Like Convex's
+   * limit, the 1 s budget counts the function's own execution, not the database's work, so
+   * the deadline moves out by this much.
+   */
+  engineMs: number;
 }
 
 class FunctionExecution implements Execution {
@@ -238,6 +244,33 @@ class FunctionExecution implements Execution {
   }
 
   syscall(op: string, argsText: string): string {
+    const startedAt = performance.now();
+    try {
+      return this.syscallInner(op, argsText);
+    } finally {
+      this.chargeEngineTime(op, startedAt);
+    }
+  }
+
+  asyncSyscall(op: string, argsText: string): Promise<string> {
+    // The storage work of every async op runs before its first await, so timing the
+    // synchronous part charges it; nested function calls are user code and not charged.
+    const startedAt = performance.now();
+    try {
+      return this.asyncSyscallInner(op, argsText);
+    } finally {
+      this.chargeEngineTime(op, startedAt);
+    }
+  }
+
+  private chargeEngineTime(op: string, startedAt: number): void {
+    if (this.tx === null || op === "1.0/runUdf") return;
+    const spent = performance.now() - startedAt;
+    this.tx.engineMs += spent;
+    this.tx.deadline += spent;
+  }
+
+  private syscallInner(op: string, argsText: string): string {
     const args = JSON.parse(argsText);
     switch (op) {
       case "1.0/queryStream": {
@@ -265,7 +298,7 @@ class FunctionExecution implements Execution {
     }
   }
 
-  async asyncSyscall(op: string, argsText: string): Promise<string> {
+  private async asyncSyscallInner(op: string, argsText: string): Promise<string> {
     const args = JSON.parse(argsText);
     switch (op) {
       case "1.0/get":
@@ -410,7 +443,9 @@ class FunctionExecution implements Execution {
         return (async () => {
           const response = input.response as Response;
           const body = Buffer.from(await response.arrayBuffer()).toString("base64");
-          return { status: response.status, headers: [...response.headers.entries()], body };
+          const headers: [string, string][] = [];
+          response.headers.forEach((value, name) => headers.push([name, value]));
+          return { status: response.status, headers, body };
         })();
       default:
         throw new EngineError(`Unknown js operation ${op}`);
@@ -761,11 +796,20 @@ export class LocalEngine implements Engine {
     };
     const limitMs = execution.tx ? this.transactionTimeoutMs : this.actionTimeoutMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const wallDeadline = performance.now() + limitMs;
     const timeout = new Promise<never>((_, reject) => {
-      timer = realSetTimeout(() => {
+      // Re-armed while the transaction's deadline moved out (time spent in the engine).
+      const check = () => {
+        const deadline = execution.tx ? execution.tx.deadline : wallDeadline;
+        const remaining = deadline - performance.now();
+        if (remaining > 0) {
+          timer = realSetTimeout(check, remaining);
+          return;
+        }
         if (execution.tx) execution.tx.dead = true;
         reject(new EngineError(`Function execution timed out: ${resolved.path} ran longer than ${limitMs} ms`));
-      }, limitMs);
+      };
+      timer = realSetTimeout(check, limitMs);
     });
     try {
       const resultText = await Promise.race([runInExecution(execution, run), timeout]);
@@ -788,7 +832,15 @@ export class LocalEngine implements Engine {
 
   private newTransaction(kind: "query" | "mutation", readSet: ReadSetBuilder | null): TransactionState {
     const startedAt = performance.now();
-    return { kind, readSet, paginated: false, deadline: startedAt + this.transactionTimeoutMs, dead: false, startedAt };
+    return {
+      kind,
+      readSet,
+      paginated: false,
+      deadline: startedAt + this.transactionTimeoutMs,
+      dead: false,
+      startedAt,
+      engineMs: 0,
+    };
   }
 
   /** Runs a query or mutation inside the caller's transaction (ctx.runQuery / ctx.runMutation). */

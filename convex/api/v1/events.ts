@@ -1,0 +1,121 @@
+/** /v1/webhook_endpoints and /v1/events. */
+import { internal } from "../../_generated/api";
+import { read, route, write, type Route } from "./framework";
+import {
+  listOf,
+  zDeleted,
+  zEvent,
+  zEventListQuery,
+  zEventReplay,
+  zEventReplayResult,
+  zWebhookEndpoint,
+  zWebhookEndpointCreate,
+  zWebhookEndpointUpdate,
+} from "./schemas";
+
+const m = internal.api.internalEvents;
+const tag = "Webhooks";
+
+export const eventRoutes: Route[] = [
+  route({
+    method: "GET",
+    path: "/v1/webhook_endpoints",
+    operationId: "listWebhookEndpoints",
+    summary: "List webhook endpoints (at most 20; secrets are never listed).",
+    tag,
+    scope: read("webhooks"),
+    response: listOf(zWebhookEndpoint, "WebhookEndpointList"),
+    handler: ({ ctx, businessId, apiKeyId }) => ctx.runQuery(m.listEndpoints, { businessId, apiKeyId }),
+  }),
+  route({
+    method: "POST",
+    path: "/v1/webhook_endpoints",
+    operationId: "createWebhookEndpoint",
+    summary: "Register an endpoint; the response carries its signing secret, once.",
+    tag,
+    scope: write("webhooks"),
+    body: zWebhookEndpointCreate,
+    response: zWebhookEndpoint,
+    status: 201,
+    errors: ["POLICY_VIOLATION"],
+    handler: ({ ctx, businessId, apiKeyId, body }) => ctx.runMutation(m.createEndpoint, { businessId, apiKeyId, ...body }),
+  }),
+  route({
+    method: "GET",
+    path: "/v1/webhook_endpoints/{endpointId}",
+    operationId: "getWebhookEndpoint",
+    summary: "Retrieve a webhook endpoint.",
+    tag,
+    scope: read("webhooks"),
+    response: zWebhookEndpoint,
+    handler: ({ ctx, businessId, apiKeyId, params }) => ctx.runQuery(m.getEndpoint, { businessId, apiKeyId, endpointId: params.endpointId }),
+  }),
+  route({
+    method: "PATCH",
+    path: "/v1/webhook_endpoints/{endpointId}",
+    operationId: "updateWebhookEndpoint",
+    summary: "Change an endpoint's URL, filters or description; enable or disable it.",
+    tag,
+    scope: write("webhooks"),
+    body: zWebhookEndpointUpdate,
+    response: zWebhookEndpoint,
+    handler: ({ ctx, businessId, apiKeyId, params, body }) =>
+      ctx.runMutation(m.updateEndpoint, { businessId, apiKeyId, endpointId: params.endpointId, ...body }),
+  }),
+  route({
+    method: "DELETE",
+    path: "/v1/webhook_endpoints/{endpointId}",
+    operationId: "deleteWebhookEndpoint",
+    summary: "Delete an endpoint (its delivery log stays).",
+    tag,
+    scope: write("webhooks"),
+    response: zDeleted,
+    handler: ({ ctx, businessId, apiKeyId, params }) => ctx.runMutation(m.deleteEndpoint, { businessId, apiKeyId, endpointId: params.endpointId }),
+  }),
+  route({
+    method: "POST",
+    path: "/v1/webhook_endpoints/{endpointId}/rotate_secret",
+    operationId: "rotateWebhookEndpointSecret",
+    summary: "New signing secret (returned once); the previous ones keep signing for 24 h.",
+    tag,
+    scope: write("webhooks"),
+    body: zEventReplay.pick({}),
+    response: zWebhookEndpoint,
+    handler: ({ ctx, businessId, apiKeyId, params }) =>
+      ctx.runMutation(m.rotateEndpointSecret, { businessId, apiKeyId, endpointId: params.endpointId }),
+  }),
+  route({
+    method: "GET",
+    path: "/v1/events",
+    operationId: "listEvents",
+    summary: "The business's event log, oldest first by default: catch up on what webhooks carried.",
+    tag: "Events",
+    scope: read("events"),
+    query: zEventListQuery,
+    response: listOf(zEvent, "EventList"),
+    handler: ({ ctx, businessId, apiKeyId, query }) => ctx.runQuery(m.listEvents, { businessId, apiKeyId, ...query }),
+  }),
+  route({
+    method: "GET",
+    path: "/v1/events/{eventId}",
+    operationId: "getEvent",
+    summary: "Retrieve an event.",
+    tag: "Events",
+    scope: read("events"),
+    response: zEvent,
+    handler: ({ ctx, businessId, apiKeyId, params }) => ctx.runQuery(m.getEvent, { businessId, apiKeyId, eventId: params.eventId }),
+  }),
+  route({
+    method: "POST",
+    path: "/v1/events/{eventId}/replay",
+    operationId: "replayEvent",
+    summary: "Deliver an event again to one endpoint, or to every enabled endpoint whose filters match.",
+    tag: "Events",
+    scope: write("events"),
+    body: zEventReplay,
+    response: zEventReplayResult,
+    errors: ["CONFLICT"],
+    handler: ({ ctx, businessId, apiKeyId, params, body }) =>
+      ctx.runMutation(m.replayEvent, { businessId, apiKeyId, eventId: params.eventId, ...body }),
+  }),
+];

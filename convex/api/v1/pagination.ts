@@ -1,0 +1,90 @@
+/**
+ * Cursor pagination for every list.
+ *
+ * A list reads one index range of the API key's business with Convex `paginate`, whose
+ * cursor is a position in that index (the sort key, then `_creationTime` and `_id`), so a
+ * walk neither skips nor repeats documents when others are inserted between pages: inserts
+ * behind the cursor are not seen, inserts ahead of it are seen once.
+ *
+ * The API wraps that cursor opaquely together with a fingerprint of the list's filters and
+ * order, so a cursor cannot be replayed against a different query (422 on `cursor`).
+ *
+ * Plain module: no registered functions.
+ */
+import { appError } from "../../errors";
+
+export const DEFAULT_LIMIT = 20;
+export const MAX_LIMIT = 100;
+
+export type ListPage<T> = { object: "list"; data: T[]; has_more: boolean; next_cursor: string | null };
+
+/** What the internal list functions receive: Convex pagination options. */
+export type PageRequest = { numItems: number; cursor: string | null };
+
+function toBase64Url(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function fromBase64Url(text: string): string {
+  const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
+  const binary = atob(padded);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+}
+
+/** FNV-1a of the list's shape (not a security measure: it only catches mixed-up cursors). */
+export function listFingerprint(shape: Record<string, unknown>): string {
+  const text = JSON.stringify(Object.keys(shape).sort().map((k) => [k, shape[k] ?? null]));
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(36);
+}
+
+export function encodeCursor(convexCursor: string, fingerprint: string): string {
+  return toBase64Url(JSON.stringify({ v: 1, c: convexCursor, f: fingerprint }));
+}
+
+/** The Convex cursor inside an API cursor, after checking that it belongs to this list. */
+export function decodeCursor(cursor: string | undefined, fingerprint: string): string | null {
+  if (cursor === undefined || cursor === "") return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fromBase64Url(cursor));
+  } catch {
+    throw appError("INVALID_ARGUMENT", "cursor is not a cursor this API returned.", { param: "cursor" });
+  }
+  const p = parsed as { v?: unknown; c?: unknown; f?: unknown };
+  if (typeof parsed !== "object" || parsed === null || p.v !== 1 || typeof p.c !== "string" || typeof p.f !== "string") {
+    throw appError("INVALID_ARGUMENT", "cursor is not a cursor this API returned.", { param: "cursor" });
+  }
+  if (p.f !== fingerprint) {
+    throw appError("INVALID_ARGUMENT", "cursor belongs to a list with other filters or another order.", { param: "cursor" });
+  }
+  return p.c;
+}
+
+/** Builds the API page from a Convex pagination result. */
+export function toListPage<T, D>(
+  result: { page: D[]; isDone: boolean; continueCursor: string },
+  present: (doc: D) => T | null,
+  fingerprint: string,
+): ListPage<T> {
+  const data: T[] = [];
+  for (const doc of result.page) {
+    const item = present(doc);
+    if (item !== null) data.push(item);
+  }
+  return {
+    object: "list",
+    data,
+    has_more: !result.isDone,
+    next_cursor: result.isDone ? null : encodeCursor(result.continueCursor, fingerprint),
+  };
+}
