@@ -43,7 +43,7 @@ export function requirePlatformAdmin(ctx: Ctx): Doc<"users"> {
 
 /** Loads a business the viewer may see; NOT_FOUND (never FORBIDDEN) for others' businesses. */
 export async function getBusinessOrThrow(ctx: RawQueryCtx, businessId: Id<"businesses">) {
-  const business = await ctx.db.get(businessId);
+  const business = await ctx.db.get("businesses", businessId);
   if (business === null || business.status === "DELETED") throw appError("NOT_FOUND", "Business not found.", { param: "businessId" });
   return business;
 }
@@ -55,11 +55,14 @@ export async function membershipOf(ctx: RawQueryCtx, businessId: Id<"businesses"
     .unique();
 }
 
+/** Most businesses one person can be a customer of that this lookup scans (see the note in the report). */
+const MAX_CUSTOMER_RECORDS_PER_USER = 500;
+
 export async function customerRecordOf(ctx: RawQueryCtx, businessId: Id<"businesses">, userId: Id<"users">) {
   const records = await ctx.db
     .query("customers")
     .withIndex("by_userId", (q) => q.eq("userId", userId))
-    .collect();
+    .take(MAX_CUSTOMER_RECORDS_PER_USER);
   return records.find((c) => c.businessId === businessId) ?? null;
 }
 
@@ -67,7 +70,7 @@ export async function customerRecordOf(ctx: RawQueryCtx, businessId: Id<"busines
 export async function accessTo(ctx: Ctx, businessId: Id<"businesses">): Promise<Access | null> {
   const user = ctx.viewer?.user;
   if (!user) return null;
-  const business = await ctx.db.get(businessId);
+  const business = await ctx.db.get("businesses", businessId);
   if (business === null || business.status === "DELETED") return null;
   const membership = await membershipOf(ctx, businessId, user._id);
   if (membership) return { role: membership.role, user, business, membership };
@@ -81,15 +84,37 @@ export async function accessTo(ctx: Ctx, businessId: Id<"businesses">): Promise<
  * Requires staff access of at least `minimum` to the business. Outsiders get NOT_FOUND so
  * that ids of other tenants leak nothing; insiders with too little rank get FORBIDDEN.
  */
-export async function requireBusinessRole(ctx: Ctx, businessId: Id<"businesses">, minimum: BusinessRole) {
+export async function requireBusinessRole(
+  ctx: Ctx,
+  businessId: Id<"businesses">,
+  minimum: BusinessRole,
+  notFound: { param: string; message: string } = { param: "businessId", message: "Business not found." },
+) {
   requireUser(ctx);
   const access = await accessTo(ctx, businessId);
-  if (access === null) throw appError("NOT_FOUND", "Business not found.", { param: "businessId" });
+  if (access === null) throw appError("NOT_FOUND", notFound.message, { param: notFound.param });
   if (access.role === "customer" || access.role === "platform_admin") {
     throw appError("FORBIDDEN", `This needs the ${minimum} role in the business.`);
   }
   if (rank[access.role] < rank[minimum]) throw appError("FORBIDDEN", `This needs the ${minimum} role in the business.`);
   return access as Extract<Access, { role: BusinessRole }>;
+}
+
+/**
+ * Loads a tenant-owned document by id and requires `minimum` staff role in its business.
+ * A missing document and another tenant's document both give NOT_FOUND naming `param`.
+ */
+export async function requireDocRole<T extends { businessId: Id<"businesses"> }>(
+  ctx: Ctx,
+  doc: T | null,
+  minimum: BusinessRole,
+  param: string,
+  what = "Not found.",
+) {
+  requireUser(ctx);
+  if (doc === null) throw appError("NOT_FOUND", what, { param });
+  const access = await requireBusinessRole(ctx, doc.businessId, minimum, { param, message: what });
+  return { doc, access };
 }
 
 /** Staff of the business, or the platform admin (read-only oversight). */
@@ -118,9 +143,13 @@ export async function requireCustomerAccess(
   options: { minimumStaffRole?: BusinessRole } = {},
 ) {
   const user = requireUser(ctx);
-  const customer = await ctx.db.get(customerId);
+  const customer = await ctx.db.get("customers", customerId);
   if (customer === null) throw appError("NOT_FOUND", "Customer not found.", { param: "customerId" });
-  if (customer.userId === user._id) return { customer, role: "customer" as const };
+  if (customer.userId === user._id) {
+    const business = await ctx.db.get("businesses", customer.businessId);
+    if (business === null || business.status === "DELETED") throw appError("NOT_FOUND", "Customer not found.", { param: "customerId" });
+    return { customer, role: "customer" as const };
+  }
   const access = await accessTo(ctx, customer.businessId);
   const minimum = options.minimumStaffRole ?? "staff";
   if (access === null || access.role === "customer" || access.role === "platform_admin" || rank[access.role] < rank[minimum]) {

@@ -1,5 +1,6 @@
 import { v } from "convex/values";
-import { mutation, query } from "./functions";
+import { appError } from "./errors";
+import { internalMutation, mutation, query } from "./functions";
 import { requireViewer } from "./access";
 
 /** Creates or refreshes the viewer's user record from their verified identity. */
@@ -11,7 +12,7 @@ export const store = mutation({
     const name = identity.name ?? identity.email ?? identity.subject;
     if (user !== null) {
       if (user.name !== name || user.email !== identity.email) {
-        await ctx.db.patch(user._id, { name, email: identity.email });
+        await ctx.db.patch("users", user._id, { name, email: identity.email });
       }
       return user._id;
     }
@@ -43,5 +44,20 @@ export const me = query({
       memberships: memberships.map((m) => ({ businessId: m.businessId, role: m.role, resourceId: m.resourceId })),
       customers: customers.map((c) => ({ businessId: c.businessId, customerId: c._id })),
     };
+  },
+});
+
+/**
+ * Grants or withdraws the platform-admin flag (seeding and operations only: there is no
+ * public way to become an admin).
+ */
+export const setPlatformAdmin = internalMutation({
+  args: { userId: v.id("users"), isPlatformAdmin: v.boolean() },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const user = await ctx.db.get("users", args.userId);
+    if (user === null) throw appError("NOT_FOUND", "User not found.", { param: "userId" });
+    await ctx.db.patch("users", user._id, { isPlatformAdmin: args.isPlatformAdmin });
+    return null;
   },
 });

@@ -8,7 +8,6 @@ import { afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { emitEvent } from "./model/events";
-import { emitAndFanOut } from "./model/webhookFanout";
 import {
   DISABLE_AFTER_FAILING_MS,
   RETRY_DELAYS_MS,
@@ -44,7 +43,7 @@ function partner(respond: (req: Captured) => Response = () => new Response("ok",
 
 async function emit(t: TestConvex, businessId: Id<"businesses">, type: string, data: Record<string, string | number> = {}) {
   return await t.run((ctx) =>
-    emitAndFanOut(ctx, { businessId, type, entity: { table: "businesses", id: businessId }, data: { ...data, businessId }, rooms: [] }),
+    emitEvent(ctx, { businessId, type, entity: { table: "businesses", id: businessId }, data: { ...data, businessId }, rooms: [] }),
   );
 }
 

@@ -11,11 +11,9 @@
  * success) and is disabled, with a notification to the owner, when a failure arrives after
  * it has been failing continuously for 3 days.
  *
- * Fan-out trigger: in the transaction of the event itself wherever `emitAndFanOut` is used
- * (payments, refunds, plans), and for every other event by the `sweep` cron (every minute:
- * fans out events of the last `SWEEP_WINDOW_MS` for businesses with endpoints, idempotently,
- * and re-schedules overdue deliveries). If `emitEvent` itself calls `fanOutEvent`, the cron is
- * only a safety net.
+ * Fan-out trigger: `emitEvent` fans out in the transaction of the event itself; the `sweep`
+ * cron (every minute) is the safety net: it fans out events of the last `SWEEP_WINDOW_MS` for
+ * businesses with endpoints, idempotently, and re-schedules overdue deliveries.
  */
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
@@ -460,8 +458,8 @@ export const deliver = internalAction({
 
 /**
  * The cron safety net (every minute): re-schedules deliveries whose scheduled run was lost
- * and fans out recent events of businesses that have endpoints (for events emitted without
- * `emitAndFanOut`). Both idempotent.
+ * and fans out recent events of businesses that have endpoints (in case a fan-out was missed).
+ * Both idempotent.
  */
 export const sweep = internalMutation({
   args: {},

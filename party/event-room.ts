@@ -60,6 +60,9 @@ export abstract class EventRoom<P extends PartyName> implements Party.Server {
 
   async onRequest(req: Party.Request): Promise<Response> {
     if (req.method !== "POST") {
+      // Read (and drop) any body first: answering before it is consumed makes the dev
+      // runtime reset the connection instead of delivering the 405.
+      if (req.body !== null) await req.arrayBuffer();
       return errorResponse(405, "method_not_allowed", `only POST is accepted here, not ${req.method}`, {
         headers: { allow: "POST" },
       });

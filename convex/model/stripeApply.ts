@@ -17,7 +17,7 @@ import { internal } from "../_generated/api";
 import { rooms } from "./events";
 import type { StripeEffect } from "./stripeEvents";
 import { requestRefund } from "./stripeRefunds";
-import { emitAndFanOut as emit } from "./webhookFanout";
+import { emitEvent as emit } from "./events";
 import { isPlan, planRank } from "./stripePlans";
 import type { Plan } from "../schema";
 

@@ -11,7 +11,6 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { internal } from "../_generated/api";
-import { emitEvent, type EmitEventArgs } from "./events";
 import { matchesEventType } from "./webhookPolicy";
 
 const MAX_ENDPOINTS_PER_BUSINESS = 50;
@@ -64,11 +63,4 @@ export async function fanOutEvent(ctx: MutationCtx, eventId: Id<"events">): Prom
     queued += 1;
   }
   return queued;
-}
-
-/** `emitEvent` followed by the partner fan-out, in the caller's transaction. */
-export async function emitAndFanOut(ctx: MutationCtx, args: EmitEventArgs): Promise<Id<"events">> {
-  const eventId = await emitEvent(ctx, args);
-  await fanOutEvent(ctx, eventId);
-  return eventId;
 }

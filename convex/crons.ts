@@ -1,0 +1,30 @@
+/**
+ * Recurring jobs:
+ * - every minute: release holds (and unpaid checkouts) whose time ran out. The scheduled
+ *   `bookings.expireHold` of each hold normally does it first; the sweep catches any that a
+ *   restart or a failed job missed. Both are idempotent.
+ * - every 5 minutes: send due 24-hour and 2-hour reminders; every minute: send notifications
+ *   other modules queued.
+ * - every 5 seconds: deliver whatever the realtime outbox still holds (each mutation that
+ *   emits events also kicks a delivery run; this catches failures and restarts).
+ * - every minute: fan platform events out to partner webhook endpoints and retry deliveries.
+ * - daily: delete expired REST idempotency records.
+ */
+import { cronJobs } from "convex/server";
+import { internal } from "./_generated/api";
+
+const crons = cronJobs();
+
+crons.interval("sweep expired holds", { minutes: 1 }, internal.bookings.sweepExpiredHolds, {});
+crons.interval("send due reminders", { minutes: 5 }, internal.notifications.sendDueReminders, {});
+crons.interval("send queued notifications", { minutes: 1 }, internal.notifications.deliverQueued, {});
+crons.interval("deliver realtime outbox", { seconds: 5 }, internal.realtime.sweep, {});
+crons.interval("partner webhook sweep", { minutes: 1 }, internal.webhooks.sweep, {});
+crons.daily(
+  "purge expired idempotency records",
+  { hourUTC: 4, minuteUTC: 30 },
+  internal.api.internalRequests.purgeExpiredIdempotencyRecords,
+  {},
+);
+
+export default crons;

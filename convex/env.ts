@@ -1,0 +1,199 @@
+/**
+ * Every environment variable the Convex functions read, in one place, validated on read.
+ *
+ * Values are read lazily (when a function needs them), so a deployment that does not use a
+ * feature does not need its variables, and a missing or malformed required one fails with a
+ * message naming the variable and how to set it. A missing variable is a server
+ * configuration problem that no client can act on, so it is a plain `EnvError`, not an
+ * `appError`.
+ *
+ * | variable                   | required | used by                                        |
+ * | -------------------------- | -------- | ---------------------------------------------- |
+ * | LOCAL_AUTH_ISSUER          | with LOCAL_AUTH_JWKS | auth.config.ts (customJwt issuer)  |
+ * | LOCAL_AUTH_JWKS            | no       | auth.config.ts (data: URI with the public JWKS) |
+ * | LOCAL_AUTH_APPLICATION_ID  | no       | auth.config.ts (expected `aud`)                |
+ * | CLERK_JWT_ISSUER_DOMAIN    | no       | auth.config.ts (Clerk provider)                |
+ * | PARTYKIT_URL               | yes      | outbox delivery to PartyKit                    |
+ * | PARTYKIT_PUSH_SECRET       | yes      | HMAC of pushes to PartyKit                     |
+ * | STRIPE_SECRET_KEY          | no       | Stripe API calls (absent = local test payments) |
+ * | STRIPE_WEBHOOK_SECRET      | yes      | Stripe webhook signature check                 |
+ * | DEMO_API_KEY               | no       | demo seeding of a REST API key                 |
+ * | PORTAL_URL                 | yes      | links in notifications                         |
+ */
+import type { AuthConfig } from "convex/server";
+
+export const ENV_VARS = [
+  "LOCAL_AUTH_ISSUER",
+  "LOCAL_AUTH_JWKS",
+  "LOCAL_AUTH_APPLICATION_ID",
+  "CLERK_JWT_ISSUER_DOMAIN",
+  "PARTYKIT_URL",
+  "PARTYKIT_PUSH_SECRET",
+  "STRIPE_SECRET_KEY",
+  "STRIPE_WEBHOOK_SECRET",
+  "DEMO_API_KEY",
+  "PORTAL_URL",
+] as const;
+export type EnvVar = (typeof ENV_VARS)[number];
+
+export class EnvError extends Error {
+  constructor(
+    readonly variable: EnvVar,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = "EnvError";
+  }
+}
+
+type Source = Record<string, string | undefined>;
+
+function processEnv(): Source {
+  // This module is the one place that reads the environment (conventions: convex-saas's
+  // env.ts); the rest of convex/ calls the validated readers below.
+  // eslint-disable-next-line @convex-dev/no-process-env
+  return typeof process === "undefined" ? {} : process.env;
+}
+
+function raw(name: EnvVar, source: Source): string | undefined {
+  const value = source[name];
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return trimmed === "" ? undefined : trimmed;
+}
+
+function missing(name: EnvVar): EnvError {
+  return new EnvError(
+    name,
+    `required but not set. Locally it is generated into the git-ignored env file by \`npm start\`; ` +
+      `on a Convex deployment run \`npx convex env set ${name} <value>\`.`,
+  );
+}
+
+/** Validates an absolute http(s) URL; returns it unchanged (issuers must match `iss` exactly). */
+function httpUrl(name: EnvVar, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new EnvError(name, `must be an absolute http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new EnvError(name, `must be an http(s) URL, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function baseUrl(name: EnvVar, value: string): string {
+  return httpUrl(name, value).replace(/\/+$/, "");
+}
+
+function secret(name: EnvVar, value: string, minLength = 16): string {
+  if (value.length < minLength) throw new EnvError(name, `must be at least ${minLength} characters long`);
+  return value;
+}
+
+/** Readers, one per variable. Each throws an `EnvError` naming the variable when invalid. */
+export const env = {
+  localAuthIssuer(source: Source = processEnv()): string | undefined {
+    const value = raw("LOCAL_AUTH_ISSUER", source);
+    return value === undefined ? undefined : httpUrl("LOCAL_AUTH_ISSUER", value);
+  },
+  localAuthJwks(source: Source = processEnv()): string | undefined {
+    const value = raw("LOCAL_AUTH_JWKS", source);
+    if (value === undefined) return undefined;
+    if (!value.startsWith("data:")) {
+      throw new EnvError("LOCAL_AUTH_JWKS", "must be a data: URI holding the JWKS JSON (data:text/plain;charset=utf-8;base64,...)");
+    }
+    return value;
+  },
+  localAuthApplicationId(source: Source = processEnv()): string | undefined {
+    return raw("LOCAL_AUTH_APPLICATION_ID", source);
+  },
+  clerkIssuerDomain(source: Source = processEnv()): string | undefined {
+    const value = raw("CLERK_JWT_ISSUER_DOMAIN", source);
+    return value === undefined ? undefined : httpUrl("CLERK_JWT_ISSUER_DOMAIN", value);
+  },
+  partykitUrl(source: Source = processEnv()): string {
+    const value = raw("PARTYKIT_URL", source);
+    if (value === undefined) throw missing("PARTYKIT_URL");
+    return baseUrl("PARTYKIT_URL", value);
+  },
+  partykitPushSecret(source: Source = processEnv()): string {
+    const value = raw("PARTYKIT_PUSH_SECRET", source);
+    if (value === undefined) throw missing("PARTYKIT_PUSH_SECRET");
+    return secret("PARTYKIT_PUSH_SECRET", value);
+  },
+  /** Absent = no Stripe account configured: payments run through the local test provider. */
+  stripeSecretKey(source: Source = processEnv()): string | undefined {
+    const value = raw("STRIPE_SECRET_KEY", source);
+    if (value === undefined) return undefined;
+    if (!/^(sk|rk)_(test|live)_/.test(value)) {
+      throw new EnvError("STRIPE_SECRET_KEY", "must be a Stripe secret or restricted key (sk_test_…, sk_live_…, rk_…)");
+    }
+    return value;
+  },
+  stripeWebhookSecret(source: Source = processEnv()): string {
+    const value = raw("STRIPE_WEBHOOK_SECRET", source);
+    if (value === undefined) throw missing("STRIPE_WEBHOOK_SECRET");
+    if (!value.startsWith("whsec_")) throw new EnvError("STRIPE_WEBHOOK_SECRET", "must be a Stripe signing secret (whsec_…)");
+    return secret("STRIPE_WEBHOOK_SECRET", value, 12);
+  },
+  demoApiKey(source: Source = processEnv()): string | undefined {
+    const value = raw("DEMO_API_KEY", source);
+    if (value === undefined) return undefined;
+    return secret("DEMO_API_KEY", value, 16);
+  },
+  portalUrl(source: Source = processEnv()): string {
+    const value = raw("PORTAL_URL", source);
+    if (value === undefined) throw missing("PORTAL_URL");
+    return baseUrl("PORTAL_URL", value);
+  },
+};
+
+/**
+ * Checks every variable at once and lists every problem (for a start-up check or a
+ * diagnostics page); an empty list means the configuration is complete.
+ */
+export function envProblems(source: Source = processEnv()): string[] {
+  const problems: string[] = [];
+  for (const read of Object.values(env)) {
+    try {
+      read(source);
+    } catch (error) {
+      if (error instanceof EnvError) problems.push(error.message);
+      else throw error;
+    }
+  }
+  try {
+    authProviders(source);
+  } catch (error) {
+    if (error instanceof EnvError) problems.push(error.message);
+    else throw error;
+  }
+  return [...new Set(problems)];
+}
+
+/**
+ * The JWT issuers Convex accepts: the local sign-in (customJwt, ES256, JWKS inlined as a
+ * data: URI) when LOCAL_AUTH_JWKS is set, and Clerk when CLERK_JWT_ISSUER_DOMAIN is set.
+ */
+export function authProviders(source: Source = processEnv()): AuthConfig["providers"] {
+  const providers: AuthConfig["providers"] = [];
+  const jwks = env.localAuthJwks(source);
+  if (jwks !== undefined) {
+    const issuer = env.localAuthIssuer(source);
+    if (issuer === undefined) throw missing("LOCAL_AUTH_ISSUER");
+    const applicationID = env.localAuthApplicationId(source);
+    if (applicationID === undefined) {
+      throw new EnvError(
+        "LOCAL_AUTH_APPLICATION_ID",
+        "required when LOCAL_AUTH_JWKS is set: tokens must name this application in their audience",
+      );
+    }
+    providers.push({ type: "customJwt", issuer, jwks, algorithm: "ES256", applicationID });
+  }
+  const clerkDomain = env.clerkIssuerDomain(source);
+  if (clerkDomain !== undefined) providers.push({ domain: clerkDomain, applicationID: "convex" });
+  return providers;
+}
