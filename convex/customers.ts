@@ -43,30 +43,23 @@ const MAX_TAGS = 20;
 
 async function customerEvent(ctx: MutationCtx, customer: Doc<"customers">, type: "customer.created" | "customer.updated") {
   // Partners get the record's main fields; the staff-only customers room gets the party's
-  // `customer.changed` notice (what changed, not the data), and refetches from Convex.
+  // `customer.changed` notice (what changed, not the data) and refetches from Convex.
   await emitEvent(ctx, {
     businessId: customer.businessId,
     type,
     entity: { table: "customers", id: customer._id },
     data: { customerId: customer._id, name: customer.name, email: customer.email ?? null },
-    rooms: [],
+    rooms: [rooms.customers(customer.businessId)],
+    roomData: customerChangedNotice(customer, ["profile"]),
   });
-  await emitCustomerChanged(ctx, customer, ["profile"]);
 }
 
 /** The customers room's notice: which aspects of a customer changed (no personal data). */
-export async function emitCustomerChanged(
-  ctx: MutationCtx,
+export function customerChangedNotice(
   customer: Doc<"customers">,
   aspects: ("profile" | "addresses" | "notes" | "messages" | "payment_methods" | "subscriptions")[],
 ) {
-  await emitEvent(ctx, {
-    businessId: customer.businessId,
-    type: "customer.changed",
-    entity: { table: "customers", id: customer._id },
-    data: { type: "customer.changed", businessId: customer.businessId, customerId: customer._id, aspects },
-    rooms: [rooms.customers(customer.businessId)],
-  });
+  return { type: "customer.changed", businessId: customer.businessId, customerId: customer._id, aspects };
 }
 
 async function requireUniqueEmail(ctx: MutationCtx, businessId: Id<"businesses">, email: string, self?: Id<"customers">) {

@@ -26,7 +26,7 @@ describe("messages", () => {
     expect(await customer.as.query(api.messages.unreadCount, { customerId: customer.customerId })).toBe(1);
     const pushes = await t.run((ctx) => ctx.db.query("outbox").collect());
     expect(new Set(pushes.map((p) => `${p.party}/${p.room}`))).toEqual(
-      new Set([`customers/biz_${biz.businessId}`, `bookings/biz_${biz.businessId}__cust_${customer.customerId}`]),
+      new Set([`customers/biz_${biz.businessId}`]),
     );
     expect(JSON.stringify(pushes.map((p) => p.payload))).not.toContain("noon");
   });

@@ -8,8 +8,8 @@ import { v } from "convex/values";
 import { requireCustomerAccess, requireUser } from "./access";
 import { appError } from "./errors";
 import { mutation, query } from "./functions";
-import { emitEvent } from "./model/events";
-import { emitCustomerChanged } from "./customers";
+import { emitEvent, rooms } from "./model/events";
+import { customerChangedNotice } from "./customers";
 import { requireText } from "./model/validation";
 
 const MAX_BODY = 5_000;
@@ -46,9 +46,9 @@ export const send = mutation({
       type: "message.created",
       entity: { table: "messages", id: messageId },
       data: { messageId, customerId: customer._id, from, createdAt },
-      rooms: [],
+      rooms: [rooms.customers(customer.businessId)],
+      roomData: customerChangedNotice(customer, ["messages"]),
     });
-    await emitCustomerChanged(ctx, customer, ["messages"]);
     return messageId;
   },
 });

@@ -39,6 +39,11 @@ export type EmitEventArgs = {
   data: Value;
   /** The PartyKit rooms to push to; may be empty (event log and partner webhooks only). */
   rooms: RoomKey[];
+  /**
+   * What the rooms receive, when it differs from `data` (which partners and the event log
+   * get): e.g. a notice saying what changed, without the record's personal data.
+   */
+  roomData?: Value;
 };
 
 export type OutboxPayload = {
@@ -87,7 +92,7 @@ export async function emitEvent(ctx: MutationCtx, args: EmitEventArgs): Promise<
     }
     const payload: OutboxPayload = {
       seq,
-      event: { id: eventId, type: args.type, entity: args.entity, data: args.data, createdAt },
+      event: { id: eventId, type: args.type, entity: args.entity, data: args.roomData ?? args.data, createdAt },
     };
     await ctx.db.insert("outbox", {
       eventId,
