@@ -13,7 +13,7 @@
  * several keys so that the figures measure the API, not the rate limiter refusing.
  * Run: npx tsx bench/api.bench.ts
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- seeding through engine.inlineFunction, whose ctx is untyped */
+ 
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";

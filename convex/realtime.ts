@@ -63,7 +63,6 @@ export function backoffMs(attempts: number): number {
 // Claiming
 // ---------------------------------------------------------------------------------------
 
-const vClaimedRow = v.object({ id: v.id("outbox"), seq: v.number(), payload: v.any() });
 type ClaimedRow = { id: Id<"outbox">; seq: number; payload: OutboxPayload };
 type ClaimedRoom = { party: string; room: string; leaseUntil: number; rows: ClaimedRow[] };
 
@@ -105,14 +104,14 @@ export const claimDue = internalMutation({
         // An earlier row is being delivered or backing off: wait for it, out of the way of
         // the next claims (settleRoom brings these forward when the room unblocks).
         if (previous.nextAttemptAt > now) {
-          for (const row of rows) await ctx.db.patch(row._id, { nextAttemptAt: previous.nextAttemptAt });
+          for (const row of rows) await ctx.db.patch("outbox", row._id, { nextAttemptAt: previous.nextAttemptAt });
         }
         continue;
       }
       const claimed: ClaimedRow[] = [];
       for (const row of rows) {
         if (row.seq !== head.seq + claimed.length) break;
-        await ctx.db.patch(row._id, { nextAttemptAt: leaseUntil });
+        await ctx.db.patch("outbox", row._id, { nextAttemptAt: leaseUntil });
         claimed.push({ id: row._id, seq: row.seq, payload: row.payload as OutboxPayload });
       }
       rooms.push({ party: head.party, room: head.room, leaseUntil, rows: claimed });
@@ -144,28 +143,28 @@ export const settleRoom = internalMutation({
     const now = Date.now();
     let lastDeliveredSeq = 0;
     for (const id of args.delivered) {
-      const row = await ctx.db.get(id);
+      const row = await ctx.db.get("outbox", id);
       if (row === null) continue;
       lastDeliveredSeq = Math.max(lastDeliveredSeq, row.seq);
       if (row.status === "delivered") continue;
-      await ctx.db.patch(id, { status: "delivered", deliveredAt: now, attempts: row.attempts + 1 });
+      await ctx.db.patch("outbox", id, { status: "delivered", deliveredAt: now, attempts: row.attempts + 1 });
     }
 
     if (args.failed.length > 0) {
       const error = (args.error ?? "delivery failed").slice(0, 1_000);
       let retryAt = now;
       for (const [index, id] of args.failed.entries()) {
-        const row = await ctx.db.get(id);
+        const row = await ctx.db.get("outbox", id);
         if (row === null || row.status !== "pending") continue;
         const attempts = row.attempts + 1;
         const nextAttemptAt = index === 0 ? now + backoffMs(attempts) : Math.max(retryAt, now + backoffMs(attempts));
         if (index === 0) retryAt = nextAttemptAt;
-        await ctx.db.patch(id, { attempts, lastError: error, nextAttemptAt });
+        await ctx.db.patch("outbox", id, { attempts, lastError: error, nextAttemptAt });
       }
       for (const id of args.waiting) {
-        const row = await ctx.db.get(id);
+        const row = await ctx.db.get("outbox", id);
         if (row === null || row.status !== "pending") continue;
-        await ctx.db.patch(id, { nextAttemptAt: retryAt });
+        await ctx.db.patch("outbox", id, { nextAttemptAt: retryAt });
       }
       console.error(
         `[realtime] push to ${args.party}/${args.room} failed (${args.failed.length} row(s), retry in ${Math.round((retryAt - now) / 1_000)} s): ${error}`,
@@ -184,7 +183,7 @@ export const settleRoom = internalMutation({
         .take(CLAIM_LIMIT);
       for (const row of after) {
         if (row.status !== "pending" || row.nextAttemptAt <= now) continue;
-        await ctx.db.patch(row._id, { nextAttemptAt: now });
+        await ctx.db.patch("outbox", row._id, { nextAttemptAt: now });
         released++;
       }
     }

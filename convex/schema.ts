@@ -303,6 +303,8 @@ export default defineSchema({
     description: v.optional(v.string()),
     active: v.boolean(),
   })
+    // Kept beside by_businessId_and_slug for lists in creation order.
+    // eslint-disable-next-line @convex-dev/no-duplicate-indexes
     .index("by_businessId", ["businessId"])
     .index("by_businessId_and_slug", ["businessId", "slug"]),
 
@@ -424,6 +426,8 @@ export default defineSchema({
     tags: v.array(v.string()),
     createdAt: v.number(),
   })
+    // Kept beside by_businessId_and_email for lists in creation order.
+    // eslint-disable-next-line @convex-dev/no-duplicate-indexes
     .index("by_businessId", ["businessId"])
     .index("by_businessId_and_email", ["businessId", "email"])
     .index("by_userId", ["userId"])

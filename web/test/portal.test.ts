@@ -77,14 +77,6 @@ async function fillDetails(page: Page, line1: string, city: string) {
   await page.getByLabel("City", { exact: true }).fill(city);
 }
 
-async function payOnLocalCheckout(page: Page) {
-  await page.waitForURL(/\/local-checkout\?session=/, { timeout: 30_000 });
-  await expect(page.getByTestId("test-mode-banner").textContent()).resolves.toContain("LOCAL TEST CHECKOUT");
-  await page.getByRole("button", { name: "Pay (test)" }).click();
-  await page.waitForURL(/\/bookings\/[^/?]+\?payment=succeeded/, { timeout: 30_000 });
-  await page.getByTestId("payment-succeeded").waitFor({ timeout: 30_000 });
-}
-
 const booked: { bookingId?: string; localDate?: string; provider?: string; customerPage?: Page } = {};
 const second: { bookingId?: string; page?: Page } = {};
 

@@ -26,6 +26,7 @@ export interface LoadedApp {
   builders: { queryGeneric: Builder; mutationGeneric: Builder; actionGeneric: Builder };
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any user handler
 type Builder = (definition: { handler: (...args: any[]) => unknown }) => unknown;
 
 const BUILDERS_MODULE = "convex-local-backend:builders";

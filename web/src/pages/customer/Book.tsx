@@ -237,7 +237,6 @@ function ZoneAnswer({
   const found = zone ?? null;
   useEffect(() => {
     if (found) onFound(found);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [found?.zoneId]);
   if (zone === undefined) return <Loading label="Checking your area…" />;
   if (zone === null) {
@@ -500,7 +499,6 @@ function SlotStep({
       setLost(mySlot);
       update({ slot: null });
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [slots, mySlot]);
 
   return (

@@ -196,7 +196,7 @@ function boxOf(points: LatLng[]): Box {
 
 /** Click to add a point, drag to move one, right-click a point (or use the list) to remove it. */
 export function PolygonEditor({ points, onChange, context }: { points: LatLng[]; onChange: (p: LatLng[]) => void; context: LatLng[] }) {
-  const box = useMemo(() => boxOf(points.length >= 2 ? points : context), [points.length >= 2 ? "own" : "ctx"]); // eslint-disable-line react-hooks/exhaustive-deps
+  const box = useMemo(() => boxOf(points.length >= 2 ? points : context), [points.length >= 2 ? "own" : "ctx"]);
   const svg = useRef<SVGSVGElement>(null);
   const [drag, setDrag] = useState<number | null>(null);
   const toXY = (p: LatLng) => ({ x: ((p.lng - box.minLng) / (box.maxLng - box.minLng)) * SIZE, y: ((box.maxLat - p.lat) / (box.maxLat - box.minLat)) * SIZE });
