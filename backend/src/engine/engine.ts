@@ -32,10 +32,14 @@ import { encodeValue, justAfter } from "./keys.js";
 import { ReadSetBuilder, WriteSetBuilder, overlaps as overlapsImpl, emptyReadSet } from "./reactivity.js";
 import { QueryStream, indexLookupFor, paginate, planQuery, type IndexLookup, type QueryJson } from "./query.js";
 import { checkValue, type ValidatorJson } from "./validate.js";
-import { loadApp, type LoadedApp } from "./loader.js";
+import type { LoadedApp } from "./loader.js";
 import { runInExecution, runOutsideExecution, runtime, seededRandom, type Execution } from "./runtime.js";
 import { Scheduler, SCHEDULED_FUNCTIONS, scheduledFunctionsIndexes } from "./scheduler.js";
 import { Crons } from "./crons.js";
+import {
+  Namespace, ROOT, baseTableName, componentOfTable as componentOfTableName, componentsOf, isScheduledFunctionsTable, loadAppWithComponents, parseTarget, scheduledFunctionsTable,
+  targetFromReference, targetString, type ComponentBuild,
+} from "./components.js";
 
 // Captured at import, before any test installs fake timers: time limits need real timers.
 const realSetTimeout = globalThis.setTimeout.bind(globalThis);
@@ -73,6 +77,8 @@ export interface ConvexFunction {
 
 interface ResolvedFunction {
   path: string;
+  /** The component the function belongs to ("" for the app). */
+  componentPath: string;
   udfType: UdfType;
   fn: ConvexFunction;
   args: ValidatorJson;
@@ -157,9 +163,11 @@ function parseFunctionPath(udfPath: string): { module: string; name: string } {
   return { module: modulePart.replace(/\.(js|ts|mjs|jsx|tsx)$/, ""), name: name || "default" };
 }
 
+/** `module:fn` (app) or `function://<component>;module:fn`, normalized. */
 export function canonicalPath(udfPath: string): string {
-  const { module, name } = parseFunctionPath(udfPath);
-  return `${module}:${name}`;
+  const target = parseTarget(udfPath);
+  const { module, name } = parseFunctionPath(target.udfPath);
+  return targetString({ componentPath: target.componentPath, udfPath: `${module}:${name}` });
 }
 
 interface FunctionAddress {
@@ -168,15 +176,21 @@ interface FunctionAddress {
   functionHandle?: string;
 }
 
-function pathFromAddress(address: FunctionAddress): string {
+/** The target of a syscall's function address, seen from the calling component. */
+function pathFromAddress(address: FunctionAddress, current: string = ROOT): string {
   if (address.functionHandle !== undefined) {
-    const match = /^function:\/\/[^;]*;(.+)$/.exec(address.functionHandle);
-    if (!match) throw new EngineError(`Invalid function handle ${JSON.stringify(address.functionHandle)}`);
-    return match[1];
+    if (!/^function:\/\/[^;]*;.+$/.test(address.functionHandle)) {
+      throw new EngineError(`Invalid function handle ${JSON.stringify(address.functionHandle)}`);
+    }
+    return address.functionHandle;
   }
-  if (address.name !== undefined) return address.name;
+  if (address.name !== undefined) return targetString({ componentPath: current, udfPath: address.name });
   if (address.reference !== undefined) {
-    throw new EngineError(`Component function references (${address.reference}) are not supported by the local backend`);
+    try {
+      return targetString(targetFromReference(address.reference, current));
+    } catch (error) {
+      throw new EngineError((error as Error).message);
+    }
   }
   throw new EngineError("A function reference needs a name, reference or function handle");
 }
@@ -208,6 +222,8 @@ class FunctionExecution implements Execution {
   private nextQueryId = 1;
   frozenNow: number | null;
   random: (() => number) | null;
+  /** The calling component's view of table names. */
+  readonly ns: Namespace;
 
   constructor(
     readonly engine: LocalEngine,
@@ -218,9 +234,11 @@ class FunctionExecution implements Execution {
     logLines: string[],
     readonly requestId: string,
     readonly scheduledJobId: string | null,
+    readonly componentPath: string = ROOT,
   ) {
     this.logLines = logLines;
-    this.engineId = engine.engineId;
+    this.engineId = engine.envKey(componentPath);
+    this.ns = new Namespace(componentPath);
     const start = engine.now();
     this.frozenNow = tx ? start : null;
     this.random = tx ? seededRandom(Number(BigInt.asUintN(32, engine.latestTs())) ^ start) : null;
@@ -275,7 +293,7 @@ class FunctionExecution implements Execution {
     switch (op) {
       case "1.0/queryStream": {
         const tx = this.checkAlive(op);
-        const plan = planQuery(args.query as QueryJson, this.engine.indexLookup());
+        const plan = planQuery(this.ns.query(args.query as QueryJson), this.engine.indexLookup());
         const id = this.nextQueryId++;
         this.streams.set(id, new QueryStream(this.engine.store, plan, tx.readSet));
         return JSON.stringify({ queryId: id });
@@ -288,7 +306,7 @@ class FunctionExecution implements Execution {
       }
       case "1.0/db/normalizeId": {
         const table = this.engine.store.tableOfId(args.idString);
-        return JSON.stringify({ id: table !== null && table.name === args.table ? args.idString : null });
+        return JSON.stringify({ id: table !== null && this.ns.logical(table.name) === args.table ? args.idString : null });
       }
       case "1.0/getSnapshotTs":
         this.checkAlive(op);
@@ -314,25 +332,29 @@ class FunctionExecution implements Execution {
         return this.queryPage(args);
       case "1.0/count": {
         const tx = this.checkAlive(op);
-        tx.readSet?.add(`${args.table}.${BY_ID}`, Buffer.alloc(0), Buffer.from([0xff]));
-        return JSON.stringify(this.engine.store.countDocuments(args.table));
+        const table = this.ns.physical(args.table);
+        tx.readSet?.add(`${table}.${BY_ID}`, Buffer.alloc(0), Buffer.from([0xff]));
+        return JSON.stringify(this.engine.store.countDocuments(table));
       }
       case "1.0/insert": {
         this.mutationOnly(op);
-        const id = this.engine.insertDocument(args.table, jsonToConvex(args.value) as Record<string, Value>, false);
+        if (typeof args.table !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(args.table)) {
+          throw new EngineError(`Invalid table name ${JSON.stringify(args.table)}`);
+        }
+        const id = this.engine.insertDocument(this.ns.physical(args.table), jsonToConvex(args.value) as Record<string, Value>, false);
         return JSON.stringify({ _id: id });
       }
       case "1.0/shallowMerge":
         this.mutationOnly(op);
-        this.engine.patchDocument(args.table, args.id, args.value as Record<string, JSONValue>, false);
+        this.engine.patchDocument(this.ownTable("patch", args.id, args.table), args.id, args.value as Record<string, JSONValue>, false);
         return "{}";
       case "1.0/replace":
         this.mutationOnly(op);
-        this.engine.replaceDocument(args.table, args.id, jsonToConvex(args.value) as Record<string, Value>, false);
+        this.engine.replaceDocument(this.ownTable("replace", args.id, args.table), args.id, jsonToConvex(args.value) as Record<string, Value>, false);
         return "{}";
       case "1.0/remove":
         this.mutationOnly(op);
-        this.engine.deleteDocument(args.table, args.id, false);
+        this.engine.deleteDocument(this.ownTable("delete", args.id, args.table), args.id, false);
         return "{}";
       case "1.0/getUserIdentity":
         return JSON.stringify(this.identity === null ? null : convexToJson(this.identity as unknown as Value));
@@ -345,31 +367,40 @@ class FunctionExecution implements Execution {
           authToken: null,
         });
       case "1.0/getFunctionMetadata":
-        return JSON.stringify({ name: this.path, componentPath: "" });
+        return JSON.stringify({ name: this.path, componentPath: this.componentPath });
       case "1.0/getDeploymentMetadata":
         return JSON.stringify({ name: "local", region: null, class: "local" });
       case "1.0/getTransactionMetrics":
         throw new EngineError("getTransactionMetrics() is not supported by the local backend");
       case "1.0/createFunctionHandle": {
-        const target = canonicalPath(pathFromAddress(args));
+        const target = canonicalPath(pathFromAddress(args, this.componentPath));
         this.engine.resolve(target, null, true);
-        return JSON.stringify(`function://;${target}`);
+        const { componentPath, udfPath } = parseTarget(target);
+        return JSON.stringify(`function://${componentPath};${udfPath}`);
       }
       case "1.0/runUdf":
         return this.runNested(args);
       case "1.0/schedule":
         this.mutationOnly(op);
-        return JSON.stringify(this.engine.scheduler.scheduleInTransaction(pathFromAddress(args), args.args, args.ts * 1000));
+        return JSON.stringify(
+          this.engine.scheduler.scheduleInTransaction(
+            pathFromAddress(args, this.componentPath), args.args, args.ts * 1000, scheduledFunctionsTable(this.componentPath),
+          ),
+        );
       case "1.0/cancel_job":
         this.mutationOnly(op);
-        this.engine.scheduler.cancelInTransaction(args.id);
+        this.engine.scheduler.cancelInTransaction(args.id, scheduledFunctionsTable(this.componentPath));
         return "{}";
       case "1.0/actions/schedule":
         this.actionOnly(op);
-        return JSON.stringify(await this.engine.scheduleFromOutside(pathFromAddress(args), args.args, args.ts * 1000));
+        return JSON.stringify(
+          await this.engine.scheduleFromOutside(
+            pathFromAddress(args, this.componentPath), args.args, args.ts * 1000, scheduledFunctionsTable(this.componentPath),
+          ),
+        );
       case "1.0/actions/cancel_job":
         this.actionOnly(op);
-        await this.engine.cancelFromOutside(args.id);
+        await this.engine.cancelFromOutside(args.id, scheduledFunctionsTable(this.componentPath));
         return "{}";
       case "1.0/actions/query":
       case "1.0/actions/mutation":
@@ -452,6 +483,19 @@ class FunctionExecution implements Execution {
     }
   }
 
+  /**
+   * The physical table of a write by id, checked to be one of the calling component's
+   * tables (an id of another component's table is not a document id here).
+   */
+  private ownTable(op: string, id: unknown, table: string | null | undefined): string {
+    if (table !== undefined && table !== null) return this.ns.physical(table);
+    const info = typeof id === "string" ? this.engine.store.tableOfId(id) : null;
+    if (info === null || this.ns.logical(info.name) === null) {
+      throw new EngineError(`Invalid argument \`id\` for \`db.${op}\`: ${JSON.stringify(id)} is not a document id`);
+    }
+    return info.name;
+  }
+
   private mutationOnly(op: string): void {
     const tx = this.checkAlive(op);
     if (tx.kind !== "mutation") throw new EngineError(`${op.replace("1.0/", "")} is only allowed in mutations`);
@@ -477,9 +521,11 @@ class FunctionExecution implements Execution {
     if (table === null) {
       throw new EngineError(`Invalid argument \`id\` for \`db.get\`: ${JSON.stringify(id)} is not a document id`);
     }
-    if (args.table !== undefined && args.table !== null && table.name !== args.table) {
+    const tableName = this.ns.logical(table.name);
+    if (tableName === null) return "null"; // a table of another component: not one of ours
+    if (args.table !== undefined && args.table !== null && tableName !== args.table) {
       throw new EngineError(
-        `Invalid argument \`id\` for \`db.get\`: expected an id of table "${args.table}" but got an id of table "${table.name}"`,
+        `Invalid argument \`id\` for \`db.get\`: expected an id of table "${args.table}" but got an id of table "${tableName}"`,
       );
     }
     const key = encodeValue(id);
@@ -501,7 +547,7 @@ class FunctionExecution implements Execution {
       );
     }
     tx.paginated = true;
-    const plan = planQuery(args.query, this.engine.indexLookup());
+    const plan = planQuery(this.ns.query(args.query), this.engine.indexLookup());
     const result = paginate(
       this.engine.store,
       plan,
@@ -521,7 +567,7 @@ class FunctionExecution implements Execution {
 
   private async runNested(args: FunctionAddress & { udfType: string; args: JSONValue }): Promise<string> {
     const tx = this.checkAlive("runUdf");
-    const target = canonicalPath(pathFromAddress(args));
+    const target = canonicalPath(pathFromAddress(args, this.componentPath));
     const wanted: UdfType = args.udfType === "mutation" ? "mutation" : "query";
     if (wanted === "mutation" && tx.kind !== "mutation") throw new EngineError("Queries cannot run mutations");
     const resolved = this.engine.resolve(target, wanted, true);
@@ -532,8 +578,10 @@ class FunctionExecution implements Execution {
 
   private async callFromAction(op: string, args: FunctionAddress & { args: JSONValue }): Promise<string> {
     this.actionOnly(op);
-    const target = pathFromAddress(args);
-    const options: CallOptions = { identity: this.identity, allowInternal: true };
+    const target = pathFromAddress(args, this.componentPath);
+    // Auth does not cross component boundaries.
+    const sameComponent = parseTarget(target).componentPath === this.componentPath;
+    const options: CallOptions = { identity: sameComponent ? this.identity : null, allowInternal: true };
     const callArgs = [args.args];
     let outcome: CallOutcome;
     if (op === "1.0/actions/query") outcome = await this.engine.runQuery(target, callArgs, options);
@@ -576,6 +624,10 @@ export class LocalEngine implements Engine {
   private watcher: FSWatcher | null = null;
   private reloadTimer: ReturnType<typeof setTimeout> | null = null;
   private inFlightActions = new Set<Promise<unknown>>();
+  /** Installed components by path (convex.config.ts). */
+  private components = new Map<string, ComponentBuild>();
+  /** Whether each component's schema validates documents ("" is the app). */
+  private schemaValidation = new Map<string, boolean>();
 
   private constructor(readonly options: EngineOptions) {
     mkdirSync(options.dataDir, { recursive: true });
@@ -628,12 +680,51 @@ export class LocalEngine implements Engine {
   // ---- loading -------------------------------------------------------------------------
 
   private async load(sharedBuild?: Promise<LoadedApp>): Promise<void> {
-    this.app = await (sharedBuild ?? loadApp(this.options.convexDir, path.join(this.options.dataDir, ".build"), this.functionEnv()));
-    this.schema = this.readSchema(this.app.schema);
+    this.app = await (sharedBuild ??
+      loadAppWithComponents(this.options.convexDir, path.join(this.options.dataDir, ".build"), this.functionEnv()));
+    this.useComponents(componentsOf(this.app));
+    this.schema = this.readAllSchemas(this.app);
+    this.lookup = indexLookupFor(this.store, this.schemaIndexes());
+  }
+
+  private useComponents(components: Map<string, ComponentBuild>): void {
+    for (const path of this.components.keys()) runtime().envs.delete(this.envKey(path));
+    this.components = components;
+    for (const [path, component] of components) runtime().envs.set(this.envKey(path), { ...component.env });
+  }
+
+  /** The key of a component's env in the runtime (the app's is the engine id). */
+  envKey(componentPath: string): string {
+    return componentPath === ROOT ? this.engineId : `${this.engineId}#${componentPath}`;
+  }
+
+  /** The app's schema with every component's tables under their physical names. */
+  private readAllSchemas(app: LoadedApp): SchemaInfo | null {
+    const root = this.readSchema(app.schema);
+    this.schemaValidation = new Map([[ROOT, root?.validation ?? false]]);
+    if (this.components.size === 0) return root;
+    const tables = new Map(root?.tables ?? []);
+    for (const [componentPath, component] of this.components) {
+      const schema = this.readSchema(component.app.schema);
+      this.schemaValidation.set(componentPath, schema?.validation ?? false);
+      const ns = new Namespace(componentPath);
+      for (const [table, info] of schema?.tables ?? []) tables.set(ns.physical(table), info);
+    }
+    return { validation: root?.validation ?? false, tables };
+  }
+
+  private schemaIndexes(): Map<string, IndexDefinition[]> {
     const schemaIndexes = new Map<string, IndexDefinition[]>();
     for (const [table, info] of this.schema?.tables ?? []) schemaIndexes.set(table, info.indexes);
-    schemaIndexes.set(SCHEDULED_FUNCTIONS, scheduledFunctionsIndexes());
-    this.lookup = indexLookupFor(this.store, schemaIndexes);
+    for (const componentPath of [ROOT, ...this.components.keys()]) {
+      schemaIndexes.set(scheduledFunctionsTable(componentPath), scheduledFunctionsIndexes());
+    }
+    return schemaIndexes;
+  }
+
+  /** Every `_scheduled_functions` table (the app's and each component's). */
+  scheduledFunctionTables(): string[] {
+    return [ROOT, ...this.components.keys()].map(scheduledFunctionsTable);
   }
 
   private readSchema(schema: unknown): SchemaInfo | null {
@@ -659,12 +750,12 @@ export class LocalEngine implements Engine {
 
   /** Creates tables and indexes the schema declares, backfills new indexes, drops removed ones. */
   private syncSchema(): void {
-    this.store.syncIndexes(SCHEDULED_FUNCTIONS, scheduledFunctionsIndexes());
+    for (const table of this.scheduledFunctionTables()) this.store.syncIndexes(table, scheduledFunctionsIndexes());
     this.store.ensureTable(STORAGE_TABLE);
     const declared = this.schema?.tables ?? new Map();
     for (const [table, info] of declared) this.store.syncIndexes(table, info.indexes);
     for (const table of this.store.tableNames()) {
-      if (table.startsWith("_") || declared.has(table)) continue;
+      if (baseTableName(table).startsWith("_") || declared.has(table)) continue;
       this.store.syncIndexes(table, []);
     }
   }
@@ -687,8 +778,9 @@ export class LocalEngine implements Engine {
   async reload(): Promise<{ ok: true } | { ok: false; error: string }> {
     let app: LoadedApp;
     try {
-      app = await loadApp(this.options.convexDir, path.join(this.options.dataDir, ".build"), this.functionEnv());
+      app = await loadAppWithComponents(this.options.convexDir, path.join(this.options.dataDir, ".build"), this.functionEnv());
       this.readSchema(app.schema);
+      for (const component of componentsOf(app).values()) this.readSchema(component.app.schema);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       console.error(`[local backend] Build failed, keeping the previous functions:\n${message}`);
@@ -696,11 +788,9 @@ export class LocalEngine implements Engine {
     }
     await this.enqueueWrite(async () => {
       this.app = app;
-      this.schema = this.readSchema(app.schema);
-      const schemaIndexes = new Map<string, IndexDefinition[]>();
-      for (const [table, info] of this.schema?.tables ?? []) schemaIndexes.set(table, info.indexes);
-      schemaIndexes.set(SCHEDULED_FUNCTIONS, scheduledFunctionsIndexes());
-      this.lookup = indexLookupFor(this.store, schemaIndexes);
+      this.useComponents(componentsOf(app));
+      this.schema = this.readAllSchemas(app);
+      this.lookup = indexLookupFor(this.store, this.schemaIndexes());
       this.syncSchema();
       if (this.options.runCrons ?? true) this.crons.syncInTransaction();
       return null;
@@ -723,6 +813,11 @@ export class LocalEngine implements Engine {
     return builder({ handler }) as ConvexFunction;
   }
 
+  /** The loaded functions (with their components), for the test harness. */
+  loadedApp(): LoadedApp {
+    return this.app;
+  }
+
   crontab(): unknown {
     return this.app.crons;
   }
@@ -731,11 +826,17 @@ export class LocalEngine implements Engine {
 
   /** Finds a function; `expected` null accepts any kind. Internal ones need `allowInternal`. */
   resolve(udfPath: string, expected: UdfType | null, allowInternal: boolean): ResolvedFunction {
-    const { module, name } = parseFunctionPath(udfPath);
+    const target = parseTarget(udfPath);
+    const { module, name } = parseFunctionPath(target.udfPath);
     const path = `${module}:${name}`;
-    const fn = this.app.modules.get(module)?.[name] as ConvexFunction | undefined;
+    const componentPath = target.componentPath;
+    const modules = componentPath === ROOT ? this.app.modules : this.components.get(componentPath)?.app.modules;
+    if (modules === undefined) throw new EngineError(`Component "${componentPath}" is not installed in convex.config.ts`);
+    const fn = modules.get(module)?.[name] as ConvexFunction | undefined;
     const udfType: UdfType | null = fn?.isQuery ? "query" : fn?.isMutation ? "mutation" : fn?.isAction ? "action" : null;
-    if (!fn || udfType === null || (fn.isInternal && !allowInternal)) {
+    // Clients reach the app's public functions only; components are called through the app.
+    const reachable = allowInternal || (componentPath === ROOT && !fn?.isInternal);
+    if (!fn || udfType === null || !reachable) {
       throw new EngineError(
         `Could not find ${allowInternal ? "" : "public "}function for '${path}'. Did you forget to run \`npx convex dev\` or \`npx convex deploy\`?`,
       );
@@ -745,7 +846,7 @@ export class LocalEngine implements Engine {
     }
     const args = JSON.parse(fn.exportArgs?.() ?? '{"type":"any"}') as ValidatorJson;
     const returns = JSON.parse(fn.exportReturns?.() ?? "null") as ValidatorJson | null;
-    return { path, udfType, fn, args, returns };
+    return { path, componentPath, udfType, fn, args, returns };
   }
 
   /** A path, or a function object passed directly (the test harness's inline functions). */
@@ -753,7 +854,16 @@ export class LocalEngine implements Engine {
     if (typeof target === "string") return this.resolve(target, expected, allowInternal);
     const kind = target.isQuery ? "query" : target.isMutation ? "mutation" : target.isAction ? "action" : null;
     if (kind !== expected) throw new EngineError(`An inline ${expected} must be a registered ${expected} function`);
-    return { path: "inline", udfType: expected, fn: target, args: { type: "any" }, returns: null };
+    return { path: "inline", componentPath: ROOT, udfType: expected, fn: target, args: { type: "any" }, returns: null };
+  }
+
+  /** For `v.id(table)` validators: the table of an id, as the component names it. */
+  private tableNameIn(componentPath: string): (id: string) => string | null {
+    const ns = new Namespace(componentPath);
+    return (id) => {
+      const table = this.store.tableOfId(id);
+      return table === null ? null : ns.logical(table.name);
+    };
   }
 
   private validateArgs(resolved: ResolvedFunction, args: JSONValue[]): JSONValue {
@@ -768,7 +878,7 @@ export class LocalEngine implements Engine {
     } catch (error) {
       throw new EngineError(`ArgumentValidationError: ${(error as Error).message}`);
     }
-    const problem = checkValue(resolved.args, value, (id) => this.store.tableOfId(id)?.name ?? null);
+    const problem = checkValue(resolved.args, value, this.tableNameIn(resolved.componentPath));
     if (problem !== null) {
       throw new EngineError(`ArgumentValidationError: ${problem}\n(in arguments of ${resolved.path})`);
     }
@@ -777,7 +887,7 @@ export class LocalEngine implements Engine {
 
   private validateReturn(resolved: ResolvedFunction, value: JSONValue): void {
     if (resolved.returns === null) return;
-    const problem = checkValue(resolved.returns, jsonToConvex(value), (id) => this.store.tableOfId(id)?.name ?? null);
+    const problem = checkValue(resolved.returns, jsonToConvex(value), this.tableNameIn(resolved.componentPath));
     if (problem !== null) throw new EngineError(`ReturnsValidationError: ${problem}\n(in the return value of ${resolved.path})`);
   }
 
@@ -849,10 +959,12 @@ export class LocalEngine implements Engine {
   async invokeNested(resolved: ResolvedFunction, argsJson: JSONValue, parent: FunctionExecution): Promise<CallOutcome> {
     const logLines = parent.logLines;
     const tx = parent.tx!;
+    // Auth does not cross component boundaries.
+    const identity = resolved.componentPath === parent.componentPath ? parent.identity : null;
     const execution = new FunctionExecution(
-      this, resolved.udfType, resolved.path, parent.identity,
+      this, resolved.udfType, resolved.path, identity,
       { ...tx, kind: resolved.udfType === "mutation" ? "mutation" : "query", paginated: false },
-      logLines, parent.requestId, parent.scheduledJobId,
+      logLines, parent.requestId, parent.scheduledJobId, resolved.componentPath,
     );
     const isMutation = resolved.udfType === "mutation";
     if (isMutation) this.store.savepoint();
@@ -888,6 +1000,7 @@ export class LocalEngine implements Engine {
       const argsJson = this.validateArgs(resolved, args);
       const execution = new FunctionExecution(
         this, "query", resolved.path, options.identity, this.newTransaction("query", readSet), logLines, randomUUID(), null,
+        resolved.componentPath,
       );
       const value = await this.invoke(resolved, argsJson, execution);
       outcome = { success: true, value, logLines };
@@ -932,6 +1045,7 @@ export class LocalEngine implements Engine {
             const argsJson = this.validateArgs(resolved, args);
             const execution = new FunctionExecution(
               this, "mutation", resolved.path, options.identity, this.newTransaction("mutation", null), logLines, randomUUID(), null,
+              resolved.componentPath,
             );
             const value = await this.invoke(resolved, argsJson, execution);
             outcome = { success: true, value, logLines };
@@ -972,6 +1086,7 @@ export class LocalEngine implements Engine {
       const args = this.validateArgs(resolved, [argsJson]);
       const execution = new FunctionExecution(
         this, "mutation", resolved.path, null, this.newTransaction("mutation", null), logLines, randomUUID(), scheduledJobId,
+        resolved.componentPath,
       );
       const value = await this.invoke(resolved, args, execution);
       this.store.releaseSavepoint();
@@ -1000,6 +1115,7 @@ export class LocalEngine implements Engine {
       const argsJson = this.validateArgs(resolved, args);
       const execution = new FunctionExecution(
         this, "action", resolved.path, options.identity, null, logLines, randomUUID(), scheduledJobId,
+        resolved.componentPath,
       );
       const running = runOutsideExecution(() => this.invoke(resolved, argsJson, execution));
       this.inFlightActions.add(running);
@@ -1189,7 +1305,7 @@ export class LocalEngine implements Engine {
       const ts = commitError === null ? entry.ts : null;
       if (ts !== null) {
         this.lastTs = ts;
-        touchedSchedule.push([...entry.writes.keys.keys()].some((index) => index.startsWith(`${SCHEDULED_FUNCTIONS}.`)));
+        touchedSchedule.push([...entry.writes.keys.keys()].some((index) => isScheduledFunctionsTable(index.slice(0, index.indexOf(".")))));
         const commit: Commit = { ts, writes: entry.writes.build() };
         for (const listener of this.commitListeners) {
           try {
@@ -1214,9 +1330,10 @@ export class LocalEngine implements Engine {
     for (const key of Object.keys(value)) {
       if (key.startsWith("$")) throw new EngineError(`Field name ${key} starts with a '$', which is reserved.`);
     }
-    if (table.startsWith("_")) return;
+    if (baseTableName(table).startsWith("_")) return;
     const schema = this.schema;
-    if (!schema || !schema.validation) return;
+    const ns = new Namespace(componentOfTableName(table));
+    if (!schema || !this.schemaValidation.get(ns.componentPath)) return;
     const tableSchema = schema.tables.get(table);
     if (!tableSchema) {
       throw new EngineError(
@@ -1226,7 +1343,7 @@ export class LocalEngine implements Engine {
     const { _id, _creationTime, ...fields } = value;
     void _id;
     void _creationTime;
-    const problem = checkValue(tableSchema.documentType, fields as Value, (id) => this.store.tableOfId(id)?.name ?? null);
+    const problem = checkValue(tableSchema.documentType, fields as Value, this.tableNameIn(ns.componentPath));
     if (problem !== null) {
       throw new EngineError(
         `Failed to insert or update a document in table "${table}" because it does not match the schema: ${problem}`,
@@ -1253,11 +1370,11 @@ export class LocalEngine implements Engine {
   }
 
   private assertWritable(table: string, system: boolean): void {
-    if (table.startsWith("_") && !system) throw new EngineError("System tables (prefixed with `_`) are read-only.");
+    if (baseTableName(table).startsWith("_") && !system) throw new EngineError("System tables (prefixed with `_`) are read-only.");
   }
 
   insertDocument(table: string, value: Record<string, Value>, system: boolean): string {
-    if (typeof table !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) {
+    if (typeof table !== "string" || !/^([A-Za-z][A-Za-z0-9_]*\/)*[A-Za-z_][A-Za-z0-9_]*$/.test(table)) {
       throw new EngineError(`Invalid table name ${JSON.stringify(table)}`);
     }
     this.assertWritable(table, system);
@@ -1332,12 +1449,12 @@ export class LocalEngine implements Engine {
 
   // ---- scheduling from actions ------------------------------------------------------------
 
-  async scheduleFromOutside(udfPath: string, args: JSONValue, scheduledTime: number): Promise<JSONValue> {
-    return await this.enqueueWrite(() => this.scheduler.scheduleInTransaction(udfPath, args, scheduledTime));
+  async scheduleFromOutside(udfPath: string, args: JSONValue, scheduledTime: number, table = SCHEDULED_FUNCTIONS): Promise<JSONValue> {
+    return await this.enqueueWrite(() => this.scheduler.scheduleInTransaction(udfPath, args, scheduledTime, table));
   }
 
-  async cancelFromOutside(id: string): Promise<void> {
-    await this.enqueueWrite(() => this.scheduler.cancelInTransaction(id));
+  async cancelFromOutside(id: string, table = SCHEDULED_FUNCTIONS): Promise<void> {
+    await this.enqueueWrite(() => this.scheduler.cancelInTransaction(id, table));
   }
 
   // ---- file storage --------------------------------------------------------------------
@@ -1465,6 +1582,7 @@ export class LocalEngine implements Engine {
     this.closed = true;
     this.store.close();
     runtime().envs.delete(this.engineId);
+    for (const path of this.components.keys()) runtime().envs.delete(this.envKey(path));
   }
 
   get isClosed(): boolean {

@@ -35,7 +35,8 @@ export class Scheduler {
 
   // ---- inside a mutation's transaction ---------------------------------------------------
 
-  scheduleInTransaction(udfPath: string, argsJson: JSONValue, scheduledTime: number): string {
+  /** `table`: the scheduling component's `_scheduled_functions` (the app's by default). */
+  scheduleInTransaction(udfPath: string, argsJson: JSONValue, scheduledTime: number, table = SCHEDULED_FUNCTIONS): string {
     const path = canonicalPath(udfPath);
     const target = this.engine.resolve(path, null, true);
     if (target.udfType === "query") throw new EngineError(`Cannot schedule ${path}: only mutations and actions can be scheduled`);
@@ -45,14 +46,14 @@ export class Scheduler {
       throw new EngineError(`The arguments of scheduled function ${path} must be an object`);
     }
     return this.engine.insertDocument(
-      SCHEDULED_FUNCTIONS,
+      table,
       { name: path, args: [args], scheduledTime, state: { kind: "pending" } },
       true,
     );
   }
 
-  cancelInTransaction(id: string): void {
-    const job = this.engine.readDocument(SCHEDULED_FUNCTIONS, id, null) as unknown as Job | null;
+  cancelInTransaction(id: string, table = SCHEDULED_FUNCTIONS): void {
+    const job = this.engine.readDocument(table, id, null) as unknown as Job | null;
     if (job === null) throw new EngineError(`Scheduled function ${JSON.stringify(id)} does not exist`);
     if (job.state.kind !== "pending" && job.state.kind !== "inProgress") return;
     this.setState(id, { kind: "canceled" });
@@ -60,7 +61,7 @@ export class Scheduler {
 
   private setState(id: string, state: { kind: string; error?: string }): void {
     const completed = state.kind === "inProgress" || state.kind === "pending" ? {} : { completedTime: this.engine.now() };
-    this.engine.patchDocument(SCHEDULED_FUNCTIONS, id, { state, ...completed } as Record<string, JSONValue>, true);
+    this.engine.patchDocument(undefined, id, { state, ...completed } as Record<string, JSONValue>, true);
   }
 
   /** After a restart: actions that were running cannot have finished; mark them failed. */
@@ -70,14 +71,24 @@ export class Scheduler {
     }
   }
 
+  /** Jobs of every component's `_scheduled_functions`, earliest first. */
   private jobsInState(kind: string, upToTime: number, limit: number): Job[] {
-    const index = `${SCHEDULED_FUNCTIONS}.${BY_STATE}`;
     const prefix = encodeTuple([kind]);
     const upper = Number.isFinite(upToTime)
       ? afterPrefix(Buffer.concat([prefix, encodeValue(upToTime)]))
       : afterPrefix(prefix);
-    const rows = this.engine.store.scan(index, prefix, upper, "asc", Number.isFinite(limit) ? limit : 1_000_000);
-    return rows.map((row) => jsonToConvex(JSON.parse(row.value)) as unknown as Job);
+    const jobs: Job[] = [];
+    for (const table of this.engine.scheduledFunctionTables()) {
+      const rows = this.engine.store.scan(`${table}.${BY_STATE}`, prefix, upper, "asc", Number.isFinite(limit) ? limit : 1_000_000);
+      for (const row of rows) jobs.push(jsonToConvex(JSON.parse(row.value)) as unknown as Job);
+    }
+    jobs.sort((a, b) => a.scheduledTime - b.scheduledTime);
+    return Number.isFinite(limit) ? jobs.slice(0, limit) : jobs;
+  }
+
+  private currentJob(id: string): Job | null {
+    const table = this.engine.store.tableOfId(id)?.name;
+    return table === undefined ? null : (this.engine.readDocument(table, id, null) as unknown as Job | null);
   }
 
   // ---- timers ----------------------------------------------------------------------------
@@ -160,7 +171,7 @@ export class Scheduler {
       const message = error instanceof Error ? error.message : String(error);
       await this.engine
         .enqueueWrite(() => {
-          const current = this.engine.readDocument(SCHEDULED_FUNCTIONS, job._id, null) as unknown as Job | null;
+          const current = this.currentJob(job._id);
           if (current?.state.kind === "pending" || current?.state.kind === "inProgress") {
             this.setState(job._id, { kind: "failed", error: message });
           }
@@ -171,7 +182,7 @@ export class Scheduler {
 
   private async runMutationJob(job: Job): Promise<void> {
     await this.engine.enqueueWrite(async () => {
-      const current = this.engine.readDocument(SCHEDULED_FUNCTIONS, job._id, null) as unknown as Job | null;
+      const current = this.currentJob(job._id);
       if (current === null || current.state.kind !== "pending") return;
       const outcome = await this.engine.runMutationInTransaction(job.name, jobArgs(job), job._id);
       this.setState(job._id, outcome.success ? { kind: "success" } : { kind: "failed", error: outcome.errorMessage });
@@ -180,7 +191,7 @@ export class Scheduler {
 
   private async runActionJob(job: Job): Promise<void> {
     const claimed = await this.engine.enqueueWrite(() => {
-      const current = this.engine.readDocument(SCHEDULED_FUNCTIONS, job._id, null) as unknown as Job | null;
+      const current = this.currentJob(job._id);
       if (current === null || current.state.kind !== "pending") return false;
       this.setState(job._id, { kind: "inProgress" });
       return true;
@@ -188,7 +199,7 @@ export class Scheduler {
     if (!claimed) return;
     const outcome = await this.engine.runAction(job.name, [jobArgs(job)], { identity: null, allowInternal: true }, job._id);
     await this.engine.enqueueWrite(() => {
-      const current = this.engine.readDocument(SCHEDULED_FUNCTIONS, job._id, null) as unknown as Job | null;
+      const current = this.currentJob(job._id);
       if (current === null || current.state.kind !== "inProgress") return; // canceled meanwhile
       this.setState(job._id, outcome.success ? { kind: "success" } : { kind: "failed", error: outcome.errorMessage });
     });

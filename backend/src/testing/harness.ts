@@ -15,10 +15,11 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { convexTest as mockConvexTest } from "convex-test";
-import { getFunctionName, type GenericSchema, type SchemaDefinition } from "convex/server";
+import { getFunctionAddress, getFunctionName, type GenericSchema, type SchemaDefinition } from "convex/server";
 import { ConvexError, convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { LocalEngine, type ConvexFunction } from "../engine/engine.js";
-import { loadApp, type LoadedApp } from "../engine/loader.js";
+import type { LoadedApp } from "../engine/loader.js";
+import { componentsOf, loadAppWithComponents, targetFromReference, targetString } from "../engine/components.js";
 import type { CallOutcome, Identity } from "../engine/types.js";
 
 type Modules = Record<string, () => Promise<unknown>>;
@@ -44,6 +45,7 @@ export interface TestConvexLike {
   withIdentity(identity: Partial<Identity> & Record<string, unknown>): TestConvexLike;
   finishInProgressScheduledFunctions(): Promise<void>;
   finishAllScheduledFunctions(advanceTimers: () => void, maxIterations?: number): Promise<void>;
+  registerComponent(componentPath: string, schema: SchemaDefinition<GenericSchema, boolean>, modules: Modules): void;
 }
 
 export function convexTest<Schema extends GenericSchema>(
@@ -109,12 +111,19 @@ class LazyEngine {
     private readonly env: Record<string, string>,
   ) {}
 
+  private readonly expected = new Set<string>();
+
+  /** A component the test registered; opening the engine fails if convex.config.ts lacks it. */
+  expectComponent(componentPath: string): void {
+    this.expected.add(componentPath);
+  }
+
   get(): Promise<LocalEngine> {
-    if (this.opening) return this.opening;
+    if (this.opening) return this.opening.then((engine) => this.checkComponents(engine));
     const key = `${this.convexDir}\n${JSON.stringify(this.env)}`;
     let build = sharedBuilds.get(key);
     if (!build) {
-      build = loadApp(this.convexDir, path.join(buildRoot, String(sharedBuilds.size)), this.env);
+      build = loadAppWithComponents(this.convexDir, path.join(buildRoot, String(sharedBuilds.size)), this.env);
       sharedBuilds.set(key, build);
       build.catch(() => sharedBuilds.delete(key));
     }
@@ -140,7 +149,17 @@ class LazyEngine {
       openEngines.add(engine);
       return engine;
     });
-    return this.opening;
+    return this.opening.then((engine) => this.checkComponents(engine));
+  }
+
+  private checkComponents(engine: LocalEngine): LocalEngine {
+    const installed = componentsOf(engine.loadedApp());
+    for (const componentPath of this.expected) {
+      if (!installed.has(componentPath)) {
+        throw new Error(`Component "${componentPath}" is not installed: add it to convex/convex.config.ts with app.use(...)`);
+      }
+    }
+    return engine;
   }
 }
 
@@ -184,6 +203,9 @@ function targetOf(reference: unknown, engine: LocalEngine, kind: "query" | "muta
     return engine.inlineFunction(kind, reference as (...a: any[]) => any);
   }
   if (typeof reference === "string") return reference;
+  const address = getFunctionAddress(reference as never);
+  if (address.functionHandle !== undefined) return address.functionHandle;
+  if (address.reference !== undefined) return targetString(targetFromReference(address.reference, ""));
   return getFunctionName(reference as never);
 }
 
@@ -254,6 +276,15 @@ class LocalTestConvex implements TestConvexLike {
     throw new Error(
       "finishAllScheduledFunctions: too many iterations. Check for infinitely recursive scheduled functions, or increase maxIterations.",
     );
+  }
+
+  /**
+   * convex-test's way to install a component. The local engine installs components from
+   * convex.config.ts, as Convex does; this only checks that one is installed at that path
+   * (its schema and modules come from the component's own folder).
+   */
+  registerComponent(componentPath: string, _schema: unknown, _modules: unknown): void {
+    this.lazy.expectComponent(componentPath);
   }
 
   /** The engine itself, for tests that need more than convex-test's API. */
