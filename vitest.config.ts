@@ -20,7 +20,8 @@ export default defineConfig({
           name: "convex",
           include: ["convex/**/*.test.ts"],
           environment: "edge-runtime",
-          server: { deps: { inline: ["convex-test"] } },
+          // Inlined so vite transforms them: the components' test helpers glob their TS sources.
+          server: { deps: { inline: ["convex-test", /@convex-dev\//] } },
         },
       },
       {
@@ -29,6 +30,7 @@ export default defineConfig({
           include: ["convex/**/*.test.ts"],
           environment: "node",
           env: { CONVEX_TEST_ENGINE: "local" },
+          server: { deps: { inline: [/@convex-dev\//] } },
           // The first test of each file waits for the convex/ folder to be bundled.
           testTimeout: 60_000,
           hookTimeout: 60_000,

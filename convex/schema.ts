@@ -746,7 +746,10 @@ export default defineSchema({
     .index("by_apiKeyId_and_key", ["apiKeyId", "key"])
     .index("by_expiresAt", ["expiresAt"]),
 
-  /** Fixed-window request counters per API key (one document per key and minute). */
+  /**
+   * Retired: the REST rate limit is the rate-limiter component's now. Kept until
+   * `migrations:clearRateLimitWindows` has run on every deployment; then remove it.
+   */
   rateLimitWindows: defineTable({
     apiKeyId: v.id("apiKeys"),
     windowStart: v.number(),

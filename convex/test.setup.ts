@@ -6,6 +6,10 @@
  * under `--project convex-local` (`CONVEX_TEST_ENGINE=local`), so any difference between the
  * two shows up as a failing test.
  */
+import aggregateTest from "@convex-dev/aggregate/test";
+import migrationsTest from "@convex-dev/migrations/test";
+import rateLimiterTest from "@convex-dev/rate-limiter/test";
+import workpoolTest from "@convex-dev/workpool/test";
 import { convexTest } from "../backend/src/testing/harness";
 import schema from "./schema";
 
@@ -24,7 +28,21 @@ export function newTest() {
   for (const [name, value] of Object.entries(TEST_ENV)) {
     if (process.env[name] === undefined) process.env[name] = value;
   }
-  return convexTest(schema, modules, { env: { ...TEST_ENV } });
+  const t = convexTest(schema, modules, { env: { ...TEST_ENV } });
+  registerComponents(t);
+  return t;
+}
+
+/**
+ * The components of convex.config.ts, as convex-test needs them registered (the local engine
+ * installs them from convex.config.ts itself and only checks they are there).
+ */
+function registerComponents(t: Parameters<typeof rateLimiterTest.register>[0]) {
+  rateLimiterTest.register(t, "rateLimiter");
+  workpoolTest.register(t, "webhookWorkpool");
+  aggregateTest.register(t, "invoiceRevenue");
+  aggregateTest.register(t, "invoiceOutstanding");
+  migrationsTest.register(t, "migrations");
 }
 
 export type TestConvex = ReturnType<typeof newTest>;

@@ -54,6 +54,7 @@ import type * as http from "../http.js";
 import type * as invoices from "../invoices.js";
 import type * as localCheckout from "../localCheckout.js";
 import type * as messages from "../messages.js";
+import type * as migrations from "../migrations.js";
 import type * as model_bookingAccess from "../model/bookingAccess.js";
 import type * as model_bookingCreate from "../model/bookingCreate.js";
 import type * as model_bookingEvents from "../model/bookingEvents.js";
@@ -63,6 +64,7 @@ import type * as model_bookingSlots from "../model/bookingSlots.js";
 import type * as model_bookingTransitions from "../model/bookingTransitions.js";
 import type * as model_events from "../model/events.js";
 import type * as model_invoiceLines from "../model/invoiceLines.js";
+import type * as model_invoiceTotals from "../model/invoiceTotals.js";
 import type * as model_stripeApply from "../model/stripeApply.js";
 import type * as model_stripeEvents from "../model/stripeEvents.js";
 import type * as model_stripeLocalEvents from "../model/stripeLocalEvents.js";
@@ -79,6 +81,7 @@ import type * as payments from "../payments.js";
 import type * as plans from "../plans.js";
 import type * as realtime from "../realtime.js";
 import type * as refunds from "../refunds.js";
+import type * as reports from "../reports.js";
 import type * as resources from "../resources.js";
 import type * as reviews from "../reviews.js";
 import type * as seed from "../seed.js";
@@ -140,6 +143,7 @@ declare const fullApi: ApiFromModules<{
   invoices: typeof invoices;
   localCheckout: typeof localCheckout;
   messages: typeof messages;
+  migrations: typeof migrations;
   "model/bookingAccess": typeof model_bookingAccess;
   "model/bookingCreate": typeof model_bookingCreate;
   "model/bookingEvents": typeof model_bookingEvents;
@@ -149,6 +153,7 @@ declare const fullApi: ApiFromModules<{
   "model/bookingTransitions": typeof model_bookingTransitions;
   "model/events": typeof model_events;
   "model/invoiceLines": typeof model_invoiceLines;
+  "model/invoiceTotals": typeof model_invoiceTotals;
   "model/stripeApply": typeof model_stripeApply;
   "model/stripeEvents": typeof model_stripeEvents;
   "model/stripeLocalEvents": typeof model_stripeLocalEvents;
@@ -165,6 +170,7 @@ declare const fullApi: ApiFromModules<{
   plans: typeof plans;
   realtime: typeof realtime;
   refunds: typeof refunds;
+  reports: typeof reports;
   resources: typeof resources;
   reviews: typeof reviews;
   seed: typeof seed;
@@ -184,3 +190,11 @@ export declare const internal: FilterApi<
   typeof fullApi,
   FunctionReference<any, "internal">
 >;
+
+export declare const components: {
+  "rateLimiter": import("@convex-dev/rate-limiter/_generated/component.js").ComponentApi<"rateLimiter">,
+  "webhookWorkpool": import("@convex-dev/workpool/_generated/component.js").ComponentApi<"webhookWorkpool">,
+  "invoiceRevenue": import("@convex-dev/aggregate/_generated/component.js").ComponentApi<"invoiceRevenue">,
+  "invoiceOutstanding": import("@convex-dev/aggregate/_generated/component.js").ComponentApi<"invoiceOutstanding">,
+  "migrations": import("@convex-dev/migrations/_generated/component.js").ComponentApi<"migrations">,
+};

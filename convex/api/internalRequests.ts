@@ -2,9 +2,10 @@
  * The REST API's per-request bookkeeping, called by the HTTP action (`api/v1/router.ts`):
  *
  * - `authorize`: resolves the presented key (by SHA-256) to its business and scopes, counts
- *   the request in the key's fixed one-minute window (`rateLimitWindows`, one document per key
- *   and minute: the unit of contention is the key, never a global counter) and refreshes
- *   `lastUsedAt` at most once a minute. Requests over the limit are not counted (no write).
+ *   the request against the key's fixed one-minute window of its plan's tier (the
+ *   `@convex-dev/rate-limiter` component, windows aligned to the minute; the unit of contention
+ *   is the key, never a global counter) and refreshes `lastUsedAt` at most once a minute.
+ *   Requests over the limit are not counted.
  * - `beginIdempotency` / `completeIdempotency` / `releaseIdempotency`: the `Idempotency-Key`
  *   protocol. "In flight" is committed in its own mutation before the operation runs, the
  *   response after it, so a concurrent duplicate sees IDEMPOTENCY_IN_FLIGHT and a later one
@@ -13,15 +14,27 @@
  *
  * The clock is the HTTP action's `now` argument (tests move it with fake timers).
  */
+import { MINUTE, RateLimiter } from "@convex-dev/rate-limiter";
 import { v } from "convex/values";
-import { internal } from "../_generated/api";
+import { components, internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
 import { internalMutation } from "../functions";
 import { rateTierForPlan, type RateTier } from "../plans";
 import { vApiScope } from "../schema";
 
-export const RATE_WINDOW_MS = 60_000;
+export const RATE_WINDOW_MS = MINUTE;
 export const RATE_LIMITS: Record<RateTier, number> = { standard: 100, professional: 500, enterprise: 2_000 };
+
+/** One named limit per tier; `start: 0` aligns every key's window to the minute. */
+function tierLimit(tier: RateTier) {
+  return { kind: "fixed window" as const, rate: RATE_LIMITS[tier], period: RATE_WINDOW_MS, start: 0 };
+}
+const TIER_LIMITS = {
+  standard: tierLimit("standard"),
+  professional: tierLimit("professional"),
+  enterprise: tierLimit("enterprise"),
+};
+const rateLimiter = new RateLimiter(components.rateLimiter, TIER_LIMITS);
 export const LAST_USED_RESOLUTION_MS = 60_000;
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 /** An "in flight" record older than this is taken to be abandoned (its request died). */
@@ -61,39 +74,28 @@ export const authorize = internalMutation({
       return { ok: false as const, code: "BUSINESS_NOT_ACTIVE" as const, message: `${business.name} is suspended; its API keys are paused.` };
     }
 
-    const limit = RATE_LIMITS[rateTierForPlan(business.plan)];
-    const windowStart = Math.floor(now / RATE_WINDOW_MS) * RATE_WINDOW_MS;
-    const resetAt = windowStart + RATE_WINDOW_MS;
-    const windows = await ctx.db
-      .query("rateLimitWindows")
-      .withIndex("by_apiKeyId_and_windowStart", (q) => q.eq("apiKeyId", key._id).gte("windowStart", windowStart - RATE_WINDOW_MS))
-      .take(3);
-    const current = windows.find((w) => w.windowStart === windowStart) ?? null;
-    const used = current?.count ?? 0;
-    const limited = used >= limit;
-    if (!limited) {
-      if (current === null) {
-        await ctx.db.insert("rateLimitWindows", { apiKeyId: key._id, windowStart, count: 1 });
-        // Keep one window per key: drop the older ones (a handful at most).
-        const stale = await ctx.db
-          .query("rateLimitWindows")
-          .withIndex("by_apiKeyId_and_windowStart", (q) => q.eq("apiKeyId", key._id).lt("windowStart", windowStart))
-          .take(10);
-        for (const w of stale) await ctx.db.delete("rateLimitWindows", w._id);
-      } else {
-        await ctx.db.patch("rateLimitWindows", current._id, { count: used + 1 });
-      }
+    const tier = rateTierForPlan(business.plan);
+    const limit = RATE_LIMITS[tier];
+    const status = await rateLimiter.limit(ctx, tier, { key: key._id });
+    let rate: { limit: number; remaining: number; resetAt: number };
+    if (status.ok) {
+      // The key's window as the limiter now holds it (start of window, tokens left).
+      const window = await ctx.runQuery(components.rateLimiter.lib.getValue, { name: tier, key: key._id, config: TIER_LIMITS[tier] });
+      rate = { limit, remaining: Math.max(0, Math.floor(window.value)), resetAt: window.ts + RATE_WINDOW_MS };
       if (key.lastUsedAt === undefined || now - key.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
         await ctx.db.patch("apiKeys", key._id, { lastUsedAt: now });
       }
+    } else {
+      rate = { limit, remaining: 0, resetAt: Date.now() + status.retryAfter };
     }
+    const limited = !status.ok;
     return {
       ok: true as const,
       apiKeyId: key._id,
       businessId: key.businessId,
       mode: key.mode,
       scopes: key.scopes,
-      rate: { limit, remaining: limited ? 0 : Math.max(0, limit - used - 1), resetAt },
+      rate,
       limited,
     };
   },

@@ -116,6 +116,8 @@ export async function loadApp(
     outExtension: { ".js": ".mjs" },
     chunkNames: "_deps/[hash]",
     inject: [injectFile],
+    // Some packages (@convex-dev/migrations) reach the syscalls as `globalThis.Convex`.
+    define: { "globalThis.Convex": "Convex" },
     plugins: [
       {
         name: "builders",

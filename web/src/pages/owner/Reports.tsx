@@ -1,15 +1,16 @@
 /**
- * Revenue (payments on invoices, by day) and utilisation (booked time / working time per
+ * Revenue (collected on invoices, by local day, and outstanding; from the server's invoice
+ * aggregates) and utilisation (booked time / working time per
  * provider over the week, from the dispatch board) as inline SVG charts. Live.
  */
-import { usePaginatedQuery, useQueries, useQuery } from "convex/react";
+import { useQueries, useQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
 import { useMemo } from "react";
 import { api } from "../../../../convex/_generated/api";
 import type { Id } from "../../../../convex/_generated/dataModel";
 import { localToInstant } from "../../../../domain/time";
 import { Card, Empty, Loading, PageHeader } from "../../components/ui";
-import { addDays, localDateLabel, localDateOf, money, todayIn } from "../../lib/format";
+import { addDays, localDateLabel, money, todayIn } from "../../lib/format";
 import { useReadySession } from "../../lib/session";
 
 type Board = FunctionReturnType<typeof api.dispatch.board>;
@@ -41,26 +42,19 @@ export function OwnerReports() {
 }
 
 function Revenue({ businessId, tz, currency }: { businessId: Id<"businesses">; tz: string; currency: string }) {
-  const { results, status } = usePaginatedQuery(api.invoices.listForBusiness, { businessId }, { initialNumItems: 300 });
-  if (status === "LoadingFirstPage") return <Card title="Revenue">{<Loading />}</Card>;
   const today = todayIn(Date.now(), tz);
-  const days = Array.from({ length: DAYS }, (_, i) => addDays(today, i - DAYS + 1));
-  const byDay = new Map(days.map((d) => [d, 0]));
-  let outstanding = 0;
-  for (const inv of results) {
-    if (inv.status === "void") continue;
-    outstanding += Math.max(0, inv.totalMinor - inv.amountPaidMinor);
-    const day = localDateOf(inv.paidAt ?? inv.issuedAt, tz);
-    if (byDay.has(day)) byDay.set(day, byDay.get(day)! + inv.amountPaidMinor - inv.amountRefundedMinor);
-  }
-  const values = days.map((d) => byDay.get(d)!);
+  // Totals come from the server's invoice aggregates: no invoice is loaded here.
+  const report = useQuery(api.reports.revenue, { businessId, lastDay: today, days: DAYS });
+  if (report === undefined) return <Card title="Revenue">{<Loading />}</Card>;
+  const values = report.days.map((d) => d.collectedMinor);
   const total = values.reduce((a, b) => a + b, 0);
   return (
     <Card title="Revenue, last 14 days">
       <p>
-        <strong className="kpi-value">{money(total, currency)}</strong> <span className="muted">collected · {money(outstanding, currency)} outstanding</span>
+        <strong className="kpi-value">{money(total, currency)}</strong>{" "}
+        <span className="muted">collected · {money(report.outstandingMinor, currency)} outstanding</span>
       </p>
-      <BarChart labels={days.map(localDateLabel)} values={values} format={(v) => money(v, currency)} color="#0f4c81" />
+      <BarChart labels={report.days.map((d) => localDateLabel(d.date))} values={values} format={(v) => money(v, currency)} color="#0f4c81" />
     </Card>
   );
 }
