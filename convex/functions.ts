@@ -25,8 +25,10 @@ import {
 import { invoiceOutstanding, invoiceRevenue } from "./model/invoiceTotals";
 
 const triggers = new Triggers<DataModel>();
-triggers.register("invoices", invoiceRevenue.trigger());
-triggers.register("invoices", invoiceOutstanding.trigger());
+// Idempotent: invoices written before the aggregates existed (until the backfill migration
+// has run) or outside these builders must not make a payment fail.
+triggers.register("invoices", invoiceRevenue.idempotentTrigger());
+triggers.register("invoices", invoiceOutstanding.idempotentTrigger());
 
 export type Viewer = {
   identity: UserIdentity;

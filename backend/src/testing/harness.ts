@@ -21,6 +21,7 @@ import { LocalEngine, type ConvexFunction } from "../engine/engine.js";
 import type { LoadedApp } from "../engine/loader.js";
 import { componentsOf, loadAppWithComponents, targetFromReference, targetString } from "../engine/components.js";
 import type { CallOutcome, Identity } from "../engine/types.js";
+import { runtime } from "../engine/runtime.js";
 
 type Modules = Record<string, () => Promise<unknown>>;
 
@@ -213,7 +214,12 @@ class LocalTestConvex implements TestConvexLike {
   constructor(
     private readonly lazy: LazyEngine,
     private readonly identity: Identity | null,
-  ) {}
+  ) {
+    // Test code run by `t.run` may call convex/server helpers that use the global `Convex`
+    // (createFunctionHandle, e.g. inside component clients); route them to the engine.
+    const holder = globalThis as { Convex?: unknown };
+    holder.Convex ??= runtime().Convex;
+  }
 
   private options() {
     return { identity: this.identity, allowInternal: true };
