@@ -18,7 +18,7 @@ import { newTest, TEST_ENV, type TestConvex } from "./test.setup";
 import { convexTest } from "../backend/src/testing/harness";
 import schema from "./schema";
 import { modules } from "./test.setup";
-import { aPaymentIntent, anEvent, postEvent, routeFetch, type PartnerHandler } from "./stripeWebhook.testkit";
+import { aPaymentIntent, anEvent, postEvent, pressLocalCheckout, routeFetch, startLocalCheckout, type PartnerHandler } from "./stripeWebhook.testkit";
 
 const MINUTE = 60_000;
 let restore: (() => void) | null = null;
@@ -50,20 +50,8 @@ async function reserve(s: Scenario, start = at(TUESDAY, "10:00"), as = s.custome
   return { bookingId, invoiceId };
 }
 
-async function localCheckout(s: Scenario, bookingId: Id<"bookings">) {
-  const result = await s.customer.as.action(api.payments.startCheckout, { bookingId });
-  const url = new URL(result.url);
-  return { ...result, path: url.pathname + url.search, session: url.searchParams.get("session")! };
-}
-
-async function press(t: TestConvex, session: string, outcome: "pay" | "fail") {
-  return await t.fetch("/local-checkout/complete", {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ session, outcome }).toString(),
-    redirect: "manual",
-  });
-}
+const localCheckout = (s: Scenario, bookingId: Id<"bookings">) => startLocalCheckout(s.customer.as, bookingId);
+const press = pressLocalCheckout;
 
 async function state(t: TestConvex, bookingId: Id<"bookings">) {
   return await t.run(async (ctx) => {
@@ -91,7 +79,7 @@ async function stripePaid(t: TestConvex, paymentId: Id<"payments">, amount: numb
   const event = anEvent("payment_intent.succeeded", aPaymentIntent({ id: `pi_late_${paymentId}`, amount, paymentId, status: "succeeded" }));
   const res = await postEvent(t, event);
   expect(res.status, JSON.stringify(res.json)).toBe(200);
-  return { ...res.json, event };
+  return { result: res.json, event };
 }
 
 describe("a refund for a cancelled booking", () => {
@@ -238,19 +226,25 @@ describe("a payment window that runs out closes the checkout", () => {
   });
 });
 
+/** A booking whose customer opened the checkout and let the payment window run out. */
+async function releasedUnpaid(t: TestConvex) {
+  restore = routeFetch(t).restore;
+  const s = await scenario(t);
+  const { bookingId } = await reserve(s);
+  const c = await localCheckout(s, bookingId);
+  vi.advanceTimersByTime(11 * MINUTE);
+  await settle(t);
+  return { s, bookingId, c };
+}
+
 describe("a payment that still arrives for a released booking", () => {
   test("reinstates it when its time is still free: placed again, confirmed, invoice reopened, no refund", async () => {
     const t = newTest();
-    restore = routeFetch(t).restore;
-    const s = await scenario(t);
-    const { bookingId } = await reserve(s);
-    const c = await localCheckout(s, bookingId);
-    vi.advanceTimersByTime(11 * MINUTE);
-    await settle(t);
+    const { s, bookingId, c } = await releasedUnpaid(t);
     expect((await state(t, bookingId)).booking.status).toBe("CANCELLED");
 
     // Stripe completed the payment in the seconds before its session was expired.
-    const result = await stripePaid(t, c.paymentId, 3_000);
+    const { result } = await stripePaid(t, c.paymentId, 3_000);
     expect(String(result.note)).toContain("reinstated");
     await settle(t);
     const after = await state(t, bookingId);
@@ -269,12 +263,7 @@ describe("a payment that still arrives for a released booking", () => {
 
   test("is refunded in full, with a real refund row, when its time was taken meanwhile", async () => {
     const t = newTest();
-    restore = routeFetch(t).restore;
-    const s = await scenario(t);
-    const { bookingId } = await reserve(s);
-    const c = await localCheckout(s, bookingId);
-    vi.advanceTimersByTime(11 * MINUTE);
-    await settle(t);
+    const { s, bookingId, c } = await releasedUnpaid(t);
     const bob = await aCustomer(t, s.businessId);
     await reserve(s, at(TUESDAY, "10:00"), bob.as);
 

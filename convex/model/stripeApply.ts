@@ -17,10 +17,11 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { internal } from "../_generated/api";
+import { emitInvoiceChange } from "./bookingEvents";
 import { emitEvent as emit } from "./events";
 import { settleLatePayment } from "./stripeCheckout";
 import type { StripeEffect } from "./stripeEvents";
-import { emitInvoiceUpsert, emitPaymentStatus } from "./stripePaymentEvents";
+import { emitPaymentStatus } from "./stripePaymentEvents";
 import { isPlan, planRank } from "./stripePlans";
 import type { Plan } from "../schema";
 
@@ -171,7 +172,7 @@ async function markSucceeded(
     ...(becomesPaid ? { status: "paid" as const, paidAt: now } : {}),
   });
   await emitPaymentStatus(ctx, "payment.succeeded", (await ctx.db.get("payments", payment._id))!);
-  await emitInvoiceUpsert(ctx, becomesPaid ? "invoice.paid" : "invoice.updated", (await ctx.db.get("invoices", invoice._id))!);
+  await emitInvoiceChange(ctx, (await ctx.db.get("invoices", invoice._id))!, becomesPaid ? "paid" : "updated");
 
   await ctx.scheduler.runAfter(0, internal.notifications.notifyBookingEvent, {
     bookingId: booking._id,
@@ -303,7 +304,7 @@ async function applyChargeRefunded(ctx: MutationCtx, event: EventMeta, effect: E
   }
   if (newlySucceeded.length === 0) return ignored("refund total already known");
 
-  const delta = await recordRefundsSucceeded(ctx, payment, invoice, newlySucceeded);
+  const delta = await recordRefundsSucceeded(ctx, invoice, newlySucceeded);
   return applied(`refunded ${delta} ${payment.currency}`);
 }
 
@@ -311,39 +312,37 @@ async function applyChargeRefunded(ctx: MutationCtx, event: EventMeta, effect: E
  * Books refunds that just succeeded onto the invoice (amount refunded, status), emits
  * `refund.succeeded` for each and sends the customer a refund receipt. Returns their sum.
  */
-async function recordRefundsSucceeded(
-  ctx: MutationCtx,
-  payment: Doc<"payments">,
-  invoice: Doc<"invoices">,
-  refunds: Doc<"refunds">[],
-): Promise<number> {
+async function recordRefundsSucceeded(ctx: MutationCtx, invoice: Doc<"invoices">, refunds: Doc<"refunds">[]): Promise<number> {
   const delta = refunds.reduce((sum, r) => sum + r.amountMinor, 0);
   const amountRefundedMinor = invoice.amountRefundedMinor + delta;
   await ctx.db.patch("invoices", invoice._id, { amountRefundedMinor, status: invoiceStatusAfterRefunds(invoice, amountRefundedMinor) });
-  for (const refund of refunds) {
-    await emit(ctx, {
-      businessId: payment.businessId,
-      type: "refund.succeeded",
-      entity: { table: "refunds", id: refund._id },
-      data: {
-        refundId: refund._id,
-        paymentId: payment._id,
-        invoiceId: invoice._id,
-        bookingId: invoice.bookingId,
-        amountMinor: refund.amountMinor,
-        currency: refund.currency.toUpperCase(),
-        reason: refund.reason ?? null,
-      },
-      rooms: [],
-    });
-  }
-  await emitInvoiceUpsert(ctx, "invoice.updated", (await ctx.db.get("invoices", invoice._id))!);
+  for (const refund of refunds) await emitRefundEvent(ctx, "refund.succeeded", refund, invoice, refund.reason ?? null);
+  await emitInvoiceChange(ctx, (await ctx.db.get("invoices", invoice._id))!, "updated");
   await ctx.scheduler.runAfter(0, internal.notifications.notifyBookingEvent, {
     bookingId: invoice.bookingId,
     templateKey: "refund_receipt",
     extra: { amountRefundedMinor: delta, invoiceNumber: invoice.number },
   });
   return delta;
+}
+
+/** refund.succeeded / refund.failed, for partner webhooks (no room: invoices rooms get the invoice). */
+async function emitRefundEvent(ctx: MutationCtx, type: string, refund: Doc<"refunds">, invoice: Doc<"invoices">, reason: string | null) {
+  await emit(ctx, {
+    businessId: refund.businessId,
+    type,
+    entity: { table: "refunds", id: refund._id },
+    data: {
+      refundId: refund._id,
+      paymentId: refund.paymentId,
+      invoiceId: invoice._id,
+      bookingId: invoice.bookingId,
+      amountMinor: refund.amountMinor,
+      currency: refund.currency.toUpperCase(),
+      reason,
+    },
+    rooms: [],
+  });
 }
 
 function invoiceStatusAfterRefunds(invoice: Doc<"invoices">, amountRefundedMinor: number): Doc<"invoices">["status"] {
@@ -372,7 +371,7 @@ async function applyRefund(ctx: MutationCtx, _event: EventMeta, effect: Effect<"
       throw new StripeProcessingError(`Refund ${row._id} is for ${row.amountMinor} but Stripe reports ${effect.amount}`);
     }
     await ctx.db.patch("refunds", row._id, { status: "succeeded" });
-    const delta = await recordRefundsSucceeded(ctx, payment, invoice, [{ ...row, status: "succeeded" }]);
+    const delta = await recordRefundsSucceeded(ctx, invoice, [{ ...row, status: "succeeded" }]);
     return applied(`refunded ${delta} ${payment.currency}`);
   }
   if (effect.status === "failed" || effect.status === "canceled") {
@@ -383,23 +382,9 @@ async function applyRefund(ctx: MutationCtx, _event: EventMeta, effect: Effect<"
       // It was on the invoice already: take it off again.
       const amountRefundedMinor = Math.max(0, invoice.amountRefundedMinor - row.amountMinor);
       await ctx.db.patch("invoices", invoice._id, { amountRefundedMinor, status: invoiceStatusAfterRefunds(invoice, amountRefundedMinor) });
-      await emitInvoiceUpsert(ctx, "invoice.updated", (await ctx.db.get("invoices", invoice._id))!);
+      await emitInvoiceChange(ctx, (await ctx.db.get("invoices", invoice._id))!, "updated");
     }
-    await emit(ctx, {
-      businessId: payment.businessId,
-      type: "refund.failed",
-      entity: { table: "refunds", id: row._id },
-      data: {
-        refundId: row._id,
-        paymentId: payment._id,
-        invoiceId: invoice._id,
-        bookingId: invoice.bookingId,
-        amountMinor: row.amountMinor,
-        currency: row.currency.toUpperCase(),
-        reason: why,
-      },
-      rooms: [],
-    });
+    await emitRefundEvent(ctx, "refund.failed", row, invoice, why);
     return applied(`refund failed (${why})`);
   }
   return ignored(`refund is ${effect.status}`);

@@ -16,11 +16,11 @@ import type { MutationCtx } from "../_generated/server";
 import { internal } from "../_generated/api";
 import { SYSTEM_ACTOR } from "./bookingAccess";
 import { placementRequestFor } from "./bookingCreate";
-import { emitBookingChange, notifyCustomer } from "./bookingEvents";
+import { emitBookingChange, emitInvoiceChange, notifyCustomer } from "./bookingEvents";
 import { invoiceOf } from "./bookingPolicy";
 import { assignmentsOf, autoAssign, findFit, slotUnavailable } from "./bookingSlots";
 import { transition } from "./bookingTransitions";
-import { emitInvoiceUpsert, emitPaymentStatus } from "./stripePaymentEvents";
+import { emitPaymentStatus } from "./stripePaymentEvents";
 import { refundBalance, requestRefund } from "./stripeRefunds";
 
 /** The cancellation reason the hold-expiry job records. */
@@ -148,7 +148,7 @@ async function reinstate(ctx: MutationCtx, booking: Doc<"bookings">, invoice: Do
   });
   if (invoice.status === "void") {
     await ctx.db.patch("invoices", invoice._id, invoice.amountPaidMinor >= invoice.totalMinor ? { status: "paid", paidAt: now } : { status: "open" });
-    await emitInvoiceUpsert(ctx, "invoice.updated", (await ctx.db.get("invoices", invoice._id))!);
+    await emitInvoiceChange(ctx, (await ctx.db.get("invoices", invoice._id))!, "updated");
   }
   await emitBookingChange(ctx, updated, "confirmed", { from: "CANCELLED", availabilityChanged: true, resourceIds });
   await notifyCustomer(ctx, booking._id, "booking_confirmed", true);

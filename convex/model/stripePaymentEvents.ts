@@ -1,19 +1,11 @@
 /**
- * Payment and invoice events in the shapes the invoices party accepts (`party/messages.ts`):
- * `payment.status_changed` and `invoice.upserted`, also seen as is by partner webhooks.
+ * Payment events in the shape the invoices party accepts (`party/messages.ts`):
+ * `payment.status_changed`, also seen as is by partner webhooks. Invoice changes go through
+ * `emitInvoiceChange` (model/bookingEvents.ts).
  */
 import type { Doc } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { emitEvent as emit, rooms } from "./events";
-
-const INVOICE_STATUS_LABEL = {
-  draft: "DRAFT",
-  open: "OPEN",
-  paid: "PAID",
-  partially_refunded: "PARTIALLY_REFUNDED",
-  refunded: "REFUNDED",
-  void: "VOID",
-} as const;
 
 const PAYMENT_STATUS_LABEL = {
   requires_payment: "REQUIRES_PAYMENT",
@@ -39,29 +31,5 @@ export async function emitPaymentStatus(ctx: MutationCtx, type: string, payment:
       currency: payment.currency.toUpperCase(),
     },
     rooms: [rooms.invoices(payment.businessId)],
-  });
-}
-
-/** Invoice changes in the `invoice.upserted` shape of the invoices party. */
-export async function emitInvoiceUpsert(ctx: MutationCtx, type: string, invoice: Doc<"invoices">) {
-  await emit(ctx, {
-    businessId: invoice.businessId,
-    type,
-    entity: { table: "invoices", id: invoice._id },
-    data: {
-      type: "invoice.upserted",
-      businessId: invoice.businessId,
-      invoice: {
-        invoiceId: invoice._id,
-        bookingId: invoice.bookingId,
-        customerId: invoice.customerId,
-        status: INVOICE_STATUS_LABEL[invoice.status],
-        currency: invoice.currency.toUpperCase(),
-        totalMinor: invoice.totalMinor,
-        amountPaidMinor: invoice.amountPaidMinor,
-        amountRefundedMinor: invoice.amountRefundedMinor,
-      },
-    },
-    rooms: [rooms.invoices(invoice.businessId)],
   });
 }

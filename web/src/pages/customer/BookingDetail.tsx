@@ -387,7 +387,7 @@ function CustomerActions({ detail, business }: { detail: Detail; business: Busin
         <p className="muted small">
           {booking.status === "CANCELLED"
             ? booking.cancellation?.reason === "expired"
-              ? "Released: the time to pay ran out before the payment arrived."
+              ? "Released: the time to pay ran out before it was paid."
               : `Cancelled${booking.cancellation?.feeMinor ? ` with a fee of ${money(booking.cancellation.feeMinor, booking.quote.currency)}` : ""}.`
             : "This booking can no longer be changed online; message the business if you need to."}
         </p>
