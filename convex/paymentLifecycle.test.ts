@@ -14,10 +14,7 @@ import type { Id } from "./_generated/dataModel";
 import { requestRefund } from "./model/stripeRefunds";
 import { TUESDAY, at, bookingScenario, freezeClock, type Policies, type Scenario } from "./bookings.testkit";
 import { aCustomer } from "./test.builders";
-import { newTest, TEST_ENV, type TestConvex } from "./test.setup";
-import { convexTest } from "../backend/src/testing/harness";
-import schema from "./schema";
-import { modules } from "./test.setup";
+import { newTest, type TestConvex } from "./test.setup";
 import { aPaymentIntent, anEvent, postEvent, pressLocalCheckout, routeFetch, startLocalCheckout, type PartnerHandler } from "./stripeWebhook.testkit";
 
 const MINUTE = 60_000;
@@ -200,7 +197,7 @@ describe("a payment window that runs out closes the checkout", JOURNEY, () => {
       });
     };
     process.env.STRIPE_SECRET_KEY = "sk_test_platform";
-    const t = convexTest(schema, modules, { env: { ...TEST_ENV, STRIPE_SECRET_KEY: "sk_test_platform" } });
+    const t = newTest({ STRIPE_SECRET_KEY: "sk_test_platform" });
     restore = routeFetch(t, stripeApi).restore;
     const s = await scenario(t);
     const { bookingId, invoiceId } = await reserve(s);

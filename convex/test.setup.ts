@@ -24,11 +24,12 @@ export const TEST_ENV: Record<string, string> = {
   LOCAL_AUTH_ISSUER: "https://auth.test",
 };
 
-export function newTest() {
+/** `env`: extra deployment variables for this test (on top of TEST_ENV). */
+export function newTest(env: Record<string, string> = {}) {
   for (const [name, value] of Object.entries(TEST_ENV)) {
     if (process.env[name] === undefined) process.env[name] = value;
   }
-  const t = convexTest(schema, modules, { env: { ...TEST_ENV } });
+  const t = convexTest(schema, modules, { env: { ...TEST_ENV, ...env } });
   registerComponents(t);
   return t;
 }
