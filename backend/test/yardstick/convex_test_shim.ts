@@ -19,7 +19,6 @@ function isSchemaDefinition(value: unknown): boolean {
   return typeof value === "object" && value !== null && "tables" in value && typeof (value as { tables: unknown }).tables === "object";
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- mirrors convex-test's untyped overloads
 export function convexTest(schemaOrOptions?: any, modules?: Modules): any {
   let schema: unknown = undefined;
   let transactionLimits: Limits = false;
