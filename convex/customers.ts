@@ -17,6 +17,10 @@ import { userActor } from "./model/actor";
 import {
   addClientNote,
   addCustomerAddress,
+  addressFields,
+  addressPatchFields,
+  customerFields,
+  customerPatchFields,
   addPaymentMethod as addPaymentMethodCommand,
   createCustomer,
   registerCustomerSelf,
@@ -30,7 +34,7 @@ import {
 import { MAX_NOTES, addressesOf, customerByEmail, paymentMethodsOf } from "./model/customers";
 import { resolveZoneFor } from "./model/zones";
 import { normalizeEmail } from "./model/validation";
-import { vAddress, vLatLng } from "./schema";
+import { vLatLng } from "./schema";
 
 export { customerChangedNotice } from "./model/customers";
 
@@ -40,15 +44,7 @@ export { customerChangedNotice } from "./model/customers";
 
 /** Staff add a customer (e.g. a phone booking). Emails are unique per business. */
 export const create = mutation({
-  args: {
-    businessId: v.id("businesses"),
-    name: v.string(),
-    email: v.optional(v.string()),
-    phone: v.optional(v.string()),
-    locale: v.optional(v.string()),
-    timeZone: v.optional(v.string()),
-    tags: v.optional(v.array(v.string())),
-  },
+  args: { businessId: v.id("businesses"), ...customerFields },
   returns: v.id("customers"),
   handler: async (ctx, { businessId, ...input }) => (await createCustomer(ctx, userActor(ctx), businessId, input))._id,
 });
@@ -78,15 +74,7 @@ export const me = query({
  * (email and tags are the business's: the email is how staff find them).
  */
 export const update = mutation({
-  args: {
-    customerId: v.id("customers"),
-    name: v.optional(v.string()),
-    email: v.optional(v.string()),
-    phone: v.optional(v.string()),
-    locale: v.optional(v.string()),
-    timeZone: v.optional(v.string()),
-    tags: v.optional(v.array(v.string())),
-  },
+  args: { customerId: v.id("customers"), ...customerPatchFields },
   returns: v.null(),
   handler: async (ctx, { customerId, ...input }) => {
     await updateCustomer(ctx, userActor(ctx), customerId, input);
@@ -131,7 +119,7 @@ export const get = query({
 
 /** Adds an address and resolves its zone (zoneId absent = outside every service zone). */
 export const addAddress = mutation({
-  args: { customerId: v.id("customers"), label: v.optional(v.string()), address: vAddress, isDefault: v.optional(v.boolean()) },
+  args: { customerId: v.id("customers"), ...addressFields },
   returns: v.object({ addressId: v.id("customerAddresses"), zoneId: v.union(v.id("zones"), v.null()) }),
   handler: async (ctx, { customerId, ...input }) => {
     const row = await addCustomerAddress(ctx, userActor(ctx), customerId, input);
@@ -141,12 +129,7 @@ export const addAddress = mutation({
 
 /** Replaces an address (re-resolving its zone), its label or makes it the default. */
 export const updateAddress = mutation({
-  args: {
-    addressId: v.id("customerAddresses"),
-    label: v.optional(v.string()),
-    address: v.optional(vAddress),
-    isDefault: v.optional(v.literal(true)),
-  },
+  args: { addressId: v.id("customerAddresses"), ...addressPatchFields },
   returns: v.object({ zoneId: v.union(v.id("zones"), v.null()) }),
   handler: async (ctx, { addressId, ...input }) => {
     const row = await updateCustomerAddress(ctx, userActor(ctx), { addressId }, input);

@@ -16,36 +16,25 @@ import { accessTo, getBusinessOrThrow, requireStaffOrAdmin, requireUser } from "
 import { appError } from "./errors";
 import { mutation, query, type QueryCtx } from "./functions";
 import { userActor } from "./model/actor";
-import { createZone, updateZone } from "./model/zoneCommands";
+import { createZone, updateZone, zoneFields, zonePatchFields } from "./model/zoneCommands";
 import { postalCodesOf, resolveZoneFor, zonesOf } from "./model/zones";
 import { invalid } from "./model/validation";
 import { vLatLng, vPolygon, vZonePricing } from "./schema";
 
+function omitActive<T extends { active: unknown }>({ active: _active, ...rest }: T): Omit<T, "active"> {
+  return rest;
+}
+
 export const create = mutation({
-  args: {
-    businessId: v.id("businesses"),
-    name: v.string(),
-    postalCodes: v.array(v.string()),
-    boundaries: v.array(vPolygon),
-    pricing: vZonePricing,
-    taxRateBp: v.number(),
-    taxInclusive: v.boolean(),
-  },
+  args: { businessId: v.id("businesses"), ...zoneFields },
   returns: v.id("zones"),
   handler: async (ctx, { businessId, ...input }) => (await createZone(ctx, userActor(ctx), businessId, input)).zone._id,
 });
 
 /** Changes the given fields; `postalCodes` replaces the whole set. */
 export const update = mutation({
-  args: {
-    zoneId: v.id("zones"),
-    name: v.optional(v.string()),
-    postalCodes: v.optional(v.array(v.string())),
-    boundaries: v.optional(v.array(vPolygon)),
-    pricing: v.optional(vZonePricing),
-    taxRateBp: v.optional(v.number()),
-    taxInclusive: v.optional(v.boolean()),
-  },
+  // Going in or out of service is `setActive` in the portal.
+  args: { zoneId: v.id("zones"), ...omitActive(zonePatchFields) },
   returns: v.null(),
   handler: async (ctx, { zoneId, ...input }) => {
     await updateZone(ctx, userActor(ctx), zoneId, input);

@@ -10,7 +10,17 @@ import type { Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { internalMutation, internalQuery } from "../functions";
 import { apiKeyActor } from "../model/actor";
-import { addCustomerAddress, createCustomer, removeCustomerAddress, updateCustomer, updateCustomerAddress } from "../model/customerCommands";
+import {
+  addCustomerAddress,
+  addressFields,
+  addressPatchFields,
+  createCustomer,
+  customerFields,
+  customerPatchFields,
+  removeCustomerAddress,
+  updateCustomer,
+  updateCustomerAddress,
+} from "../model/customerCommands";
 import { addressesOf } from "../model/customers";
 import { normalizeEmail } from "../model/validation";
 import { vAddress } from "../schema";
@@ -51,16 +61,7 @@ export const get = internalQuery({
 });
 
 export const create = internalMutation({
-  args: {
-    ...vApiCaller,
-    name: v.string(),
-    email: v.optional(v.string()),
-    phone: v.optional(v.string()),
-    locale: v.optional(v.string()),
-    timeZone: v.optional(v.string()),
-    tags: v.optional(v.array(v.string())),
-    address: v.optional(vAddress),
-  },
+  args: { ...vApiCaller, ...customerFields, address: v.optional(vAddress) },
   handler: async (ctx, { businessId, apiKeyId, ...input }) => {
     const customer = await createCustomer(ctx, await actorFor(ctx, { businessId, apiKeyId }), businessId, input);
     return presentCustomer(customer, await addressesOf(ctx, customer._id));
@@ -68,16 +69,7 @@ export const create = internalMutation({
 });
 
 export const update = internalMutation({
-  args: {
-    ...vApiCaller,
-    customerId: v.string(),
-    name: v.optional(v.string()),
-    email: v.optional(v.string()),
-    phone: v.optional(v.string()),
-    locale: v.optional(v.string()),
-    timeZone: v.optional(v.string()),
-    tags: v.optional(v.array(v.string())),
-  },
+  args: { ...vApiCaller, customerId: v.string(), ...customerPatchFields },
   handler: async (ctx, { businessId, apiKeyId, customerId, ...input }) => {
     const customer = await updateCustomer(ctx, await actorFor(ctx, { businessId, apiKeyId }), customerId, input);
     return presentCustomer(customer, await addressesOf(ctx, customer._id));
@@ -94,20 +86,13 @@ export const listAddresses = internalQuery({
 });
 
 export const addAddress = internalMutation({
-  args: { ...vApiCaller, customerId: v.string(), label: v.optional(v.string()), address: vAddress, isDefault: v.optional(v.boolean()) },
+  args: { ...vApiCaller, customerId: v.string(), ...addressFields },
   handler: async (ctx, { businessId, apiKeyId, customerId, ...input }) =>
     presentAddress(await addCustomerAddress(ctx, await actorFor(ctx, { businessId, apiKeyId }), customerId, input)),
 });
 
 export const updateAddress = internalMutation({
-  args: {
-    ...vApiCaller,
-    customerId: v.string(),
-    addressId: v.string(),
-    label: v.optional(v.string()),
-    address: v.optional(vAddress),
-    isDefault: v.optional(v.literal(true)),
-  },
+  args: { ...vApiCaller, customerId: v.string(), addressId: v.string(), ...addressPatchFields },
   handler: async (ctx, { businessId, apiKeyId, customerId, addressId, ...input }) =>
     presentAddress(await updateCustomerAddress(ctx, await actorFor(ctx, { businessId, apiKeyId }), { customerId, addressId }, input)),
 });

@@ -6,10 +6,10 @@
 import { v } from "convex/values";
 import { internalMutation, internalQuery } from "../functions";
 import { apiKeyActor } from "../model/actor";
-import { createZone, updateZone, type ZoneWithCodes } from "../model/zoneCommands";
+import { createZone, updateZone, zoneFields, zonePatchFields, type ZoneWithCodes } from "../model/zoneCommands";
 import { postalCodesOf, resolveZoneFor } from "../model/zones";
 import { invalid } from "../model/validation";
-import { vLatLng, vPolygon, vZonePricing } from "../schema";
+import { vLatLng } from "../schema";
 import { decodeCursor, listFingerprint, toListPage } from "./v1/pagination";
 import { presentZone } from "./v1/present";
 import { ownDoc, vApiCaller } from "./tenant";
@@ -50,31 +50,13 @@ export const resolve = internalQuery({
 });
 
 export const create = internalMutation({
-  args: {
-    ...vApiCaller,
-    name: v.string(),
-    postalCodes: v.array(v.string()),
-    boundaries: v.array(vPolygon),
-    pricing: vZonePricing,
-    taxRateBp: v.number(),
-    taxInclusive: v.boolean(),
-  },
+  args: { ...vApiCaller, ...zoneFields },
   handler: async (ctx, { businessId, apiKeyId, ...input }) =>
     present(await createZone(ctx, await apiKeyActor(ctx, { businessId, apiKeyId }), businessId, input)),
 });
 
 export const update = internalMutation({
-  args: {
-    ...vApiCaller,
-    zoneId: v.string(),
-    name: v.optional(v.string()),
-    postalCodes: v.optional(v.array(v.string())),
-    boundaries: v.optional(v.array(vPolygon)),
-    pricing: v.optional(vZonePricing),
-    taxRateBp: v.optional(v.number()),
-    taxInclusive: v.optional(v.boolean()),
-    active: v.optional(v.boolean()),
-  },
+  args: { ...vApiCaller, zoneId: v.string(), ...zonePatchFields },
   handler: async (ctx, { businessId, apiKeyId, zoneId, ...input }) =>
     present(await updateZone(ctx, await apiKeyActor(ctx, { businessId, apiKeyId }), zoneId, input)),
 });

@@ -15,6 +15,7 @@
  *
  * Plain module: no registered functions.
  */
+import { v, type ObjectType } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { accessTo, atLeast, type BusinessRole } from "../access";
@@ -36,18 +37,32 @@ import {
   validProfile,
   validTags,
   type AddressInput,
-  type Profile,
 } from "./customers";
 import { resolveZoneFor } from "./zones";
 import { invalid, normalizeEmail, optionalText, requireInt, requireText } from "./validation";
+import { vAddress } from "../schema";
 
 const EDIT = { staffRole: "staff" as BusinessRole, access: "write" as const };
 const MANAGE_PAYMENT_METHODS = { staffRole: "manager" as BusinessRole, access: "write" as const };
 
-export type CustomerInput = Profile & { name: string; email?: string; tags?: string[]; address?: AddressInput };
-export type CustomerPatch = Profile & { email?: string; tags?: string[] };
-export type AddressFields = { label?: string; address: AddressInput; isDefault?: boolean };
-export type AddressPatch = { label?: string; address?: AddressInput; isDefault?: true };
+/** A customer's profile fields as both doors take them; email and tags are the business's. */
+export const customerPatchFields = {
+  name: v.optional(v.string()),
+  email: v.optional(v.string()),
+  phone: v.optional(v.string()),
+  locale: v.optional(v.string()),
+  timeZone: v.optional(v.string()),
+  tags: v.optional(v.array(v.string())),
+};
+export const customerFields = { ...customerPatchFields, name: v.string() };
+export const addressFields = { label: v.optional(v.string()), address: vAddress, isDefault: v.optional(v.boolean()) };
+/** `isDefault: true` makes the address the default; it is never unset directly. */
+export const addressPatchFields = { label: v.optional(v.string()), address: v.optional(vAddress), isDefault: v.optional(v.literal(true)) };
+
+export type CustomerInput = ObjectType<typeof customerFields> & { address?: AddressInput };
+export type CustomerPatch = ObjectType<typeof customerPatchFields>;
+export type AddressFields = ObjectType<typeof addressFields>;
+export type AddressPatch = ObjectType<typeof addressPatchFields>;
 /** An address named by id; REST also names the customer in the path. */
 export type AddressRef = { addressId: string; customerId?: string };
 

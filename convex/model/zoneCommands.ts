@@ -9,12 +9,14 @@
  *
  * Plain module: no registered functions.
  */
+import { v, type ObjectType } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { appError } from "../errors";
 import { authorize, loadAuthorized, type CommandActor, type Permission } from "./actor";
 import { emitEvent } from "./events";
 import { invalid, requireInt, requireText } from "./validation";
+import { vPolygon, vZonePricing } from "../schema";
 import {
   MAX_POSTAL_CODES_PER_ZONE,
   MAX_ZONES_PER_BUSINESS,
@@ -27,15 +29,27 @@ import {
 
 const MANAGE_ZONES: Permission = { role: "manager", scope: { resource: "zones", access: "write" } };
 
-export type ZoneFields = {
-  name: string;
-  postalCodes: string[];
-  boundaries: Doc<"zones">["boundaries"];
-  pricing: Doc<"zones">["pricing"];
-  taxRateBp: number;
-  taxInclusive: boolean;
+/** The fields of a zone, as both doors take them (ids aside). */
+export const zoneFields = {
+  name: v.string(),
+  postalCodes: v.array(v.string()),
+  boundaries: v.array(vPolygon),
+  pricing: vZonePricing,
+  taxRateBp: v.number(),
+  taxInclusive: v.boolean(),
 };
-export type ZonePatch = Partial<ZoneFields> & { active?: boolean };
+/** A change: any of the fields, and `active` to take the zone out of service or back. */
+export const zonePatchFields = {
+  name: v.optional(v.string()),
+  postalCodes: v.optional(v.array(v.string())),
+  boundaries: v.optional(v.array(vPolygon)),
+  pricing: v.optional(vZonePricing),
+  taxRateBp: v.optional(v.number()),
+  taxInclusive: v.optional(v.boolean()),
+  active: v.optional(v.boolean()),
+};
+export type ZoneFields = ObjectType<typeof zoneFields>;
+export type ZonePatch = ObjectType<typeof zonePatchFields>;
 export type ZoneWithCodes = { zone: Doc<"zones">; postalCodes: string[] };
 
 const NEEDS_AREA = "A zone needs postal codes or a boundary polygon.";
