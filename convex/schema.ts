@@ -197,6 +197,7 @@ export const templateKeys = [
   "booking_rescheduled",
   "booking_cancelled",
   "payment_receipt",
+  "refund_receipt",
   "payment_failed",
   "review_request",
   "provider_en_route",
