@@ -32,7 +32,8 @@ describe("search", () => {
   test("an owner finds a customer by part of the name, then by the start of the email", async () => {
     const page = await newPage("owner-crm");
     await signIn(page, "demo-owner", "/owner/customers");
-    await page.getByRole("heading", { name: "Customers" }).waitFor();
+    await page.getByRole("heading", { name: "Customers", exact: true }).waitFor();
+    await page.getByRole("list", { name: "Newest customers" }).getByRole("button").first().waitFor();
     const box = page.getByLabel("Find a customer");
     await box.fill("sofi");
     const results = page.getByRole("list", { name: "Matching customers" });
