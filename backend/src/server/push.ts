@@ -91,12 +91,17 @@ export function moduleHash(module: { source: string; sourceMap?: string }): stri
   return createHash("sha256").update(module.source).update(module.sourceMap ?? "").digest("hex");
 }
 
+const MAX_STAGED = 4;
+
 export class PushService {
   private readonly staged = new Map<string, StagedPush>();
   private current: PushedState | null = null;
   private pushing: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly engine: LocalEngine) {}
+  constructor(private readonly engine: LocalEngine) {
+    // Pushed code lives until the next push or restart; folders left by an earlier process go.
+    rmSync(this.root, { recursive: true, force: true });
+  }
 
   private get root(): string {
     return path.join(this.engine.options.dataDir, "pushes");
@@ -139,21 +144,33 @@ export class PushService {
     const modules = this.resolveModules(app.changedModules, app.unchangedModuleHashes ?? []);
     const id = randomUUID();
     const dir = path.join(this.root, id);
-    writePushFolder(dir, modules, app.schema);
     let loaded: LoadedApp;
+    let schema: SchemaJson | null;
+    let indexDiff: IndexDiff;
+    let schemaStatus: SchemaStatus;
     try {
-      loaded = await loadApp(dir, path.join(this.root, `${id}.build`), this.engine.options.env);
+      writePushFolder(dir, modules, app.schema);
+      try {
+        loaded = await loadApp(dir, path.join(this.root, `${id}.build`), this.engine.options.env);
+      } catch (error) {
+        throw new HttpError(400, "InvalidModules", `Hit an error while pushing:\n${(error as Error).message}`);
+      } finally {
+        rmSync(path.join(this.root, `${id}.build`), { recursive: true, force: true });
+      }
+      schema = exportedSchema(loaded.schema);
+      indexDiff = await this.indexDiff(schema);
+      schemaStatus = await this.validateDocuments(schema);
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });
-      throw new HttpError(400, "InvalidModules", `Hit an error while pushing:\n${(error as Error).message}`);
-    } finally {
-      rmSync(path.join(this.root, `${id}.build`), { recursive: true, force: true });
+      throw error;
     }
-    const schema = exportedSchema(loaded.schema);
-    const indexDiff = await this.indexDiff(schema);
-    const schemaStatus = await this.validateDocuments(schema);
     const cronNames = Object.keys(((loaded.crons as { crons?: Record<string, unknown> } | null)?.crons) ?? {});
     this.staged.set(id, { id, dir, dryRun: request.dryRun, modules, schemaStatus, indexDiff, cronNames });
+    // `npx convex codegen` starts pushes it never finishes: keep only the newest few.
+    for (const old of [...this.staged.values()].slice(0, -MAX_STAGED)) {
+      this.staged.delete(old.id);
+      rmSync(old.dir, { recursive: true, force: true });
+    }
     return {
       environmentVariables: {},
       externalDepsId: null,
