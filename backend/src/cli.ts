@@ -29,9 +29,9 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const { convexDir, dataDir, host, port, sitePort } = options;
-  // The admin key may come from the environment (the variable the Convex CLI reads), so it
-  // never has to appear on a command line; it is not part of the functions' env.
-  const adminKey = options.adminKey ?? (process.env[ADMIN_KEY_ENV] || undefined);
+  // The admin key may come from the environment or the env file (the variable the Convex CLI
+  // reads), so it never has to appear on a command line; it is not part of the functions' env.
+  const adminKey = options.adminKey ?? (env[ADMIN_KEY_ENV] || undefined);
   delete env[ADMIN_KEY_ENV];
   // Variables set with `npx convex env set` win over the env file and the environment.
   Object.assign(env, readStoredEnv(path.resolve(dataDir)));
