@@ -18,7 +18,7 @@ import { jsonToConvex, type Value } from "convex/values";
 import type { LocalEngine } from "../engine/engine.js";
 import { loadApp, type LoadedApp } from "../engine/loader.js";
 import { checkValue, type ValidatorJson } from "../engine/validate.js";
-import { httpRoutes } from "./system_functions.js";
+import { httpRoutes, registeredFunctions } from "./system_functions.js";
 import { HttpError } from "./http_util.js";
 
 interface ModuleConfig {
@@ -384,28 +384,7 @@ function exportedSchema(schema: unknown): SchemaJson | null {
 function analyzeModules(app: LoadedApp): Record<string, unknown> {
   const analyzed: Record<string, unknown> = {};
   for (const [modulePath, exports] of app.modules) {
-    const functions = [];
-    for (const [name, value] of Object.entries(exports)) {
-      const fn = value as {
-        isQuery?: boolean;
-        isMutation?: boolean;
-        isAction?: boolean;
-        isInternal?: boolean;
-        exportArgs?: () => string;
-        exportReturns?: () => string;
-      } | null;
-      if (fn === null || (typeof fn !== "object" && typeof fn !== "function")) continue;
-      const udfType = fn.isQuery ? "Query" : fn.isMutation ? "Mutation" : fn.isAction ? "Action" : null;
-      if (udfType === null) continue;
-      functions.push({
-        name,
-        pos: null,
-        udfType,
-        visibility: { kind: fn.isInternal ? "internal" : "public" },
-        args: typeof fn.exportArgs === "function" ? fn.exportArgs() : null,
-        returns: typeof fn.exportReturns === "function" ? fn.exportReturns() : null,
-      });
-    }
+    const functions = registeredFunctions(exports).map((fn) => ({ ...fn, pos: null }));
     analyzed[`${modulePath}.js`] = {
       functions,
       httpRoutes: modulePath === "http" && app.http !== null ? httpRoutes(app.http).map((route) => ({ route, pos: null })) : null,

@@ -28,29 +28,53 @@ interface FunctionSpec {
 
 const DEFAULT_VALIDATOR = '{ "type": "any" }';
 
+export interface RegisteredFunction {
+  name: string;
+  udfType: "Query" | "Mutation" | "Action";
+  visibility: { kind: "public" | "internal" };
+  /** Validator JSON text, or null when the function declares none. */
+  args: string | null;
+  returns: string | null;
+}
+
+/** The registered Convex functions among a module's exports. */
+export function registeredFunctions(exports: Record<string, unknown>): RegisteredFunction[] {
+  const functions: RegisteredFunction[] = [];
+  for (const [name, value] of Object.entries(exports)) {
+    const fn = value as {
+      isQuery?: boolean;
+      isMutation?: boolean;
+      isAction?: boolean;
+      isInternal?: boolean;
+      exportArgs?: () => string;
+      exportReturns?: () => string;
+    } | null;
+    if (fn === null || (typeof fn !== "object" && typeof fn !== "function")) continue;
+    const udfType = fn.isQuery ? "Query" : fn.isMutation ? "Mutation" : fn.isAction ? "Action" : null;
+    if (udfType === null) continue;
+    functions.push({
+      name,
+      udfType,
+      visibility: { kind: fn.isInternal ? "internal" : "public" },
+      args: typeof fn.exportArgs === "function" ? fn.exportArgs() : null,
+      returns: typeof fn.exportReturns === "function" ? fn.exportReturns() : null,
+    });
+  }
+  return functions;
+}
+
 /** Every function and HTTP route of the loaded app, as `_system/cli/modules:apiSpec` lists them. */
 export function apiSpec(engine: LocalEngine): FunctionSpec[] {
   const { modules, http } = engine.loadedModules();
   const specs: FunctionSpec[] = [];
   for (const [modulePath, exports] of [...modules].sort(([a], [b]) => a.localeCompare(b))) {
-    for (const [name, value] of Object.entries(exports)) {
-      const fn = value as {
-        isQuery?: boolean;
-        isMutation?: boolean;
-        isAction?: boolean;
-        isInternal?: boolean;
-        exportArgs?: () => string;
-        exportReturns?: () => string;
-      } | null;
-      if (fn === null || (typeof fn !== "object" && typeof fn !== "function")) continue;
-      const functionType = fn.isQuery ? "Query" : fn.isMutation ? "Mutation" : fn.isAction ? "Action" : null;
-      if (functionType === null) continue;
+    for (const fn of registeredFunctions(exports)) {
       specs.push({
-        identifier: `${modulePath}.js:${name}`,
-        functionType,
-        visibility: { kind: fn.isInternal ? "internal" : "public" },
-        args: jsonToConvex(JSON.parse(typeof fn.exportArgs === "function" ? fn.exportArgs() : DEFAULT_VALIDATOR) as JSONValue),
-        returns: jsonToConvex(JSON.parse(typeof fn.exportReturns === "function" ? fn.exportReturns() : "null") ?? JSON.parse(DEFAULT_VALIDATOR)),
+        identifier: `${modulePath}.js:${fn.name}`,
+        functionType: fn.udfType,
+        visibility: fn.visibility,
+        args: jsonToConvex(JSON.parse(fn.args ?? DEFAULT_VALIDATOR) as JSONValue),
+        returns: jsonToConvex(JSON.parse(fn.returns ?? "null") ?? JSON.parse(DEFAULT_VALIDATOR)),
       });
     }
   }
