@@ -31,7 +31,7 @@
  * it ranks; a concurrent booking on one of them only retries the choice, it never lets two
  * bookings through.
  */
-import { checkSlot, type AvailabilityResource, type BusyBlock, type SlotCheck } from "../../domain/availability";
+import { checkSlot, describeRefusal, type AvailabilityResource, type BusyBlock, type SlotCheck } from "../../domain/availability";
 import { chooseResource, type AssignmentCandidate } from "../../domain/assignment";
 import { isDomainError } from "../../domain/errors";
 import { addDays, DAY_MS, localDateOf, localDayRange, MINUTE_MS } from "../../domain/time";
@@ -156,7 +156,7 @@ export async function timeOffAround(ctx: RawQueryCtx, resourceId: Id<"resources"
       q.eq("resourceId", resourceId).gt("end", from).lt("end", to + MAX_TIME_OFF_LENGTH_MS),
     )
     .take(MAX_TIME_OFF_READ);
-  return rows.filter((t) => t.start < to).map((t) => ({ start: t.start, end: t.end }));
+  return rows.filter((t) => t.start < to).map((t) => ({ start: t.start, end: t.end, ...(t.reason ? { reason: t.reason } : {}) }));
 }
 
 export async function overridesBetween(ctx: RawQueryCtx, resourceId: Id<"resources">, fromDate: string, toDate: string) {
@@ -213,7 +213,8 @@ function domainCheck(request: PlacementRequest, resource: AvailabilityResource, 
     });
   } catch (error) {
     if (isDomainError(error)) {
-      return { ok: false, code: "NOT_ELIGIBLE", reason: error.message };
+      const refusal = { kind: "unreadable_schedule" as const };
+      return { ok: false, code: "NOT_ELIGIBLE", reason: describeRefusal(refusal, { timeZone: request.business.timeZone }), refusal };
     }
     throw error;
   }
@@ -245,6 +246,47 @@ export async function inspectResource(
   const busy = assignments.filter((a) => a.bookingId !== request.excludeBookingId).map(busyBlockOf);
   const check = domainCheck(request, toAvailabilityResource(resource, { busy, timeOff, overrides }), request.start);
   return { resource, date, day, check, busyStart, busyEnd };
+}
+
+/**
+ * A refused check in a person's words, with the business's product names and time zone
+ * ("does not do Deep clean", "busy 10:00–12:30"). The one place refusals are worded, for the
+ * dispatch board's reasons and for the error the placing mutation throws alike.
+ */
+export async function refusalInWords(
+  ctx: RawQueryCtx,
+  request: Pick<PlacementRequest, "business" | "productIds">,
+  check: Extract<SlotCheck, { ok: false }>,
+  productNames?: Map<string, string>,
+): Promise<string> {
+  const names = productNames ?? new Map<string, string>();
+  if (check.refusal.kind === "products") {
+    for (const id of check.refusal.productIds) {
+      if (names.has(id)) continue;
+      const product = await ctx.db.get("products", id as Id<"products">);
+      if (product !== null && product.businessId === request.business._id) names.set(id, product.name);
+    }
+  }
+  return describeRefusal(check.refusal, { timeZone: request.business.timeZone, productName: (id) => names.get(id) });
+}
+
+export type Verdict =
+  | { ok: true; view: ResourceDayView }
+  | { ok: false; view: ResourceDayView; check: Extract<SlotCheck, { ok: false }>; words: string };
+
+/**
+ * Whether `resource` can take the request, and why not in words: the check `placeOnResource`
+ * runs before placing, and the one the dispatch board's "who can take this job" asks.
+ */
+export async function judgeResource(
+  ctx: RawQueryCtx,
+  request: PlacementRequest,
+  resource: Doc<"resources">,
+  productNames?: Map<string, string>,
+): Promise<Verdict> {
+  const view = await inspectResource(ctx, request, resource);
+  if (view.check.ok) return { ok: true, view };
+  return { ok: false, view, check: view.check, words: await refusalInWords(ctx, request, view.check, productNames) };
 }
 
 export function slotUnavailable(reason: string, details: Record<string, string> = {}) {
@@ -279,10 +321,12 @@ export async function placeOnResource(
     day = (await ctx.db.get("resourceDays", id))!;
   }
   // 2 + 3. Re-read the narrow range and re-check with the domain rule.
-  const view = await inspectResource(ctx, request, resource);
-  if (!view.check.ok) {
-    throw slotUnavailable(`${resource.name} is not available at that time: ${view.check.reason}`, {
-      code: view.check.code,
+  const verdict = await judgeResource(ctx, request, resource);
+  const view = verdict.view;
+  if (!verdict.ok) {
+    throw slotUnavailable(`${resource.name} cannot take this job: ${verdict.words}.`, {
+      code: verdict.check.code,
+      refusal: verdict.check.refusal.kind,
       resourceId: resource._id,
     });
   }
