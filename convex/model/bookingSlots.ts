@@ -31,7 +31,14 @@
  * it ranks; a concurrent booking on one of them only retries the choice, it never lets two
  * bookings through.
  */
-import { checkSlot, describeRefusal, type AvailabilityResource, type BusyBlock, type SlotCheck } from "../../domain/availability";
+import {
+  checkSlot,
+  describeRefusal,
+  type AvailabilityResource,
+  type BusyBlock,
+  type DateOverride,
+  type SlotCheck,
+} from "../../domain/availability";
 import { chooseResource, type AssignmentCandidate } from "../../domain/assignment";
 import { isDomainError } from "../../domain/errors";
 import { addDays, DAY_MS, localDateOf, localDayRange, MINUTE_MS } from "../../domain/time";
@@ -159,7 +166,7 @@ export async function timeOffAround(ctx: RawQueryCtx, resourceId: Id<"resources"
   return rows.filter((t) => t.start < to).map((t) => ({ start: t.start, end: t.end, ...(t.reason ? { reason: t.reason } : {}) }));
 }
 
-export async function overridesBetween(ctx: RawQueryCtx, resourceId: Id<"resources">, fromDate: string, toDate: string) {
+export async function overridesBetween(ctx: RawQueryCtx, resourceId: Id<"resources">, fromDate: string, toDate: string): Promise<DateOverride[]> {
   const rows = await ctx.db
     .query("resourceDateOverrides")
     .withIndex("by_resourceId_and_date", (q) =>
@@ -221,14 +228,36 @@ function domainCheck(request: PlacementRequest, resource: AvailabilityResource, 
 }
 
 /**
+ * A schedule change not written yet, to ask "which jobs would it hit" before committing it:
+ * other settings of the resource (weekly hours, zones, products, …), one more time off, or
+ * one date's override set (or removed, with null).
+ */
+export type ScheduleDraft = {
+  resource?: Doc<"resources">;
+  addTimeOff?: { start: number; end: number };
+  override?: { date: string; set: { closed: boolean; hours: { start: string; end: string }[] } | null };
+};
+
+function draftOverrides(overrides: DateOverride[], draft: ScheduleDraft | undefined): DateOverride[] {
+  const change = draft?.override;
+  if (change === undefined) return overrides;
+  const others = overrides.filter((o) => o.date !== change.date);
+  if (change.set === null) return others;
+  return [...others, change.set.closed ? { date: change.date, closed: true as const } : { date: change.date, hours: change.set.hours }];
+}
+
+/**
  * Reads everything one resource's check needs around `start` (bounded index ranges) and runs
- * the domain check. Read-only: ranking candidates uses this without touching their days.
+ * the domain check, against the resource as it is or as a `draft` would make it. Read-only:
+ * ranking candidates and previewing schedule changes use this without touching anything.
  */
 export async function inspectResource(
   ctx: RawQueryCtx,
   request: PlacementRequest,
-  resource: Doc<"resources">,
+  stored: Doc<"resources">,
+  draft?: ScheduleDraft,
 ): Promise<ResourceDayView> {
+  const resource = draft?.resource ?? stored;
   const tz = request.business.timeZone;
   const spanMinutes = request.durationMinutes + request.arrivalWindowMinutes;
   const { busyStart, busyEnd } = busyWindow(resource, request.start, spanMinutes);
@@ -244,7 +273,13 @@ export async function inspectResource(
     overridesBetween(ctx, resource._id, addDays(date, -1), endDate),
   ]);
   const busy = assignments.filter((a) => a.bookingId !== request.excludeBookingId).map(busyBlockOf);
-  const check = domainCheck(request, toAvailabilityResource(resource, { busy, timeOff, overrides }), request.start);
+  const extraTimeOff = draft?.addTimeOff ? [draft.addTimeOff] : [];
+  const view = toAvailabilityResource(resource, {
+    busy,
+    timeOff: [...timeOff, ...extraTimeOff],
+    overrides: draftOverrides(overrides, draft),
+  });
+  const check = domainCheck(request, view, request.start);
   return { resource, date, day, check, busyStart, busyEnd };
 }
 
@@ -349,19 +384,19 @@ export async function placeOnResource(
   return (await ctx.db.get("bookingAssignments", assignmentId))!;
 }
 
+export type AssignOptions = { exclude?: Set<string>; preferred?: Id<"resources">[]; policy: "priority" | "round_robin" };
+
 /**
- * Chooses a resource by the business's policy among eligible resources that pass the check
- * (priority: lower priority first, then fewest jobs that day, least recently assigned;
- * round robin: the same without priority), and places the booking on it; a `preferred`
- * resource that fits wins (a reschedule keeps its provider when it can). Returns a failure
- * reason when none fits.
+ * Read-only: the resource the business's policy would choose among eligible resources that
+ * pass the check (priority: lower priority first, then fewest jobs that day, least recently
+ * assigned; round robin: the same without priority); a `preferred` resource that fits wins
+ * (a reschedule keeps its provider when it can). A failure reason when none fits.
  */
-export async function autoAssign(
-  ctx: RawMutationCtx,
+export async function pickResource(
+  ctx: RawQueryCtx,
   request: PlacementRequest,
-  bookingId: Id<"bookings">,
-  options: { exclude?: Set<string>; preferred?: Id<"resources">[]; policy: "priority" | "round_robin" },
-): Promise<{ assignment: Doc<"bookingAssignments">; resource: Doc<"resources"> } | { failure: string }> {
+  options: AssignOptions,
+): Promise<{ resource: Doc<"resources"> } | { failure: string }> {
   const resources = (await eligibleResources(ctx, request.business._id, request.zoneId, request.productIds)).filter(
     (r) => !options.exclude?.has(r._id),
   );
@@ -382,9 +417,20 @@ export async function autoAssign(
     lastAssignedAt: v.day && v.day.lastAssignedAt > 0 ? v.day.lastAssignedAt : undefined,
   }));
   const best = chooseResource(candidates)!;
-  const chosen = preferred ?? fitting.find((v) => v.resource._id === best.id)!;
-  const assignment = await placeOnResource(ctx, request, chosen.resource, bookingId, "offered");
-  return { assignment, resource: chosen.resource };
+  return { resource: (preferred ?? fitting.find((v) => v.resource._id === best.id)!).resource };
+}
+
+/** Chooses a resource by the business's policy (`pickResource`) and places the booking on it. */
+export async function autoAssign(
+  ctx: RawMutationCtx,
+  request: PlacementRequest,
+  bookingId: Id<"bookings">,
+  options: AssignOptions,
+): Promise<{ assignment: Doc<"bookingAssignments">; resource: Doc<"resources"> } | { failure: string }> {
+  const picked = await pickResource(ctx, request, options);
+  if ("failure" in picked) return picked;
+  const assignment = await placeOnResource(ctx, request, picked.resource, bookingId, "offered");
+  return { assignment, resource: picked.resource };
 }
 
 /**
