@@ -17,7 +17,7 @@ import { appError } from "./errors";
 import { mutation, query, type QueryCtx } from "./functions";
 import { memberActor, type CommandActor } from "./model/actor";
 import { staffResourceId } from "./model/bookingAccess";
-import { isActiveAssignment, MAX_BUSY_SPAN_MS, MAX_RESOURCES, timeOffAround } from "./model/bookingSlots";
+import { activeResources, isActiveAssignment, MAX_BUSY_SPAN_MS, timeOffAround } from "./model/bookingSlots";
 import {
   acceptOffer,
   assignBooking,
@@ -118,12 +118,7 @@ export const board = query({
     requireDate(args.date);
     const business = access.business;
     const range = localDayRange(args.date, business.timeZone);
-    const resources = (
-      await ctx.db
-        .query("resources")
-        .withIndex("by_businessId", (q) => q.eq("businessId", business._id))
-        .take(MAX_RESOURCES)
-    ).filter((r) => r.active);
+    const resources = await activeResources(ctx, business._id);
     const assignments = (
       await ctx.db
         .query("bookingAssignments")

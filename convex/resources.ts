@@ -27,6 +27,9 @@ import {
   removeTimeOff as removeTimeOffCommand,
   setDateOverride as setDateOverrideCommand,
   updateResource,
+  vMoveAffected,
+  vResourceFields,
+  vResourcePatchFields,
   type Resolution,
 } from "./model/resourceCommands";
 import { invalid, requireLocalDate } from "./model/validation";
@@ -44,7 +47,7 @@ async function actorForResource(ctx: QueryCtx, resourceId: Id<"resources">, mini
 
 /** What to do with the booked jobs a schedule change hits (see model/resourceCommands.ts). */
 const resolutionArgs = {
-  moveAffected: v.optional(v.union(v.literal("queue"), v.literal("other_provider"))),
+  moveAffected: v.optional(vMoveAffected),
   confirmedBookingIds: v.optional(v.array(v.id("bookings"))),
 };
 
@@ -56,34 +59,8 @@ function resolutionOf(args: { moveAffected?: Resolution["moveAffected"]; confirm
   return { moveAffected: args.moveAffected, ...(args.confirmedBookingIds ? { confirmedBookingIds: args.confirmedBookingIds } : {}) };
 }
 
-const settingsArgs = {
-  name: v.string(),
-  kind: vResourceKind,
-  capacity: v.number(),
-  priority: v.number(),
-  weeklyHours: vWeeklyHours,
-  bufferBeforeMinutes: v.number(),
-  bufferAfterMinutes: v.number(),
-  maxBookingsPerDay: v.optional(v.number()),
-  zoneIds: v.array(v.id("zones")),
-  productIds: v.array(v.id("products")),
-  color: v.optional(v.string()),
-};
-
-const patchArgs = {
-  name: v.optional(v.string()),
-  kind: v.optional(vResourceKind),
-  capacity: v.optional(v.number()),
-  priority: v.optional(v.number()),
-  weeklyHours: v.optional(vWeeklyHours),
-  bufferBeforeMinutes: v.optional(v.number()),
-  bufferAfterMinutes: v.optional(v.number()),
-  maxBookingsPerDay: v.optional(v.union(v.number(), v.null())),
-  zoneIds: v.optional(v.array(v.id("zones"))),
-  productIds: v.optional(v.array(v.id("products"))),
-  color: v.optional(v.string()),
-  active: v.optional(v.boolean()),
-};
+const settingsArgs = { ...vResourceFields, zoneIds: v.array(v.id("zones")), productIds: v.array(v.id("products")) };
+const patchArgs = { ...vResourcePatchFields, zoneIds: v.optional(v.array(v.id("zones"))), productIds: v.optional(v.array(v.id("products"))) };
 
 // ---------------------------------------------------------------------------------------
 // Resources (manager and up)

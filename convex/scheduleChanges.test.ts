@@ -94,7 +94,7 @@ describe("time off over a booked job", () => {
     expect(pat.jobs).toEqual([]);
     expect(board.providers.find((p) => p.resourceId === s.quinn.resourceId)!.jobs.map((j) => j.bookingId)).toEqual([s.bookingId]);
     // The customer's time did not change: no rescheduled notice was queued.
-    const logs = await t.run((ctx) => ctx.db.query("notificationLog").collect());
+    const logs = await t.run((ctx) => ctx.db.query("notifications").collect());
     expect(logs.some((l) => l.templateKey === "booking_rescheduled")).toBe(false);
   });
 

@@ -7,8 +7,8 @@
 import { v } from "convex/values";
 import { internalMutation, internalQuery } from "../functions";
 import { apiKeyActor } from "../model/actor";
-import { createResource, updateResource } from "../model/resourceCommands";
-import { vResourceKind, vWeeklyHours } from "../schema";
+import { createResource, updateResource, vMoveAffected, vResourceFields, vResourcePatchFields } from "../model/resourceCommands";
+import { vResourceKind } from "../schema";
 import { decodeCursor, listFingerprint, toListPage } from "./v1/pagination";
 import { presentResource } from "./v1/present";
 import { ownDoc, vApiCaller } from "./tenant";
@@ -39,20 +39,7 @@ export const get = internalQuery({
 });
 
 export const create = internalMutation({
-  args: {
-    ...vApiCaller,
-    kind: vResourceKind,
-    name: v.string(),
-    capacity: v.number(),
-    priority: v.number(),
-    weeklyHours: vWeeklyHours,
-    bufferBeforeMinutes: v.number(),
-    bufferAfterMinutes: v.number(),
-    maxBookingsPerDay: v.optional(v.number()),
-    zoneIds: v.array(v.string()),
-    productIds: v.array(v.string()),
-    color: v.optional(v.string()),
-  },
+  args: { ...vApiCaller, ...vResourceFields, zoneIds: v.array(v.string()), productIds: v.array(v.string()) },
   handler: async (ctx, args) => {
     const { businessId, apiKeyId, ...settings } = args;
     return presentResource(await createResource(ctx, apiKeyActor(businessId, apiKeyId), settings));
@@ -63,19 +50,10 @@ export const update = internalMutation({
   args: {
     ...vApiCaller,
     resourceId: v.string(),
-    kind: v.optional(vResourceKind),
-    name: v.optional(v.string()),
-    capacity: v.optional(v.number()),
-    priority: v.optional(v.number()),
-    weeklyHours: v.optional(vWeeklyHours),
-    bufferBeforeMinutes: v.optional(v.number()),
-    bufferAfterMinutes: v.optional(v.number()),
-    maxBookingsPerDay: v.optional(v.union(v.number(), v.null())),
+    ...vResourcePatchFields,
     zoneIds: v.optional(v.array(v.string())),
     productIds: v.optional(v.array(v.string())),
-    color: v.optional(v.string()),
-    active: v.optional(v.boolean()),
-    moveAffected: v.optional(v.union(v.literal("queue"), v.literal("other_provider"))),
+    moveAffected: v.optional(vMoveAffected),
   },
   handler: async (ctx, args) => {
     const { businessId, apiKeyId, resourceId, moveAffected, ...patch } = args;

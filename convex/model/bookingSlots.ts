@@ -109,6 +109,15 @@ export function isEligible(resource: Doc<"resources">, zoneId: Id<"zones">, prod
   return true;
 }
 
+/** Active resources of the business (bounded), as the board lists them. */
+export async function activeResources(ctx: RawQueryCtx, businessId: Id<"businesses">): Promise<Doc<"resources">[]> {
+  const all = await ctx.db
+    .query("resources")
+    .withIndex("by_businessId", (q) => q.eq("businessId", businessId))
+    .take(MAX_RESOURCES);
+  return all.filter((r) => r.active);
+}
+
 /** Active resources of the business that serve the zone and every product (bounded). */
 export async function eligibleResources(
   ctx: RawQueryCtx,

@@ -17,8 +17,8 @@ import {
   assignmentsOf,
   autoAssign,
   isActiveAssignment,
+  activeResources,
   judgeResource,
-  MAX_RESOURCES,
   placeOnResource,
   releaseAssignments,
   type PlacementRequest,
@@ -27,22 +27,15 @@ import {
 /** Statuses in which a job may be given to (or taken from) a provider. */
 export const ASSIGNABLE_STATUSES: ReadonlyArray<Doc<"bookings">["status"]> = ["HELD", "PENDING_PAYMENT", "CONFIRMED", "EN_ROUTE"];
 
-const STATUS_WORDS: Record<Doc<"bookings">["status"], string> = {
-  HELD: "held",
-  PENDING_PAYMENT: "awaiting payment",
-  CONFIRMED: "confirmed",
-  EN_ROUTE: "en route",
-  IN_PROGRESS: "in progress",
-  COMPLETED: "completed",
-  CANCELLED: "cancelled",
-  NO_SHOW: "no-show",
-};
+function statusWords(status: Doc<"bookings">["status"]): string {
+  return status.toLowerCase().replace(/_/g, " ");
+}
 
 export type AssignResult = { bookingId: Id<"bookings">; resourceIds: Id<"resources">[] };
 
 /** Why the job itself cannot be moved at all (its status), or null. */
 export function unmovableReason(booking: Doc<"bookings">): string | null {
-  return ASSIGNABLE_STATUSES.includes(booking.status) ? null : `A ${STATUS_WORDS[booking.status]} job cannot be moved.`;
+  return ASSIGNABLE_STATUSES.includes(booking.status) ? null : `A ${statusWords(booking.status)} job cannot be moved.`;
 }
 
 function requireMovable(booking: Doc<"bookings">) {
@@ -58,6 +51,12 @@ async function loadActiveResource(ctx: RawQueryCtx, actor: CommandActor, resourc
   const resource = requireActorFor(actor, await ctx.db.get("resources", resourceId), "manager", "resourceId", "Resource not found.");
   if (!resource.active) throw appError("INVALID_ARGUMENT", `${resource.name} is not active.`, { param: "resourceId" });
   return resource;
+}
+
+/** The booking and the active resource a dispatcher names (manager and up). */
+async function loadMove(ctx: RawQueryCtx, actor: CommandActor, args: { bookingId: Id<"bookings">; resourceId: Id<"resources"> }) {
+  const booking = await loadBooking(ctx, actor, args.bookingId, "manager");
+  return { booking, resource: await loadActiveResource(ctx, actor, args.resourceId) };
 }
 
 /** The placement request of moving this booking (same time) under staff rules. */
@@ -94,11 +93,10 @@ export async function assignBooking(
   args: { bookingId: Id<"bookings">; resourceId: Id<"resources"> },
   now: number,
 ): Promise<AssignResult> {
-  const booking = await loadBooking(ctx, actor, args.bookingId, "manager");
+  const { booking, resource } = await loadMove(ctx, actor, args);
   if (booking.assignedResourceIds.length > 0) {
     throw appError("CONFLICT", "The booking is already assigned; reassign it instead.", { param: "bookingId" });
   }
-  const resource = await loadActiveResource(ctx, actor, args.resourceId);
   return moveTo(ctx, booking, resource, "accepted", now);
 }
 
@@ -109,8 +107,7 @@ export async function reassignBooking(
   args: { bookingId: Id<"bookings">; resourceId: Id<"resources"> },
   now: number,
 ): Promise<AssignResult> {
-  const booking = await loadBooking(ctx, actor, args.bookingId, "manager");
-  const resource = await loadActiveResource(ctx, actor, args.resourceId);
+  const { booking, resource } = await loadMove(ctx, actor, args);
   if (booking.assignedResourceIds.length === 1 && booking.assignedResourceIds[0] === resource._id) {
     throw appError("INVALID_ARGUMENT", `The booking is already assigned to ${resource.name}.`, { param: "resourceId" });
   }
@@ -124,8 +121,7 @@ export async function offerBooking(
   args: { bookingId: Id<"bookings">; resourceId: Id<"resources"> },
   now: number,
 ): Promise<AssignResult> {
-  const booking = await loadBooking(ctx, actor, args.bookingId, "manager");
-  const resource = await loadActiveResource(ctx, actor, args.resourceId);
+  const { booking, resource } = await loadMove(ctx, actor, args);
   const declined = (await assignmentsOf(ctx, booking._id)).some((a) => a.resourceId === resource._id && a.status === "declined");
   if (declined) throw appError("CONFLICT", `${resource.name} has already declined this job.`, { param: "resourceId" });
   return moveTo(ctx, booking, resource, "offered", now);
@@ -177,6 +173,19 @@ export async function autoAssignBooking(
   return { bookingId: updated._id, resourceIds: updated.assignedResourceIds };
 }
 
+/** A history row for a change of who does the job (the status stays as it was). */
+export async function recordAssignmentChange(ctx: RawMutationCtx, booking: Doc<"bookings">, actor: CommandActor, reason: string, now: number) {
+  await ctx.db.insert("bookingStatusHistory", {
+    businessId: booking.businessId,
+    bookingId: booking._id,
+    from: booking.status,
+    to: booking.status,
+    at: now,
+    actor: recordedActor(actor),
+    reason,
+  });
+}
+
 /** The actor's own active assignment of this booking (they must be the provider it is offered to). */
 async function ownOffer(ctx: RawQueryCtx, actor: CommandActor, booking: Doc<"bookings">) {
   const resourceId = actor.kind === "user" ? actor.resourceId : null;
@@ -190,7 +199,7 @@ export async function acceptOffer(ctx: RawMutationCtx, actor: CommandActor, args
   const booking = await loadBooking(ctx, actor, args.bookingId, "staff");
   const offer = await ownOffer(ctx, actor, booking);
   if (!ASSIGNABLE_STATUSES.includes(booking.status)) {
-    throw appError("INVALID_TRANSITION", `The booking is ${STATUS_WORDS[booking.status]}.`, { param: "bookingId" });
+    throw appError("INVALID_TRANSITION", `The booking is ${statusWords(booking.status)}.`, { param: "bookingId" });
   }
   if (offer.status !== "accepted") {
     await ctx.db.patch("bookingAssignments", offer._id, { status: "accepted" });
@@ -216,7 +225,7 @@ export async function declineOffer(
   }
   const offer = await ownOffer(ctx, actor, booking);
   if (booking.status === "EN_ROUTE" || !ASSIGNABLE_STATUSES.includes(booking.status)) {
-    throw appError("INVALID_TRANSITION", `A ${STATUS_WORDS[booking.status]} job cannot be declined.`, { param: "bookingId" });
+    throw appError("INVALID_TRANSITION", `A ${statusWords(booking.status)} job cannot be declined.`, { param: "bookingId" });
   }
   await releaseAssignments(ctx, booking._id, { only: offer.resourceId, as: "declined" });
   const declinedBy = new Set(
@@ -230,15 +239,7 @@ export async function declineOffer(
     if (!("failure" in placed)) resourceIds = [placed.resource._id];
   }
   await ctx.db.patch("bookings", booking._id, { assignedResourceIds: resourceIds });
-  await ctx.db.insert("bookingStatusHistory", {
-    businessId: booking.businessId,
-    bookingId: booking._id,
-    from: booking.status,
-    to: booking.status,
-    at: now,
-    actor: recordedActor(actor),
-    reason: `offer declined${args.reason ? `: ${args.reason}` : ""}`,
-  });
+  await recordAssignmentChange(ctx, booking, actor, `offer declined${args.reason ? `: ${args.reason}` : ""}`, now);
   await emitBookingChange(ctx, (await ctx.db.get("bookings", booking._id))!, "assigned", {
     previousResourceIds: booking.assignedResourceIds,
   });
@@ -264,12 +265,7 @@ export async function candidatesFor(ctx: RawQueryCtx, actor: CommandActor, booki
   requireActorRole(actor, "manager");
   const booking = await loadBooking(ctx, actor, bookingId, "manager");
   const business = await requireBookableBusiness(ctx, booking.businessId);
-  const resources = (
-    await ctx.db
-      .query("resources")
-      .withIndex("by_businessId", (q) => q.eq("businessId", business._id))
-      .take(MAX_RESOURCES)
-  ).filter((r) => r.active);
+  const resources = await activeResources(ctx, business._id);
   const blocked = unmovableReason(booking);
   const request = moveRequest(business, booking, now);
   const productNames = new Map<string, string>();

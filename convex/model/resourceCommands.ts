@@ -16,13 +16,14 @@
  * customer's appointment does not change; they emit the usual assignment events and a
  * history row.
  */
+import { v } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx as RawMutationCtx, QueryCtx as RawQueryCtx } from "../_generated/server";
 import { addDays, DAY_MS, localDayRange } from "../../domain/time";
 import { membershipOf } from "../access";
 import { ownIds } from "../api/tenant";
 import { appError } from "../errors";
-import { isResourceSelf, recordedActor, requireActorFor, requireActorRole, type CommandActor } from "./actor";
+import { isResourceSelf, requireActorFor, requireActorRole, type CommandActor } from "./actor";
 import { placementRequestFor } from "./bookingCreate";
 import { emitBookingChange } from "./bookingEvents";
 import {
@@ -34,7 +35,8 @@ import {
   releaseAssignments,
   type ScheduleDraft,
 } from "./bookingSlots";
-import { ASSIGNABLE_STATUSES } from "./dispatchCommands";
+import { ASSIGNABLE_STATUSES, recordAssignmentChange } from "./dispatchCommands";
+import { vResourceKind, vWeeklyHours } from "../schema";
 import { invalid, optionalText, requireDistinct, requireInstant, requireInt, requireLocalDate, requireLocalTime, requireText } from "./validation";
 
 const MAX_RESOURCES = 500;
@@ -88,6 +90,38 @@ export function validateDayHours(hours: TimeRange[], param = "hours"): TimeRange
   requireNoOverlap(hours.map((h, i) => ({ ...rangeMinutes(h, `${param}[${i}]`), param: `${param}[${i}]` })));
   return hours.map((h) => ({ start: h.start, end: h.end }));
 }
+
+/**
+ * Argument validators of a resource's own fields, shared by every adapter; each adds the
+ * zone and product ids in its own form (typed ids in the portal, strings over REST).
+ */
+export const vResourceFields = {
+  name: v.string(),
+  kind: vResourceKind,
+  capacity: v.number(),
+  priority: v.number(),
+  weeklyHours: vWeeklyHours,
+  bufferBeforeMinutes: v.number(),
+  bufferAfterMinutes: v.number(),
+  maxBookingsPerDay: v.optional(v.number()),
+  color: v.optional(v.string()),
+};
+
+/** The same fields, each optional, for updates (`maxBookingsPerDay: null` clears the limit). */
+export const vResourcePatchFields = {
+  name: v.optional(v.string()),
+  kind: v.optional(vResourceKind),
+  capacity: v.optional(v.number()),
+  priority: v.optional(v.number()),
+  weeklyHours: v.optional(vWeeklyHours),
+  bufferBeforeMinutes: v.optional(v.number()),
+  bufferAfterMinutes: v.optional(v.number()),
+  maxBookingsPerDay: v.optional(v.union(v.number(), v.null())),
+  color: v.optional(v.string()),
+  active: v.optional(v.boolean()),
+};
+
+export const vMoveAffected = v.union(v.literal("queue"), v.literal("other_provider"));
 
 export type ResourceSettings = {
   name: string;
@@ -313,15 +347,8 @@ async function moveAffectedJobs(
       }
     }
     await ctx.db.patch("bookings", booking._id, { assignedResourceIds: resourceIds });
-    await ctx.db.insert("bookingStatusHistory", {
-      businessId: booking.businessId,
-      bookingId: booking._id,
-      from: booking.status,
-      to: booking.status,
-      at: now,
-      actor: recordedActor(actor),
-      reason: `moved off ${resource.name}'s schedule (${why}): ${to === null ? "to the unassigned queue" : "to another provider"}`,
-    });
+    const where = to === null ? "to the unassigned queue" : "to another provider";
+    await recordAssignmentChange(ctx, booking, actor, `moved off ${resource.name}'s schedule (${why}): ${where}`, now);
     const updated = (await ctx.db.get("bookings", booking._id))!;
     // The job keeps its time, so the customer's appointment is unchanged: no notice is due.
     await emitBookingChange(ctx, updated, "assigned", { previousResourceIds: booking.assignedResourceIds });
