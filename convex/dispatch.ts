@@ -10,12 +10,12 @@
  */
 import { v } from "convex/values";
 import { localDayRange, todayIn, weekdayOf, isValidLocalDate } from "../domain/time";
-import type { Doc, Id } from "./_generated/dataModel";
+import type { Doc } from "./_generated/dataModel";
 import type { QueryCtx as RawQueryCtx } from "./_generated/server";
-import { requireBusinessRole, requireUser } from "./access";
+import { requireBusinessRole } from "./access";
 import { appError } from "./errors";
-import { mutation, query, type QueryCtx } from "./functions";
-import { memberActor, type CommandActor } from "./model/actor";
+import { mutation, query } from "./functions";
+import { userActor } from "./model/actor";
 import { staffResourceId } from "./model/bookingAccess";
 import { activeResources, isActiveAssignment, MAX_BUSY_SPAN_MS, timeOffAround } from "./model/bookingSlots";
 import {
@@ -171,14 +171,6 @@ export const board = query({
   },
 });
 
-/** The signed-in member acting on this booking's business, with at least `minimum`. */
-async function actorForBooking(ctx: QueryCtx, bookingId: Id<"bookings">, minimum: "manager" | "staff"): Promise<CommandActor> {
-  requireUser(ctx);
-  const booking = await ctx.db.get("bookings", bookingId);
-  if (booking === null) throw appError("NOT_FOUND", "Booking not found.", { param: "bookingId" });
-  return memberActor(await requireBusinessRole(ctx, booking.businessId, minimum, { param: "bookingId", message: "Booking not found." }));
-}
-
 const vAssignResult = v.object({ bookingId: v.id("bookings"), resourceIds: v.array(v.id("resources")) });
 const vMoveArgs = { bookingId: v.id("bookings"), resourceId: v.id("resources") };
 
@@ -202,55 +194,55 @@ export const candidates = query({
       }),
     ),
   }),
-  handler: async (ctx, args) => candidatesFor(ctx, await actorForBooking(ctx, args.bookingId, "manager"), args.bookingId, Date.now()),
+  handler: async (ctx, args) => candidatesFor(ctx, userActor(ctx), args.bookingId, Date.now()),
 });
 
 /** Assigns an unassigned booking from the queue. Refuses a resource that cannot take it. */
 export const assign = mutation({
   args: vMoveArgs,
   returns: vAssignResult,
-  handler: async (ctx, args) => assignBooking(ctx, await actorForBooking(ctx, args.bookingId, "manager"), args, Date.now()),
+  handler: async (ctx, args) => assignBooking(ctx, userActor(ctx), args, Date.now()),
 });
 
 /** Moves a booking to another resource (same time). Refuses a resource that cannot take it. */
 export const reassign = mutation({
   args: vMoveArgs,
   returns: vAssignResult,
-  handler: async (ctx, args) => reassignBooking(ctx, await actorForBooking(ctx, args.bookingId, "manager"), args, Date.now()),
+  handler: async (ctx, args) => reassignBooking(ctx, userActor(ctx), args, Date.now()),
 });
 
 /** Offers a booking to one provider, who accepts or declines it (their time is held meanwhile). */
 export const offer = mutation({
   args: vMoveArgs,
   returns: vAssignResult,
-  handler: async (ctx, args) => offerBooking(ctx, await actorForBooking(ctx, args.bookingId, "manager"), args, Date.now()),
+  handler: async (ctx, args) => offerBooking(ctx, userActor(ctx), args, Date.now()),
 });
 
 /** Gives the booking to the best free provider by the business's policy. */
 export const autoAssign = mutation({
   args: { bookingId: v.id("bookings") },
   returns: vAssignResult,
-  handler: async (ctx, args) => autoAssignBooking(ctx, await actorForBooking(ctx, args.bookingId, "manager"), args, Date.now()),
+  handler: async (ctx, args) => autoAssignBooking(ctx, userActor(ctx), args, Date.now()),
 });
 
 /** Returns a booking to the unassigned queue (manager+). */
 export const unassign = mutation({
   args: { bookingId: v.id("bookings") },
   returns: vAssignResult,
-  handler: async (ctx, args) => unassignBooking(ctx, await actorForBooking(ctx, args.bookingId, "manager"), args),
+  handler: async (ctx, args) => unassignBooking(ctx, userActor(ctx), args),
 });
 
 export const accept = mutation({
   args: { bookingId: v.id("bookings") },
   returns: v.object({ status: v.literal("accepted") }),
-  handler: async (ctx, args) => acceptOffer(ctx, await actorForBooking(ctx, args.bookingId, "staff"), args),
+  handler: async (ctx, args) => acceptOffer(ctx, userActor(ctx), args),
 });
 
 /** The provider declines the job; it goes to the next free provider or the queue. */
 export const decline = mutation({
   args: { bookingId: v.id("bookings"), reason: v.optional(v.string()) },
   returns: v.object({ resourceIds: v.array(v.id("resources")), queued: v.boolean() }),
-  handler: async (ctx, args) => declineOffer(ctx, await actorForBooking(ctx, args.bookingId, "staff"), args, Date.now()),
+  handler: async (ctx, args) => declineOffer(ctx, userActor(ctx), args, Date.now()),
 });
 
 const MAX_NOTES_PER_CUSTOMER = 20;

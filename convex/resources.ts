@@ -14,10 +14,10 @@
  */
 import { v } from "convex/values";
 import type { Id } from "./_generated/dataModel";
-import { requireBusinessRole, requireStaffOrAdmin, requireUser } from "./access";
+import { requireBusinessRole, requireStaffOrAdmin } from "./access";
 import { appError } from "./errors";
 import { mutation, query, type QueryCtx } from "./functions";
-import { memberActor, type CommandActor } from "./model/actor";
+import { userActor } from "./model/actor";
 import {
   addTimeOff as addTimeOffCommand,
   createResource,
@@ -36,14 +36,6 @@ import { invalid, requireLocalDate } from "./model/validation";
 import { vBookingStatus, vLocalTimeRange, vResourceKind, vWeeklyHours } from "./schema";
 
 const MAX_RESOURCES = 500;
-
-/** The signed-in member acting on the resource's business (NOT_FOUND for outsiders). */
-async function actorForResource(ctx: QueryCtx, resourceId: Id<"resources">, minimum: "manager" | "staff"): Promise<CommandActor> {
-  requireUser(ctx);
-  const resource = await ctx.db.get("resources", resourceId);
-  if (resource === null) throw appError("NOT_FOUND", "Resource not found.", { param: "resourceId" });
-  return memberActor(await requireBusinessRole(ctx, resource.businessId, minimum, { param: "resourceId", message: "Resource not found." }));
-}
 
 /** What to do with the booked jobs a schedule change hits (see model/resourceCommands.ts). */
 const resolutionArgs = {
@@ -71,8 +63,7 @@ export const create = mutation({
   returns: v.id("resources"),
   handler: async (ctx, args) => {
     const { businessId, ...settings } = args;
-    const actor = memberActor(await requireBusinessRole(ctx, businessId, "manager"));
-    return (await createResource(ctx, actor, settings))._id;
+    return (await createResource(ctx, userActor(ctx), businessId, settings))._id;
   },
 });
 
@@ -81,7 +72,7 @@ export const update = mutation({
   returns: v.null(),
   handler: async (ctx, args) => {
     const { resourceId, moveAffected, confirmedBookingIds, ...patch } = args;
-    const actor = await actorForResource(ctx, resourceId, "manager");
+    const actor = userActor(ctx);
     await updateResource(ctx, actor, resourceId, patch, resolutionOf({ moveAffected, confirmedBookingIds }), Date.now());
     return null;
   },
@@ -92,7 +83,7 @@ export const linkUser = mutation({
   args: { resourceId: v.id("resources"), userId: v.union(v.id("users"), v.null()) },
   returns: v.null(),
   handler: async (ctx, args) => {
-    await linkResourceUser(ctx, await actorForResource(ctx, args.resourceId, "manager"), args.resourceId, args.userId);
+    await linkResourceUser(ctx, userActor(ctx), args.resourceId, args.userId);
     return null;
   },
 });
@@ -107,7 +98,7 @@ export const setDateOverride = mutation({
   returns: v.id("resourceDateOverrides"),
   handler: async (ctx, args) => {
     const { moveAffected, confirmedBookingIds, ...override } = args;
-    const actor = await actorForResource(ctx, args.resourceId, "manager");
+    const actor = userActor(ctx);
     return (await setDateOverrideCommand(ctx, actor, override, resolutionOf({ moveAffected, confirmedBookingIds }), Date.now())).overrideId;
   },
 });
@@ -117,7 +108,7 @@ export const removeDateOverride = mutation({
   returns: v.boolean(),
   handler: async (ctx, args) => {
     const { moveAffected, confirmedBookingIds, ...which } = args;
-    const actor = await actorForResource(ctx, args.resourceId, "manager");
+    const actor = userActor(ctx);
     return (await removeDateOverrideCommand(ctx, actor, which, resolutionOf({ moveAffected, confirmedBookingIds }), Date.now())).removed;
   },
 });
@@ -131,7 +122,7 @@ export const addTimeOff = mutation({
   returns: v.id("timeOff"),
   handler: async (ctx, args) => {
     const { moveAffected, confirmedBookingIds, ...timeOff } = args;
-    const actor = await actorForResource(ctx, args.resourceId, "staff");
+    const actor = userActor(ctx);
     return (await addTimeOffCommand(ctx, actor, timeOff, resolutionOf({ moveAffected, confirmedBookingIds }), Date.now())).timeOffId;
   },
 });
@@ -140,11 +131,7 @@ export const removeTimeOff = mutation({
   args: { timeOffId: v.id("timeOff") },
   returns: v.null(),
   handler: async (ctx, args) => {
-    requireUser(ctx);
-    const timeOff = await ctx.db.get("timeOff", args.timeOffId);
-    if (timeOff === null) throw appError("NOT_FOUND", "Time off not found.", { param: "timeOffId" });
-    const access = await requireBusinessRole(ctx, timeOff.businessId, "staff", { param: "timeOffId", message: "Time off not found." });
-    await removeTimeOffCommand(ctx, memberActor(access), args.timeOffId);
+    await removeTimeOffCommand(ctx, userActor(ctx), args.timeOffId);
     return null;
   },
 });
@@ -181,9 +168,7 @@ export const previewScheduleChange = query({
     }),
   ),
   handler: async (ctx, args) => {
-    const minimum = args.change.kind === "time_off" ? "staff" : "manager";
-    const actor = await actorForResource(ctx, args.change.resourceId, minimum);
-    return await previewCommand(ctx, actor, args.change, Date.now());
+    return await previewCommand(ctx, userActor(ctx), args.change, Date.now());
   },
 });
 

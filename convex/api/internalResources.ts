@@ -42,7 +42,7 @@ export const create = internalMutation({
   args: { ...vApiCaller, ...vResourceFields, zoneIds: v.array(v.string()), productIds: v.array(v.string()) },
   handler: async (ctx, args) => {
     const { businessId, apiKeyId, ...settings } = args;
-    return presentResource(await createResource(ctx, apiKeyActor(businessId, apiKeyId), settings));
+    return presentResource(await createResource(ctx, await apiKeyActor(ctx, { businessId, apiKeyId }), businessId, settings));
   },
 });
 
@@ -57,7 +57,7 @@ export const update = internalMutation({
   },
   handler: async (ctx, args) => {
     const { businessId, apiKeyId, resourceId, moveAffected, ...patch } = args;
-    const actor = apiKeyActor(businessId, apiKeyId);
+    const actor = await apiKeyActor(ctx, { businessId, apiKeyId });
     const { resource } = await updateResource(ctx, actor, resourceId, patch, moveAffected ? { moveAffected } : undefined, Date.now());
     return presentResource(resource);
   },

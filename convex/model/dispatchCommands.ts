@@ -10,7 +10,7 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx as RawMutationCtx, QueryCtx as RawQueryCtx } from "../_generated/server";
 import { appError } from "../errors";
-import { recordedActor, requireActorFor, requireActorRole, type CommandActor } from "./actor";
+import { loadAuthorized, loadInBusiness, recordedActor, type CommandActor, type Grant, type Permission } from "./actor";
 import { placementRequestFor, requireBookableBusiness } from "./bookingCreate";
 import { emitBookingChange } from "./bookingEvents";
 import {
@@ -43,20 +43,27 @@ function requireMovable(booking: Doc<"bookings">) {
   if (reason !== null) throw appError("INVALID_TRANSITION", reason, { param: "bookingId" });
 }
 
-async function loadBooking(ctx: RawQueryCtx, actor: CommandActor, bookingId: Id<"bookings">, minimum: "manager" | "staff") {
-  return requireActorFor(actor, await ctx.db.get("bookings", bookingId), minimum, "bookingId", "Booking not found.");
+/** Dispatchers (manager and up; API keys with bookings:write) give jobs to providers. */
+const DISPATCH: Permission = { role: "manager", scope: { resource: "bookings", access: "write" } };
+/** The provider a job is offered to answers the offer. */
+const ANSWER: Permission = { role: "staff", scope: { resource: "bookings", access: "write" } };
+const LOOK: Permission = { role: "manager", scope: { resource: "bookings", access: "read" } };
+
+async function loadBooking(ctx: RawQueryCtx, actor: CommandActor, bookingId: Id<"bookings">, need: Permission) {
+  const { doc, grant } = await loadAuthorized(ctx, actor, "bookings", bookingId, "bookingId", need);
+  return { booking: doc, grant };
 }
 
-async function loadActiveResource(ctx: RawQueryCtx, actor: CommandActor, resourceId: Id<"resources">) {
-  const resource = requireActorFor(actor, await ctx.db.get("resources", resourceId), "manager", "resourceId", "Resource not found.");
+async function loadActiveResource(ctx: RawQueryCtx, booking: Doc<"bookings">, resourceId: Id<"resources">) {
+  const resource = await loadInBusiness(ctx, "resources", booking.businessId, resourceId, "resourceId");
   if (!resource.active) throw appError("INVALID_ARGUMENT", `${resource.name} is not active.`, { param: "resourceId" });
   return resource;
 }
 
 /** The booking and the active resource a dispatcher names (manager and up). */
 async function loadMove(ctx: RawQueryCtx, actor: CommandActor, args: { bookingId: Id<"bookings">; resourceId: Id<"resources"> }) {
-  const booking = await loadBooking(ctx, actor, args.bookingId, "manager");
-  return { booking, resource: await loadActiveResource(ctx, actor, args.resourceId) };
+  const { booking } = await loadBooking(ctx, actor, args.bookingId, DISPATCH);
+  return { booking, resource: await loadActiveResource(ctx, booking, args.resourceId) };
 }
 
 /** The placement request of moving this booking (same time) under staff rules. */
@@ -129,7 +136,7 @@ export async function offerBooking(
 
 /** Returns a job to the unassigned queue. */
 export async function unassignBooking(ctx: RawMutationCtx, actor: CommandActor, args: { bookingId: Id<"bookings"> }): Promise<AssignResult> {
-  const booking = await loadBooking(ctx, actor, args.bookingId, "manager");
+  const { booking } = await loadBooking(ctx, actor, args.bookingId, DISPATCH);
   requireMovable(booking);
   await returnToQueue(ctx, booking);
   return { bookingId: booking._id, resourceIds: [] };
@@ -155,7 +162,7 @@ export async function autoAssignBooking(
   args: { bookingId: Id<"bookings">; exclude?: Id<"resources">[] },
   now: number,
 ): Promise<AssignResult> {
-  const booking = await loadBooking(ctx, actor, args.bookingId, "manager");
+  const { booking } = await loadBooking(ctx, actor, args.bookingId, DISPATCH);
   requireMovable(booking);
   const business = await requireBookableBusiness(ctx, booking.businessId);
   const declined = (await assignmentsOf(ctx, booking._id)).filter((a) => a.status === "declined").map((a) => a.resourceId as string);
@@ -174,21 +181,28 @@ export async function autoAssignBooking(
 }
 
 /** A history row for a change of who does the job (the status stays as it was). */
-export async function recordAssignmentChange(ctx: RawMutationCtx, booking: Doc<"bookings">, actor: CommandActor, reason: string, now: number) {
+export async function recordAssignmentChange(
+  ctx: RawMutationCtx,
+  booking: Doc<"bookings">,
+  actor: CommandActor,
+  grant: Grant,
+  reason: string,
+  now: number,
+) {
   await ctx.db.insert("bookingStatusHistory", {
     businessId: booking.businessId,
     bookingId: booking._id,
     from: booking.status,
     to: booking.status,
     at: now,
-    actor: recordedActor(actor),
+    actor: recordedActor(actor, grant),
     reason,
   });
 }
 
 /** The actor's own active assignment of this booking (they must be the provider it is offered to). */
-async function ownOffer(ctx: RawQueryCtx, actor: CommandActor, booking: Doc<"bookings">) {
-  const resourceId = actor.kind === "user" ? actor.resourceId : null;
+async function ownOffer(ctx: RawQueryCtx, grant: Grant, booking: Doc<"bookings">) {
+  const resourceId = grant.kind === "user" ? (grant.access.membership.resourceId ?? null) : null;
   if (resourceId === null) throw appError("FORBIDDEN", "Only the provider the job is offered to can answer the offer.");
   const mine = (await assignmentsOf(ctx, booking._id)).find((a) => a.resourceId === resourceId && isActiveAssignment(a));
   if (mine === undefined) throw appError("FORBIDDEN", "This job is not offered to you.", { param: "bookingId" });
@@ -196,8 +210,8 @@ async function ownOffer(ctx: RawQueryCtx, actor: CommandActor, booking: Doc<"boo
 }
 
 export async function acceptOffer(ctx: RawMutationCtx, actor: CommandActor, args: { bookingId: Id<"bookings"> }) {
-  const booking = await loadBooking(ctx, actor, args.bookingId, "staff");
-  const offer = await ownOffer(ctx, actor, booking);
+  const { booking, grant } = await loadBooking(ctx, actor, args.bookingId, ANSWER);
+  const offer = await ownOffer(ctx, grant, booking);
   if (!ASSIGNABLE_STATUSES.includes(booking.status)) {
     throw appError("INVALID_TRANSITION", `The booking is ${statusWords(booking.status)}.`, { param: "bookingId" });
   }
@@ -219,11 +233,11 @@ export async function declineOffer(
   args: { bookingId: Id<"bookings">; reason?: string },
   now: number,
 ) {
-  const booking = await loadBooking(ctx, actor, args.bookingId, "staff");
+  const { booking, grant } = await loadBooking(ctx, actor, args.bookingId, ANSWER);
   if (args.reason !== undefined && args.reason.length > 500) {
     throw appError("INVALID_ARGUMENT", "The reason is limited to 500 characters.", { param: "reason" });
   }
-  const offer = await ownOffer(ctx, actor, booking);
+  const offer = await ownOffer(ctx, grant, booking);
   if (booking.status === "EN_ROUTE" || !ASSIGNABLE_STATUSES.includes(booking.status)) {
     throw appError("INVALID_TRANSITION", `A ${statusWords(booking.status)} job cannot be declined.`, { param: "bookingId" });
   }
@@ -239,7 +253,7 @@ export async function declineOffer(
     if (!("failure" in placed)) resourceIds = [placed.resource._id];
   }
   await ctx.db.patch("bookings", booking._id, { assignedResourceIds: resourceIds });
-  await recordAssignmentChange(ctx, booking, actor, `offer declined${args.reason ? `: ${args.reason}` : ""}`, now);
+  await recordAssignmentChange(ctx, booking, actor, grant, `offer declined${args.reason ? `: ${args.reason}` : ""}`, now);
   await emitBookingChange(ctx, (await ctx.db.get("bookings", booking._id))!, "assigned", {
     previousResourceIds: booking.assignedResourceIds,
   });
@@ -262,8 +276,7 @@ export type Candidates = { bookingId: Id<"bookings">; movable: boolean; reason?:
  * time and, when not, why. Read-only; computed by `judgeResource`, as the assignment is.
  */
 export async function candidatesFor(ctx: RawQueryCtx, actor: CommandActor, bookingId: Id<"bookings">, now: number): Promise<Candidates> {
-  requireActorRole(actor, "manager");
-  const booking = await loadBooking(ctx, actor, bookingId, "manager");
+  const { booking } = await loadBooking(ctx, actor, bookingId, LOOK);
   const business = await requireBookableBusiness(ctx, booking.businessId);
   const resources = await activeResources(ctx, business._id);
   const blocked = unmovableReason(booking);

@@ -21,9 +21,8 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx as RawMutationCtx, QueryCtx as RawQueryCtx } from "../_generated/server";
 import { addDays, DAY_MS, localDayRange } from "../../domain/time";
 import { membershipOf } from "../access";
-import { ownIds } from "../api/tenant";
 import { appError } from "../errors";
-import { isResourceSelf, requireActorFor, requireActorRole, type CommandActor } from "./actor";
+import { authorize, getById, loadAuthorized, loadInBusiness, type CommandActor, type Grant, type Permission } from "./actor";
 import { placementRequestFor } from "./bookingCreate";
 import { emitBookingChange } from "./bookingEvents";
 import {
@@ -163,12 +162,16 @@ function validateScalars(args: ResourcePatch): Partial<Doc<"resources">> {
   return out;
 }
 
+async function ownIdsOf<T extends "zones" | "products">(ctx: RawQueryCtx, table: T, businessId: Id<"businesses">, ids: string[], param: string) {
+  const out: Id<T>[] = [];
+  for (const [i, id] of requireDistinct(ids, param).entries()) out.push((await loadInBusiness(ctx, table, businessId, id, `${param}[${i}]`))._id as Id<T>);
+  return out;
+}
+
 async function ownZoneAndProductIds(ctx: RawQueryCtx, businessId: Id<"businesses">, args: Pick<ResourcePatch, "zoneIds" | "productIds">) {
   const out: Partial<Doc<"resources">> = {};
-  if (args.zoneIds !== undefined) out.zoneIds = await ownIds(ctx, "zones", businessId, requireDistinct(args.zoneIds, "zoneIds"), "zoneIds");
-  if (args.productIds !== undefined) {
-    out.productIds = await ownIds(ctx, "products", businessId, requireDistinct(args.productIds, "productIds"), "productIds");
-  }
+  if (args.zoneIds !== undefined) out.zoneIds = await ownIdsOf(ctx, "zones", businessId, args.zoneIds, "zoneIds");
+  if (args.productIds !== undefined) out.productIds = await ownIdsOf(ctx, "products", businessId, args.productIds, "productIds");
   return out;
 }
 
@@ -186,19 +189,27 @@ async function requireLinkableUser(ctx: RawQueryCtx, businessId: Id<"businesses"
   return membership;
 }
 
-async function loadResource(ctx: RawQueryCtx, actor: CommandActor, resourceId: string, minimum: "manager" | "staff" = "manager") {
-  const id = ctx.db.normalizeId("resources", resourceId);
-  const doc = id === null ? null : await ctx.db.get("resources", id);
-  return requireActorFor(actor, doc, minimum, "resourceId", "Resource not found.");
+/** Managers and owners (API keys with resources:write) plan resources and their hours. */
+const MANAGE: Permission = { role: "manager", scope: { resource: "resources", access: "write" } };
+/** Time off: staff too, for their own resource (checked by `requireOwnOrManaged`). */
+const TIME_OFF: Permission = { role: "staff", scope: { resource: "resources", access: "write" } };
+
+async function loadResource(ctx: RawQueryCtx, actor: CommandActor, resourceId: string, need: Permission = MANAGE) {
+  const { doc, grant } = await loadAuthorized(ctx, actor, "resources", resourceId, "resourceId", need);
+  return { resource: doc, grant };
 }
 
-/** Managers for any resource; a provider only for the resource that is theirs. */
-async function loadResourceForTimeOff(ctx: RawQueryCtx, actor: CommandActor, resourceId: string) {
-  const resource = await loadResource(ctx, actor, resourceId, "staff");
-  if (actor.kind === "user" && actor.role === "staff" && !isResourceSelf(actor, resource)) {
+/** A provider may only touch the time off of the resource that is theirs. */
+function requireOwnOrManaged(grant: Grant, resource: Doc<"resources">) {
+  if (grant.kind === "user" && grant.role === "staff" && resource.userId !== grant.access.user._id) {
     throw appError("FORBIDDEN", "This needs the manager role in the business.");
   }
-  return resource;
+}
+
+async function loadResourceForTimeOff(ctx: RawQueryCtx, actor: CommandActor, resourceId: string) {
+  const loaded = await loadResource(ctx, actor, resourceId, TIME_OFF);
+  requireOwnOrManaged(loaded.grant, loaded.resource);
+  return loaded;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -324,6 +335,7 @@ function requireResolution(affected: AffectedJob[], resolution: Resolution | und
 async function moveAffectedJobs(
   ctx: RawMutationCtx,
   actor: CommandActor,
+  grant: Grant,
   resource: Doc<"resources">,
   affected: AffectedJob[],
   resolution: Resolution,
@@ -348,7 +360,7 @@ async function moveAffectedJobs(
     }
     await ctx.db.patch("bookings", booking._id, { assignedResourceIds: resourceIds });
     const where = to === null ? "to the unassigned queue" : "to another provider";
-    await recordAssignmentChange(ctx, booking, actor, `moved off ${resource.name}'s schedule (${why}): ${where}`, now);
+    await recordAssignmentChange(ctx, booking, actor, grant, `moved off ${resource.name}'s schedule (${why}): ${where}`, now);
     const updated = (await ctx.db.get("bookings", booking._id))!;
     // The job keeps its time, so the customer's appointment is unchanged: no notice is due.
     await emitBookingChange(ctx, updated, "assigned", { previousResourceIds: booking.assignedResourceIds });
@@ -371,6 +383,7 @@ export type ScheduleChange =
 
 type PlannedChange = {
   resource: Doc<"resources">;
+  grant: Grant;
   draft: ScheduleDraft;
   range: { from: number; to: number };
   what: string;
@@ -384,7 +397,7 @@ type PlannedChange = {
 async function planChange(ctx: RawQueryCtx, actor: CommandActor, change: ScheduleChange, now: number): Promise<PlannedChange> {
   switch (change.kind) {
     case "time_off": {
-      const resource = await loadResourceForTimeOff(ctx, actor, change.resourceId);
+      const { resource, grant } = await loadResourceForTimeOff(ctx, actor, change.resourceId);
       const start = requireInstant(change.start, "start");
       const end = requireInstant(change.end, "end");
       if (end <= start) throw invalid("end", "end must be after start.");
@@ -392,6 +405,7 @@ async function planChange(ctx: RawQueryCtx, actor: CommandActor, change: Schedul
       const reason = optionalText(change.reason, "reason", 500);
       return {
         resource,
+        grant,
         draft: { addTimeOff: { start, end } },
         range: { from: start, to: end },
         what: "time off",
@@ -400,19 +414,20 @@ async function planChange(ctx: RawQueryCtx, actor: CommandActor, change: Schedul
     }
     case "date_override":
     case "remove_date_override": {
-      const resource = await loadResource(ctx, actor, change.resourceId);
+      const { resource, grant } = await loadResource(ctx, actor, change.resourceId);
       const date = requireLocalDate(change.date);
       const business = (await ctx.db.get("businesses", resource.businessId))!;
       // Hours of the day before can run past midnight into this date.
       const range = { from: localDayRange(addDays(date, -1), business.timeZone).start, to: localDayRange(date, business.timeZone).end };
       if (change.kind === "remove_date_override") {
-        return { resource, draft: { override: { date, set: null } }, range, what: "return to the weekly hours" };
+        return { resource, grant, draft: { override: { date, set: null } }, range, what: "return to the weekly hours" };
       }
       const hours = validateDayHours(change.hours);
       if (change.closed && hours.length > 0) throw invalid("hours", "A closed day has no hours.");
       if (!change.closed && hours.length === 0) throw invalid("hours", "Give the day's hours, or mark it closed.");
       return {
         resource,
+        grant,
         draft: { override: { date, set: { closed: change.closed, hours } } },
         range,
         what: change.closed ? "day off" : "change of hours",
@@ -420,13 +435,14 @@ async function planChange(ctx: RawQueryCtx, actor: CommandActor, change: Schedul
       };
     }
     case "settings": {
-      const resource = await loadResource(ctx, actor, change.resourceId);
+      const { resource, grant } = await loadResource(ctx, actor, change.resourceId);
       const patch = { ...validateScalars(change.patch), ...(await ownZoneAndProductIds(ctx, resource.businessId, change.patch)) };
       const changed = { ...resource, ...patch };
       // An inactive resource takes no work: every job it has is hit.
       const inactive = changed.active === false ? { ...changed, weeklyHours: [] } : changed;
       return {
         resource,
+        grant,
         draft: { resource: inactive },
         range: { from: now, to: now + SETTINGS_IMPACT_DAYS * DAY_MS },
         what: patch.active === false ? "deactivation" : "schedule change",
@@ -465,7 +481,7 @@ async function applyScheduleChange(
   const resolved = requireResolution(affected, resolution, planned.what);
   await write(planned);
   const resource = (await ctx.db.get("resources", planned.resource._id))!;
-  const moved = resolved === null ? [] : await moveAffectedJobs(ctx, actor, resource, affected, resolved, planned.what, now);
+  const moved = resolved === null ? [] : await moveAffectedJobs(ctx, actor, planned.grant, resource, affected, resolved, planned.what, now);
   return { resource, moved };
 }
 
@@ -476,10 +492,10 @@ async function applyScheduleChange(
 export async function createResource(
   ctx: RawMutationCtx,
   actor: CommandActor,
+  businessId: Id<"businesses">,
   args: ResourceSettings & { userId?: Id<"users"> },
 ): Promise<Doc<"resources">> {
-  requireActorRole(actor, "manager");
-  const businessId = actor.businessId;
+  await authorize(ctx, actor, businessId, MANAGE);
   const scalars = validateScalars(args);
   const ids = await ownZoneAndProductIds(ctx, businessId, args);
   const membership = args.userId === undefined ? null : await requireLinkableUser(ctx, businessId, args.userId);
@@ -521,7 +537,7 @@ export async function updateResource(
 
 /** Links the resource to a staff member (the provider it is), or unlinks it with null. */
 export async function linkResourceUser(ctx: RawMutationCtx, actor: CommandActor, resourceId: string, userId: Id<"users"> | null) {
-  const resource = await loadResource(ctx, actor, resourceId);
+  const { resource } = await loadResource(ctx, actor, resourceId);
   const membership = userId === null ? null : await requireLinkableUser(ctx, resource.businessId, userId, resource._id);
   if (resource.userId !== undefined) {
     const previous = await membershipOf(ctx, resource.businessId, resource.userId);
@@ -594,16 +610,9 @@ export async function addTimeOff(
 }
 
 export async function removeTimeOff(ctx: RawMutationCtx, actor: CommandActor, timeOffId: string) {
-  const id = ctx.db.normalizeId("timeOff", timeOffId);
-  const timeOff = id === null ? null : await ctx.db.get("timeOff", id);
-  const notFound = () => appError("NOT_FOUND", "Time off not found.", { param: "timeOffId" });
-  if (timeOff === null || timeOff.businessId !== actor.businessId) throw notFound();
-  try {
-    await loadResourceForTimeOff(ctx, actor, timeOff.resourceId);
-  } catch (error) {
-    // Never confirm that another tenant's time-off id exists: name the argument given.
-    if ((error as { data?: { code?: string } }).data?.code === "NOT_FOUND") throw notFound();
-    throw error;
-  }
+  const timeOff = await getById(ctx, "timeOff", timeOffId);
+  if (timeOff === null) throw appError("NOT_FOUND", "Time off not found.", { param: "timeOffId" });
+  const grant = await authorize(ctx, actor, timeOff.businessId, TIME_OFF, { param: "timeOffId", message: "Time off not found." });
+  requireOwnOrManaged(grant, (await ctx.db.get("resources", timeOff.resourceId))!);
   await ctx.db.delete("timeOff", timeOff._id);
 }
