@@ -37,6 +37,7 @@ import {
 } from "./model/bookingSlots";
 import { transition } from "./model/bookingTransitions";
 import { closeOpenCheckouts, EXPIRED_REASON } from "./model/stripeCheckout";
+import { refundBalance, requestRefund } from "./model/stripeRefunds";
 import { depositFor, issueInvoice } from "./model/invoiceLines";
 import schema, { vAddress, vBookingStatus, vCartItem } from "./schema";
 
@@ -421,6 +422,12 @@ export const cancel = mutation({
       },
     });
     await voidUnpaidInvoice(ctx, updated, decision.feeMinor);
+    await closeOpenCheckouts(ctx, updated, now);
+    // The refund the cancellation panel promised, within what the invoice's payments can give back.
+    const refundMinor = invoice === null ? 0 : Math.min(decision.refundMinor, (await refundBalance(ctx, invoice)).refundableMinor);
+    if (invoice !== null && refundMinor > 0) {
+      await requestRefund(ctx, { invoiceId: invoice._id, amountMinor: refundMinor, reason: "Booking cancelled", actor: who.actor, now });
+    }
     await emitBookingChange(ctx, updated, "cancelled", { from: booking.status, resourceIds: released.map((a) => a.resourceId) });
     if (booking.status !== "HELD") await notifyCustomer(ctx, booking._id, "booking_cancelled");
     return decision;

@@ -91,11 +91,9 @@ describe("a refund for a cancelled booking", JOURNEY, () => {
     expect((await press(t, c.session, "pay")).status).toBe(303);
     await s.customer.as.mutation(api.bookings.cancel, { bookingId, expectedFeeMinor: 0 });
 
-    // What the cancel command asks for (its decision's refundMinor), in its transaction.
-    const plan = await t.run((ctx) =>
-      requestRefund(ctx, { invoiceId, amountMinor: 3_000, reason: "Booking cancelled", actor: { role: "customer" }, now: Date.now() }),
-    );
-    expect(plan.totalMinor).toBe(3_000);
+    // The cancel command asked for its decision's refundMinor, in its transaction.
+    const requested = await t.run((ctx) => ctx.db.query("refunds").withIndex("by_invoiceId", (q) => q.eq("invoiceId", invoiceId)).collect());
+    expect(requested.map((r) => [r.status, r.amountMinor, r.requestedBy.role])).toEqual([["pending", 3_000, "customer"]]);
     await settle(t);
 
     const after = await state(t, bookingId);
@@ -182,6 +180,22 @@ describe("a payment window that runs out closes the checkout", JOURNEY, () => {
     expect(after.booking.status).toBe("CANCELLED");
     expect(after.payments.map((p) => p.status)).toEqual(["canceled"]);
     expect(after.stripeEvents).toEqual([]);
+    expect(after.invoice).toMatchObject({ status: "void", amountPaidMinor: 0 });
+  });
+
+  test("cancelling an unpaid booking closes its open checkout the same way", async () => {
+    const t = newTest();
+    restore = routeFetch(t).restore;
+    const s = await scenario(t);
+    const { bookingId } = await reserve(s);
+    const c = await localCheckout(s, bookingId);
+    await s.customer.as.mutation(api.bookings.cancel, { bookingId, expectedFeeMinor: 0 });
+    const page = await t.fetch(c.path);
+    expect(page.status).toBe(409);
+    expect(await page.text()).toContain("This booking was cancelled, so there is nothing to pay. You have not been charged.");
+    expect((await press(t, c.session, "pay")).status).toBe(409);
+    const after = await state(t, bookingId);
+    expect(after.payments.map((p) => p.status)).toEqual(["canceled"]);
     expect(after.invoice).toMatchObject({ status: "void", amountPaidMinor: 0 });
   });
 
