@@ -8,6 +8,7 @@
  * mutation fails with SLOT_UNAVAILABLE and nothing changes.
  */
 import { v } from "convex/values";
+import { ASSIGNABLE_STATUSES, ON_BOARD_STATUSES, UPCOMING_STATUSES } from "../domain/bookingStatus";
 import { localDayRange, todayIn, weekdayOf, isValidLocalDate } from "../domain/time";
 import type { Doc, Id } from "./_generated/dataModel";
 import type { MutationCtx as RawMutationCtx, QueryCtx as RawQueryCtx } from "./_generated/server";
@@ -29,10 +30,9 @@ import {
 import { vBookingStatus } from "./schema";
 
 const MAX_JOBS_PER_DAY = 1000;
-const ASSIGNABLE: ReadonlyArray<Doc<"bookings">["status"]> = ["HELD", "PENDING_PAYMENT", "CONFIRMED", "EN_ROUTE"];
-const LIVE: ReadonlyArray<Doc<"bookings">["status"]> = ["HELD", "PENDING_PAYMENT", "CONFIRMED", "EN_ROUTE", "IN_PROGRESS"];
-/** Finished jobs stay on their provider's lane (their time is released, the record is not). */
-const ON_BOARD: ReadonlyArray<Doc<"bookings">["status"]> = [...LIVE, "COMPLETED", "NO_SHOW"];
+const ASSIGNABLE: ReadonlyArray<Doc<"bookings">["status"]> = ASSIGNABLE_STATUSES;
+const LIVE: ReadonlyArray<Doc<"bookings">["status"]> = UPCOMING_STATUSES;
+const ON_BOARD: ReadonlyArray<Doc<"bookings">["status"]> = ON_BOARD_STATUSES;
 
 const vJob = v.object({
   bookingId: v.id("bookings"),

@@ -55,6 +55,7 @@ import type * as invoices from "../invoices.js";
 import type * as localCheckout from "../localCheckout.js";
 import type * as messages from "../messages.js";
 import type * as model_bookingAccess from "../model/bookingAccess.js";
+import type * as model_bookingCommands from "../model/bookingCommands.js";
 import type * as model_bookingCreate from "../model/bookingCreate.js";
 import type * as model_bookingEvents from "../model/bookingEvents.js";
 import type * as model_bookingPolicy from "../model/bookingPolicy.js";
@@ -141,6 +142,7 @@ declare const fullApi: ApiFromModules<{
   localCheckout: typeof localCheckout;
   messages: typeof messages;
   "model/bookingAccess": typeof model_bookingAccess;
+  "model/bookingCommands": typeof model_bookingCommands;
   "model/bookingCreate": typeof model_bookingCreate;
   "model/bookingEvents": typeof model_bookingEvents;
   "model/bookingPolicy": typeof model_bookingPolicy;
