@@ -35,6 +35,7 @@ import { invoiceOf } from "./model/bookingPolicy";
 import { priceCart } from "./model/bookingPricing";
 import { assignmentsOf, releaseAssignments } from "./model/bookingSlots";
 import { transition } from "./model/bookingTransitions";
+import { closeOpenCheckouts, EXPIRED_REASON } from "./model/stripeCheckout";
 import { issueInvoice } from "./model/invoiceLines";
 import schema, { vAddress, vBookingStatus, vCartItem, vFieldStatus } from "./schema";
 
@@ -155,10 +156,11 @@ async function expireIfDue(ctx: RawMutationCtx, booking: Doc<"bookings">, now: n
     patch: {
       holdExpiresAt: undefined,
       assignedResourceIds: [],
-      cancellation: { at: now, actor: SYSTEM_ACTOR, reason: "expired", feeMinor: 0 },
+      cancellation: { at: now, actor: SYSTEM_ACTOR, reason: EXPIRED_REASON, feeMinor: 0 },
     },
   });
   await voidUnpaidInvoice(ctx, updated, 0);
+  await closeOpenCheckouts(ctx, updated, now);
   await emitBookingChange(ctx, updated, "expired", {
     from: booking.status,
     resourceIds: released.map((a) => a.resourceId),

@@ -11,6 +11,10 @@
  * customer.subscription.created + invoice.paid for plans), signs them with the local
  * STRIPE_WEBHOOK_SECRET through Stripe's SDK and POSTs them to our own /stripe/webhook, so
  * the very same ingestion path runs offline. Then it redirects to the portal with the result.
+ *
+ * Like a Stripe Checkout Session that was expired, the page refuses to take a payment for a
+ * booking that was released or cancelled (even before the expiry job ran), with the reason
+ * and a way back to the booking (`checkoutRefusal` in model/stripeCheckout.ts).
  */
 import type { HttpRouter } from "convex/server";
 import { v } from "convex/values";
@@ -20,6 +24,7 @@ import { httpAction } from "./_generated/server";
 import { env } from "./env";
 import { internalQuery } from "./functions";
 import { localId, paymentFailedEvent, paymentSucceededEvents, postSignedEvents, type StripeEventJson } from "./model/stripeLocalEvents";
+import { checkoutRefusal } from "./model/stripeCheckout";
 import { planLocalEvents, verifyLocalPlanLink } from "./model/stripeLocalPlans";
 import { PLAN_CATALOGUE, PLAN_CURRENCY, isPlan } from "./model/stripePlans";
 import { isStripeConfigured, siteUrl } from "./stripe";
@@ -39,6 +44,8 @@ const vSession = v.object({
   currency: v.string(),
   paymentIntentId: v.union(v.string(), v.null()),
   stripeCustomerId: v.union(v.string(), v.null()),
+  /** Why this checkout can no longer be paid, or null. */
+  refusal: v.union(v.null(), v.object({ title: v.string(), message: v.string() })),
 });
 
 /** The local test payment behind a session id (random, unguessable), or null. */
@@ -51,11 +58,13 @@ export const sessionInfo = internalQuery({
       .withIndex("by_stripeCheckoutSessionId", (q) => q.eq("stripeCheckoutSessionId", args.sessionId))
       .first();
     if (payment === null || payment.provider !== "local_test") return null;
-    const [business, invoice, customer] = await Promise.all([
+    const [business, invoice, customer, booking] = await Promise.all([
       ctx.db.get("businesses", payment.businessId),
       ctx.db.get("invoices", payment.invoiceId),
       ctx.db.get("customers", payment.customerId),
+      ctx.db.get("bookings", payment.bookingId),
     ]);
+    if (booking === null) return null;
     return {
       paymentId: payment._id,
       bookingId: payment.bookingId,
@@ -68,6 +77,7 @@ export const sessionInfo = internalQuery({
       currency: payment.currency,
       paymentIntentId: payment.stripePaymentIntentId ?? null,
       stripeCustomerId: customer?.stripeCustomerId ?? null,
+      refusal: checkoutRefusal({ paymentStatus: payment.status, booking, now: Date.now() }),
     };
   },
 });
@@ -110,6 +120,16 @@ function buttons(fields: Record<string, string>, payLabel: string): string {
 <form method="post" action="${action}">${hidden({ ...fields, outcome: "fail" })}<button class="fail" type="submit">Fail (card declined)</button></form>`;
 }
 
+/** 409: this checkout takes no payment, why, and the way back to the booking. */
+function closedPage(refusal: { title: string; message: string }, bookingId: string): Response {
+  const back = `${env.portalUrl()}/bookings/${encodeURIComponent(bookingId)}`;
+  return page(
+    409,
+    refusal.title,
+    `<h1>${escapeHtml(refusal.title)}</h1><p data-testid="checkout-refused">${escapeHtml(refusal.message)}</p><p><a href="${escapeHtml(back)}">Back to your booking</a></p>`,
+  );
+}
+
 const DISABLED = () =>
   page(404, "Not available", "<h1>Local test checkout is off</h1><p>Stripe is configured (STRIPE_SECRET_KEY); payments go through Stripe Checkout.</p>");
 
@@ -120,9 +140,7 @@ export const checkoutPage = httpAction(async (ctx, request) => {
   if (sessionId) {
     const session = await ctx.runQuery(internal.localCheckout.sessionInfo, { sessionId });
     if (session === null) return page(404, "Unknown checkout", "<h1>Checkout not found</h1><p>This test checkout session does not exist.</p>");
-    if (session.status !== "requires_payment" && session.status !== "failed") {
-      return page(409, "Checkout closed", `<h1>Nothing to pay</h1><p>This payment is ${escapeHtml(session.status)}.</p>`);
-    }
+    if (session.refusal) return closedPage(session.refusal, session.bookingId);
     return page(
       200,
       "Test checkout",
@@ -181,9 +199,7 @@ export const completeCheckout = httpAction(async (ctx, request) => {
   if (sessionId) {
     const session = await ctx.runQuery(internal.localCheckout.sessionInfo, { sessionId });
     if (session === null) return page(404, "Unknown checkout", "<h1>Checkout not found</h1>");
-    if (session.status !== "requires_payment" && session.status !== "failed") {
-      return page(409, "Checkout closed", `<h1>Nothing to pay</h1><p>This payment is ${escapeHtml(session.status)}.</p>`);
-    }
+    if (session.refusal) return closedPage(session.refusal, session.bookingId);
     // One PaymentIntent per session, as in Stripe: a retry after a decline reuses it.
     const paymentIntentId = session.paymentIntentId ?? localId("pi");
     const facts = {

@@ -169,6 +169,7 @@ const vExtraVars = v.object({
   previousStart: v.optional(v.number()),
   cancellationFeeMinor: v.optional(v.number()),
   amountPaidMinor: v.optional(v.number()),
+  amountRefundedMinor: v.optional(v.number()),
   amountDueMinor: v.optional(v.number()),
   invoiceNumber: v.optional(v.string()),
   providerName: v.optional(v.string()),
@@ -183,7 +184,15 @@ export async function notifyBooking(
   booking: Doc<"bookings">,
   templateKey: TemplateKey,
   channels?: Channel[],
-  extra: { previousStart?: number; cancellationFeeMinor?: number; amountPaidMinor?: number; amountDueMinor?: number; invoiceNumber?: string; providerName?: string } = {},
+  extra: {
+    previousStart?: number;
+    cancellationFeeMinor?: number;
+    amountPaidMinor?: number;
+    amountRefundedMinor?: number;
+    amountDueMinor?: number;
+    invoiceNumber?: string;
+    providerName?: string;
+  } = {},
 ) {
   const business = await ctx.db.get("businesses", booking.businessId);
   const customer = await ctx.db.get("customers", booking.customerId);
@@ -200,11 +209,13 @@ export async function notifyBooking(
   const provider = booking.assignedResourceIds.length === 0 ? null : await ctx.db.get("resources", booking.assignedResourceIds[0]);
   const cancellationFee = extra.cancellationFeeMinor ?? booking.cancellation?.feeMinor;
   const amountPaid = extra.amountPaidMinor ?? invoice?.amountPaidMinor;
+  const amountRefunded = extra.amountRefundedMinor ?? invoice?.amountRefundedMinor;
   const amountDue = extra.amountDueMinor ?? (invoice ? Math.max(0, invoice.totalMinor - invoice.amountPaidMinor) : undefined);
   const invoiceNumber = extra.invoiceNumber ?? invoice?.number;
   const providerName = extra.providerName ?? provider?.name;
   if (cancellationFee !== undefined) vars.cancellationFee = formatMoney(cancellationFee, currency, locale);
   if (amountPaid !== undefined) vars.amountPaid = formatMoney(amountPaid, currency, locale);
+  if (amountRefunded !== undefined) vars.amountRefunded = formatMoney(amountRefunded, currency, locale);
   if (amountDue !== undefined) vars.amountDue = formatMoney(amountDue, currency, locale);
   if (invoiceNumber !== undefined) vars.invoiceNumber = invoiceNumber;
   if (providerName !== undefined) vars.providerName = providerName;

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from "vitest";
 import { api } from "./_generated/api";
 import { amountDue } from "./payments";
 import { newTest, type TestConvex } from "./test.setup";
-import { errorOf, paymentScenario, routeFetch, type PaymentScenario } from "./stripeWebhook.testkit";
+import { errorOf, paymentScenario, pressLocalCheckout, routeFetch, startLocalCheckout, type PaymentScenario } from "./stripeWebhook.testkit";
 
 let restore: (() => void) | null = null;
 afterEach(() => {
@@ -14,20 +14,8 @@ afterEach(() => {
   restore = null;
 });
 
-async function checkout(t: TestConvex, s: PaymentScenario) {
-  const result = await s.customer.as!.action(api.payments.startCheckout, { bookingId: s.bookingId });
-  const url = new URL(result.url);
-  return { ...result, path: url.pathname + url.search, session: url.searchParams.get("session")! };
-}
-
-async function press(t: TestConvex, session: string, outcome: "pay" | "fail") {
-  return await t.fetch("/local-checkout/complete", {
-    method: "POST",
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ session, outcome }).toString(),
-    redirect: "manual",
-  });
-}
+const checkout = (_t: TestConvex, s: PaymentScenario) => startLocalCheckout(s.customer.as!, s.bookingId);
+const press = pressLocalCheckout;
 
 describe("amountDue", () => {
   test.each([

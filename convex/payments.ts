@@ -10,17 +10,21 @@
  * - without it (the offline default): the LOCAL TEST CHECKOUT page (`localCheckout.ts`),
  *   which produces real-format signed Stripe events through our own /stripe/webhook.
  *
- * The payment's status changes only through ingested Stripe events (`stripeWebhook.ts`).
+ * The payment's status changes only through ingested Stripe events (`stripeWebhook.ts`),
+ * except that releasing an unpaid booking cancels its attempts still awaiting payment
+ * (`model/stripeCheckout.ts`), after which `expireCheckoutSession` expires their Stripe
+ * Checkout Sessions so Stripe stops taking money for them.
  * A failed payment leaves the booking PENDING_PAYMENT; calling `startCheckout` again opens a
  * new attempt (a new payment row), while an attempt still awaiting payment is reused.
  */
 import { v } from "convex/values";
 import { doc } from "convex-helpers/validators";
+import Stripe from "stripe";
 import { PAYABLE_AFTER_STATUSES } from "../domain/bookingStatus";
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import { appError } from "./errors";
-import { action, internalMutation, query } from "./functions";
+import { action, internalAction, internalMutation, internalQuery, query } from "./functions";
 import { loadBookingForViewer } from "./model/bookingAccess";
 import { localId } from "./model/stripeLocalEvents";
 import schema from "./schema";
@@ -306,5 +310,64 @@ export const get = query({
     if (payment === null) throw appError("NOT_FOUND", "Payment not found.", { param: "paymentId" });
     await loadBookingForViewer(ctx, payment.bookingId, "read");
     return payment;
+  },
+});
+
+// ---------------------------------------------------------------------------------------
+// Closing a released booking's Stripe Checkout Session (scheduled)
+// ---------------------------------------------------------------------------------------
+
+const MAX_EXPIRE_ATTEMPTS = 6;
+
+export const checkoutSessionOf = internalQuery({
+  args: { paymentId: v.id("payments") },
+  returns: v.union(v.null(), v.object({ sessionId: v.string(), status: v.string() })),
+  handler: async (ctx, args) => {
+    const payment = await ctx.db.get("payments", args.paymentId);
+    if (payment === null || payment.provider !== "stripe" || payment.stripeCheckoutSessionId === undefined) return null;
+    return { sessionId: payment.stripeCheckoutSessionId, status: payment.status };
+  },
+});
+
+/**
+ * Expires the Stripe Checkout Session of a payment attempt that was cancelled because its
+ * booking was released, so the customer can no longer pay on it. A session Stripe will not
+ * expire (already completed or expired) needs nothing more: if it was paid, the payment's
+ * events reach the webhook and the late payment is settled there. Network and Stripe-side
+ * failures are retried with backoff.
+ */
+export const expireCheckoutSession = internalAction({
+  args: { paymentId: v.id("payments"), attempt: v.optional(v.number()) },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const session = await ctx.runQuery(internal.payments.checkoutSessionOf, { paymentId: args.paymentId });
+    if (session === null || session.status !== "canceled") return null;
+    const attempt = args.attempt ?? 1;
+    const retry = async (why: string) => {
+      if (attempt >= MAX_EXPIRE_ATTEMPTS) {
+        console.error(`checkout session ${session.sessionId} of payment ${args.paymentId} could not be expired: ${why}`);
+        return;
+      }
+      console.warn(`checkout session ${session.sessionId}: attempt ${attempt} to expire failed (${why}); retrying`);
+      await ctx.scheduler.runAfter(60_000 * 2 ** (attempt - 1), internal.payments.expireCheckoutSession, {
+        paymentId: args.paymentId,
+        attempt: attempt + 1,
+      });
+    };
+    const stripe = stripeClient();
+    if (stripe === null) {
+      await retry("STRIPE_SECRET_KEY is not configured for a Stripe checkout");
+      return null;
+    }
+    try {
+      await stripe.checkout.sessions.expire(session.sessionId, {}, { idempotencyKey: `expire_${session.sessionId}` });
+    } catch (error) {
+      if (error instanceof Stripe.errors.StripeInvalidRequestError) {
+        console.info(`checkout session ${session.sessionId} is no longer open (${error.message}); nothing to expire`);
+        return null;
+      }
+      await retry(error instanceof Error ? error.message : String(error));
+    }
+    return null;
   },
 });

@@ -6,9 +6,10 @@
  * when absent, what the cancellation policy leaves to the customer (`domain/policies.ts`),
  * never more than paid − refunded − pending. `submit` (scheduled) then moves the money:
  * - with STRIPE_SECRET_KEY: a Stripe refund (idempotency key `refund_<refundId>`);
- * - offline: a real-format `charge.refunded` event, signed and POSTed to our /stripe/webhook.
- * Either way the refund becomes `succeeded`, and the invoice partially_refunded / refunded,
- * when charge.refunded is ingested.
+ * - offline: the events Stripe sends for it (`refund.created` + `charge.refunded`, real
+ *   format), signed with STRIPE_WEBHOOK_SECRET and POSTed to our /stripe/webhook.
+ * Either way the refund becomes `succeeded`, the invoice partially_refunded / refunded and
+ * the customer gets a refund receipt only when those events are ingested.
  */
 import { v } from "convex/values";
 import { doc } from "convex-helpers/validators";
@@ -19,7 +20,7 @@ import { env } from "./env";
 import { appError } from "./errors";
 import { internalAction, internalMutation, internalQuery, mutation, query } from "./functions";
 import { actorOf } from "./model/bookingAccess";
-import { chargeRefundedEvent, localId, postSignedEvents } from "./model/stripeLocalEvents";
+import { localId, postSignedEvents, refundEvents } from "./model/stripeLocalEvents";
 import { policyRefundTotal, refundBalance, requestRefund } from "./model/stripeRefunds";
 import schema from "./schema";
 import { siteUrl, stripeClient } from "./stripe";
@@ -228,7 +229,7 @@ export const submit = internalAction({
       }
       const stripeRefundId = info.stripeRefundId ?? localId("re");
       await ctx.runMutation(internal.refunds.recordSubmission, { refundId: info.refundId, stripeRefundId });
-      const event = chargeRefundedEvent(
+      const events = refundEvents(
         {
           chargeId: `ch_${info.paymentIntentId.slice(3)}`,
           paymentIntentId: info.paymentIntentId,
@@ -240,8 +241,9 @@ export const submit = internalAction({
         },
         Math.floor(Date.now() / 1000),
       );
-      const [result] = await postSignedEvents(`${siteUrl()}${STRIPE_WEBHOOK_PATH}`, env.stripeWebhookSecret(), [event]);
-      if (result.status < 200 || result.status >= 300) await retry(`webhook answered ${result.status}: ${result.body}`);
+      const results = await postSignedEvents(`${siteUrl()}${STRIPE_WEBHOOK_PATH}`, env.stripeWebhookSecret(), events);
+      const refused = results.find((r) => r.status < 200 || r.status >= 300);
+      if (refused) await retry(`webhook answered ${refused.status} to ${refused.type}: ${refused.body}`);
       return null;
     }
 

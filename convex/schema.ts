@@ -196,6 +196,7 @@ export const templateKeys = [
   "booking_rescheduled",
   "booking_cancelled",
   "payment_receipt",
+  "refund_receipt",
   "payment_failed",
   "review_request",
   "provider_en_route",
@@ -339,7 +340,9 @@ export default defineSchema({
   })
     .index("by_businessId", ["businessId"])
     .index("by_industryId", ["industryId"])
-    .index("by_categoryId", ["categoryId"]),
+    .index("by_categoryId", ["categoryId"])
+    // Customers search the portal's catalogue (convex/search.ts).
+    .searchIndex("search_name", { searchField: "name", filterFields: ["businessId", "active"] }),
 
   extras: defineTable({
     businessId: v.id("businesses"),
@@ -430,7 +433,11 @@ export default defineSchema({
     .index("by_businessId", ["businessId"])
     .index("by_businessId_and_email", ["businessId", "email"])
     .index("by_userId", ["userId"])
-    .index("by_stripeCustomerId", ["stripeCustomerId"]),
+    .index("by_stripeCustomerId", ["stripeCustomerId"])
+    // Staff look customers up by name (text search), email or phone (prefix ranges); see
+    // convex/model/search.ts for why email and phone are not search indexes.
+    .index("by_businessId_and_phone", ["businessId", "phone"])
+    .searchIndex("search_name", { searchField: "name", filterFields: ["businessId"] }),
 
   customerAddresses: defineTable({
     businessId: v.id("businesses"),

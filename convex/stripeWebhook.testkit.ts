@@ -9,7 +9,7 @@
  */
 import Stripe from "stripe";
 import { vi } from "vitest";
-import { internal } from "./_generated/api";
+import { api, internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import { ingestStripeWebhook } from "./stripeWebhook";
 import { issueInvoice } from "./model/invoiceLines";
@@ -50,6 +50,23 @@ export async function ingestDirect(t: TestConvex, event: StripeEventJson | Recor
     await signedHeader(body),
     WEBHOOK_SECRET,
   );
+}
+
+/** `payments.startCheckout` as `as`; the local test checkout's page path and session id. */
+export async function startLocalCheckout(as: ReturnType<TestConvex["withIdentity"]>, bookingId: Id<"bookings">) {
+  const result = await as.action(api.payments.startCheckout, { bookingId });
+  const url = new URL(result.url);
+  return { ...result, path: url.pathname + url.search, session: url.searchParams.get("session")! };
+}
+
+/** Presses Pay or Fail on the local test checkout (the form POST), without following the redirect. */
+export async function pressLocalCheckout(t: TestConvex, session: string, outcome: "pay" | "fail") {
+  return await t.fetch("/local-checkout/complete", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ session, outcome }).toString(),
+    redirect: "manual",
+  });
 }
 
 export type PartnerHandler = (url: string, init: RequestInit) => Promise<Response> | Response;

@@ -35,6 +35,7 @@ export const TEMPLATE_PLACEHOLDERS: Record<TemplateKey, readonly string[]> = {
   booking_rescheduled: [...BOOKING_VARS, "previousDate", "previousTime"],
   booking_cancelled: [...BOOKING_VARS, "cancellationFee"],
   payment_receipt: [...BOOKING_VARS, "amountPaid", "invoiceNumber"],
+  refund_receipt: [...BOOKING_VARS, "amountRefunded", "invoiceNumber"],
   payment_failed: [...BOOKING_VARS, "amountDue"],
   review_request: [...BOOKING_VARS, "reviewUrl"],
   provider_en_route: [...BOOKING_VARS, "providerName"],
@@ -112,6 +113,11 @@ export const BUILT_IN_TEMPLATES: Record<string, Partial<Record<TemplateKey, Buil
       subject: "Receipt {{invoiceNumber}} from {{businessName}}",
       body: "Hi {{customerName}},\n\nWe received {{amountPaid}} for your {{serviceName}} on {{bookingDate}} (invoice {{invoiceNumber}}).\n\n{{manageUrl}}",
       short: "{{businessName}}: payment of {{amountPaid}} received (invoice {{invoiceNumber}}).",
+    },
+    refund_receipt: {
+      subject: "Refund on invoice {{invoiceNumber}} from {{businessName}}",
+      body: "Hi {{customerName}},\n\nWe refunded {{amountRefunded}} for your {{serviceName}} on {{bookingDate}} (invoice {{invoiceNumber}}). Depending on your bank it can take 5–10 days to appear on your statement.\n\n{{manageUrl}}",
+      short: "{{businessName}}: {{amountRefunded}} refunded (invoice {{invoiceNumber}}).",
     },
     payment_failed: {
       subject: "Payment for your booking with {{businessName}} failed",

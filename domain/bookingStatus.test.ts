@@ -40,6 +40,8 @@ describe("canTransition", () => {
     ["IN_PROGRESS", "CANCELLED", "owner", false],
     ["COMPLETED", "CANCELLED", "owner", false],
     ["CANCELLED", "CONFIRMED", "owner", false],
+    ["CANCELLED", "CONFIRMED", "system", true],
+    ["CANCELLED", "EN_ROUTE", "system", false],
     ["NO_SHOW", "CONFIRMED", "system", false],
   ])("%s → %s by %s: %s", (from, to, actor, ok) => {
     expect(canTransition(from, to, actor, { now: 1, startsAt: 0 }).ok).toBe(ok);
@@ -51,6 +53,16 @@ describe("canTransition", () => {
     expect(canTransition("CONFIRMED", "CONFIRMED", "owner")).toEqual({ ok: false, reason: "The booking is already confirmed" });
     const denied = canTransition("PENDING_PAYMENT", "CONFIRMED", "customer");
     expect(denied).toEqual({ ok: false, reason: "A customer cannot move a booking from awaiting payment to confirmed; allowed: system, manager, owner" });
+  });
+
+  it("only the system reinstates a released booking (a payment arrived late); nothing else leaves a final status", () => {
+    expect(canTransition("CANCELLED", "CONFIRMED", "system")).toMatchObject({ ok: true, rule: { reopensFinal: true } });
+    expect(canTransition("CANCELLED", "CONFIRMED", "owner")).toEqual({
+      ok: false,
+      reason: "A owner cannot move a booking from cancelled to confirmed; allowed: system",
+    });
+    expect(canTransition("CANCELLED", "PENDING_PAYMENT", "system")).toEqual({ ok: false, reason: "The booking is cancelled and can no longer change" });
+    expect(nextStatuses("CANCELLED", "customer")).toEqual([]);
   });
 
   it("a no-show can only be marked once the booking has started", () => {

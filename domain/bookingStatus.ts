@@ -5,7 +5,9 @@
  *
  * plus CANCELLED and NO_SHOW. A hold that expires becomes CANCELLED by the system.
  * Salons and clinics skip EN_ROUTE (CONFIRMED → IN_PROGRESS). COMPLETED, CANCELLED and
- * NO_SHOW are final. Each allowed transition lists the actor roles that may make it.
+ * NO_SHOW are final, with one exception: a payment that arrives after the system released
+ * an unpaid booking may reinstate it (CANCELLED → CONFIRMED, system only) while its time is
+ * still free. Each allowed transition lists the actor roles that may make it.
  */
 import { instantToLocal } from "./time";
 
@@ -34,6 +36,8 @@ export interface TransitionRule {
   meaning: string;
   /** Only allowed once the booking's start time has passed (no-shows). */
   requiresStarted?: boolean;
+  /** Leaves a final status (only the system's reinstatement of a late-paid booking). */
+  reopensFinal?: boolean;
 }
 
 const BUSINESS: readonly ActorRole[] = ["dispatcher", "manager", "owner"];
@@ -54,6 +58,7 @@ export const BOOKING_TRANSITIONS: readonly TransitionRule[] = [
   { from: "EN_ROUTE", to: "CANCELLED", roles: BUSINESS, meaning: "booking cancelled while provider en route" },
   { from: "EN_ROUTE", to: "NO_SHOW", roles: FIELD, meaning: "customer not there on arrival", requiresStarted: true },
   { from: "IN_PROGRESS", to: "COMPLETED", roles: FIELD, meaning: "service completed" },
+  { from: "CANCELLED", to: "CONFIRMED", roles: ["system"], meaning: "late payment reinstated a released booking", reopensFinal: true },
 ];
 
 export type TransitionResult = { ok: true; rule: TransitionRule } | { ok: false; reason: string };
@@ -108,7 +113,7 @@ export function canTransition(
   if (!isBookingStatus(to)) return { ok: false, reason: `Unknown booking status "${String(to)}"` };
   if (!isActorRole(actor)) return { ok: false, reason: `Unknown actor role "${String(actor)}"` };
   if (from === to) return { ok: false, reason: `The booking is already ${STATUS_LABELS[from]}` };
-  if (isTerminalStatus(from)) {
+  if (isTerminalStatus(from) && !findTransition(from, to)?.reopensFinal) {
     return { ok: false, reason: `The booking is ${STATUS_LABELS[from]} and can no longer change` };
   }
   const rule = findTransition(from, to);

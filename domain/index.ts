@@ -9,3 +9,4 @@ export * from "./policies";
 export * from "./recurrence";
 export * from "./assignment";
 export * from "./zones";
+export * from "./search";

@@ -7,17 +7,21 @@
  * - payments: `succeeded` is final and wins over `failed` whatever the arrival order; a
  *   `failed` older than the last applied event (`payments.lastEventAt`) is stale;
  * - refunds: `charge.refunded` carries the charge's CUMULATIVE `amount_refunded`, so an older
- *   event can only report less than we already know and changes nothing;
+ *   event can only report less than we already know and changes nothing; `refund.created` /
+ *   `refund.updated` / `refund.failed` name one refund (our row in its metadata) and its
+ *   status: whichever of them and charge.refunded arrives first marks the row, the others
+ *   find it done. A refund that fails after it succeeded is taken off the invoice again;
  * - subscriptions: applied only when the event is newer than the last one applied for the
  *   same subscription (a watermark row in `stripeEvents`, see `subscriptionWatermark`).
  */
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { internal } from "../_generated/api";
-import { rooms } from "./events";
-import type { StripeEffect } from "./stripeEvents";
-import { requestRefund } from "./stripeRefunds";
+import { emitInvoiceChange } from "./bookingEvents";
 import { emitEvent as emit } from "./events";
+import { settleLatePayment } from "./stripeCheckout";
+import type { StripeEffect } from "./stripeEvents";
+import { emitPaymentStatus } from "./stripePaymentEvents";
 import { isPlan, planRank } from "./stripePlans";
 import type { Plan } from "../schema";
 
@@ -49,6 +53,8 @@ export async function applyStripeEffect(ctx: MutationCtx, event: EventMeta, effe
       return await applyPaymentFailed(ctx, event, effect);
     case "charge_refunded":
       return await applyChargeRefunded(ctx, event, effect);
+    case "refund":
+      return await applyRefund(ctx, event, effect);
     case "subscription":
       return await applySubscription(ctx, event, effect);
     case "subscription_invoice":
@@ -91,69 +97,6 @@ async function loadInvoiceAndBooking(ctx: MutationCtx, payment: Doc<"payments">)
   const booking = await ctx.db.get("bookings", payment.bookingId);
   if (booking === null) throw new StripeProcessingError(`Booking ${payment.bookingId} of payment ${payment._id} is missing`);
   return { invoice, booking };
-}
-
-const INVOICE_STATUS_LABEL = {
-  draft: "DRAFT",
-  open: "OPEN",
-  paid: "PAID",
-  partially_refunded: "PARTIALLY_REFUNDED",
-  refunded: "REFUNDED",
-  void: "VOID",
-} as const;
-
-const PAYMENT_STATUS_LABEL = {
-  requires_payment: "REQUIRES_PAYMENT",
-  processing: "PROCESSING",
-  succeeded: "SUCCEEDED",
-  failed: "FAILED",
-  canceled: "CANCELED",
-} as const;
-
-/**
- * Payment status changes go to the business's invoices room in the shape the invoices party
- * accepts (`payment.status_changed`, party/messages.ts) and to partner webhooks as is.
- */
-export async function emitPaymentStatus(ctx: MutationCtx, type: string, payment: Doc<"payments">) {
-  await emit(ctx, {
-    businessId: payment.businessId,
-    type,
-    entity: { table: "payments", id: payment._id },
-    data: {
-      type: "payment.status_changed",
-      businessId: payment.businessId,
-      invoiceId: payment.invoiceId,
-      paymentId: payment._id,
-      status: PAYMENT_STATUS_LABEL[payment.status],
-      amountMinor: payment.amountMinor,
-      currency: payment.currency.toUpperCase(),
-    },
-    rooms: [rooms.invoices(payment.businessId)],
-  });
-}
-
-/** Invoice changes in the `invoice.upserted` shape of the invoices party. */
-export async function emitInvoiceUpsert(ctx: MutationCtx, type: string, invoice: Doc<"invoices">) {
-  await emit(ctx, {
-    businessId: invoice.businessId,
-    type,
-    entity: { table: "invoices", id: invoice._id },
-    data: {
-      type: "invoice.upserted",
-      businessId: invoice.businessId,
-      invoice: {
-        invoiceId: invoice._id,
-        bookingId: invoice.bookingId,
-        customerId: invoice.customerId,
-        status: INVOICE_STATUS_LABEL[invoice.status],
-        currency: invoice.currency.toUpperCase(),
-        totalMinor: invoice.totalMinor,
-        amountPaidMinor: invoice.amountPaidMinor,
-        amountRefundedMinor: invoice.amountRefundedMinor,
-      },
-    },
-    rooms: [rooms.invoices(invoice.businessId)],
-  });
 }
 
 async function rememberStripeCustomer(ctx: MutationCtx, customerId: Id<"customers">, stripeCustomerId: string | undefined) {
@@ -229,23 +172,29 @@ async function markSucceeded(
     ...(becomesPaid ? { status: "paid" as const, paidAt: now } : {}),
   });
   await emitPaymentStatus(ctx, "payment.succeeded", (await ctx.db.get("payments", payment._id))!);
-  await emitInvoiceUpsert(ctx, becomesPaid ? "invoice.paid" : "invoice.updated", (await ctx.db.get("invoices", invoice._id))!);
+  await emitInvoiceChange(ctx, (await ctx.db.get("invoices", invoice._id))!, becomesPaid ? "paid" : "updated");
 
-  // The booking: confirm it once the deposit is covered; money taken for a booking that is no
-  // longer live (its hold expired or it was cancelled meanwhile) goes straight back.
+  await ctx.scheduler.runAfter(0, internal.notifications.notifyBookingEvent, {
+    bookingId: booking._id,
+    templateKey: "payment_receipt",
+    extra: { amountPaidMinor: amountMinor, invoiceNumber: invoice.number },
+  });
+
+  // The booking: confirm it once the deposit is covered. Money taken for a booking that was
+  // cancelled meanwhile (its payment window ran out, or the customer cancelled) reinstates it
+  // or goes back (model/stripeCheckout.ts).
   if (booking.status === "PENDING_PAYMENT" || booking.status === "HELD") {
     if (amountPaidMinor >= invoice.depositMinor) {
       await ctx.runMutation(internal.bookings.markPaid, { bookingId: booking._id, paymentId: payment._id });
     }
-  } else if (booking.status === "CANCELLED" && (payment.kind === "deposit" || payment.kind === "full")) {
-    await requestRefund(ctx, {
-      invoiceId: invoice._id,
-      amountMinor: amountMinor,
-      reason: "Automatic refund: the booking was cancelled before the payment completed",
-      actor: { role: "system" },
+  } else if (booking.status === "CANCELLED" && payment.kind !== "fee") {
+    const late = await settleLatePayment(ctx, {
+      booking,
+      invoice: (await ctx.db.get("invoices", invoice._id))!,
+      payment: (await ctx.db.get("payments", payment._id))!,
       now,
-      onlyPaymentId: payment._id,
     });
+    return applied(`payment succeeded (${amountMinor} ${payment.currency}); ${late.note}`);
   }
   return applied(`payment succeeded (${amountMinor} ${payment.currency})`);
 }
@@ -355,29 +304,100 @@ async function applyChargeRefunded(ctx: MutationCtx, event: EventMeta, effect: E
   }
   if (newlySucceeded.length === 0) return ignored("refund total already known");
 
-  const delta = newlySucceeded.reduce((sum, r) => sum + r.amountMinor, 0);
-  const amountRefundedMinor = invoice.amountRefundedMinor + delta;
-  const status = amountRefundedMinor >= invoice.amountPaidMinor ? "refunded" : "partially_refunded";
-  await ctx.db.patch("invoices", invoice._id, { amountRefundedMinor, status });
-  for (const refund of newlySucceeded) {
-    await emit(ctx, {
-      businessId: payment.businessId,
-      type: "refund.succeeded",
-      entity: { table: "refunds", id: refund._id },
-      data: {
-        refundId: refund._id,
-        paymentId: payment._id,
-        invoiceId: invoice._id,
-        bookingId: invoice.bookingId,
-        amountMinor: refund.amountMinor,
-        currency: refund.currency.toUpperCase(),
-        reason: refund.reason ?? null,
-      },
-      rooms: [],
-    });
-  }
-  await emitInvoiceUpsert(ctx, "invoice.updated", (await ctx.db.get("invoices", invoice._id))!);
+  const delta = await recordRefundsSucceeded(ctx, invoice, newlySucceeded);
   return applied(`refunded ${delta} ${payment.currency}`);
+}
+
+/**
+ * Books refunds that just succeeded onto the invoice (amount refunded, status), emits
+ * `refund.succeeded` for each and sends the customer a refund receipt. Returns their sum.
+ */
+async function recordRefundsSucceeded(ctx: MutationCtx, invoice: Doc<"invoices">, refunds: Doc<"refunds">[]): Promise<number> {
+  const delta = refunds.reduce((sum, r) => sum + r.amountMinor, 0);
+  const amountRefundedMinor = invoice.amountRefundedMinor + delta;
+  await ctx.db.patch("invoices", invoice._id, { amountRefundedMinor, status: invoiceStatusAfterRefunds(invoice, amountRefundedMinor) });
+  for (const refund of refunds) await emitRefundEvent(ctx, "refund.succeeded", refund, invoice, refund.reason ?? null);
+  await emitInvoiceChange(ctx, (await ctx.db.get("invoices", invoice._id))!, "updated");
+  await ctx.scheduler.runAfter(0, internal.notifications.notifyBookingEvent, {
+    bookingId: invoice.bookingId,
+    templateKey: "refund_receipt",
+    extra: { amountRefundedMinor: delta, invoiceNumber: invoice.number },
+  });
+  return delta;
+}
+
+/** refund.succeeded / refund.failed, for partner webhooks (no room: invoices rooms get the invoice). */
+async function emitRefundEvent(ctx: MutationCtx, type: string, refund: Doc<"refunds">, invoice: Doc<"invoices">, reason: string | null) {
+  await emit(ctx, {
+    businessId: refund.businessId,
+    type,
+    entity: { table: "refunds", id: refund._id },
+    data: {
+      refundId: refund._id,
+      paymentId: refund.paymentId,
+      invoiceId: invoice._id,
+      bookingId: invoice.bookingId,
+      amountMinor: refund.amountMinor,
+      currency: refund.currency.toUpperCase(),
+      reason,
+    },
+    rooms: [],
+  });
+}
+
+function invoiceStatusAfterRefunds(invoice: Doc<"invoices">, amountRefundedMinor: number): Doc<"invoices">["status"] {
+  if (amountRefundedMinor > 0) return amountRefundedMinor >= invoice.amountPaidMinor ? "refunded" : "partially_refunded";
+  if (invoice.status !== "refunded" && invoice.status !== "partially_refunded") return invoice.status;
+  return invoice.amountPaidMinor >= invoice.totalMinor ? "paid" : "open";
+}
+
+/** refund.created / refund.updated / refund.failed: one refund and its status. */
+async function applyRefund(ctx: MutationCtx, _event: EventMeta, effect: Effect<"refund">) {
+  const row = await findRefund(ctx, effect);
+  if (row === null) {
+    // Not requested through the platform (e.g. made in the Stripe dashboard): the charge's
+    // cumulative charge.refunded records it.
+    return ignored("refund was not requested through the platform");
+  }
+  const payment = await ctx.db.get("payments", row.paymentId);
+  if (payment === null) throw new StripeProcessingError(`Payment ${row.paymentId} of refund ${row._id} is missing`);
+  const invoice = await ctx.db.get("invoices", row.invoiceId);
+  if (invoice === null) throw new StripeProcessingError(`Invoice ${row.invoiceId} of refund ${row._id} is missing`);
+  if (row.stripeRefundId === undefined) await ctx.db.patch("refunds", row._id, { stripeRefundId: effect.stripeRefundId });
+
+  if (effect.status === "succeeded") {
+    if (row.status !== "pending") return ignored(`refund already ${row.status}`);
+    if (effect.amount !== row.amountMinor) {
+      throw new StripeProcessingError(`Refund ${row._id} is for ${row.amountMinor} but Stripe reports ${effect.amount}`);
+    }
+    await ctx.db.patch("refunds", row._id, { status: "succeeded" });
+    const delta = await recordRefundsSucceeded(ctx, invoice, [{ ...row, status: "succeeded" }]);
+    return applied(`refunded ${delta} ${payment.currency}`);
+  }
+  if (effect.status === "failed" || effect.status === "canceled") {
+    if (row.status === "failed") return ignored("refund already failed");
+    const why = effect.failureReason ?? effect.status;
+    await ctx.db.patch("refunds", row._id, { status: "failed", reason: `${row.reason ?? ""} [failed: ${why}]`.trim() });
+    if (row.status === "succeeded") {
+      // It was on the invoice already: take it off again.
+      const amountRefundedMinor = Math.max(0, invoice.amountRefundedMinor - row.amountMinor);
+      await ctx.db.patch("invoices", invoice._id, { amountRefundedMinor, status: invoiceStatusAfterRefunds(invoice, amountRefundedMinor) });
+      await emitInvoiceChange(ctx, (await ctx.db.get("invoices", invoice._id))!, "updated");
+    }
+    await emitRefundEvent(ctx, "refund.failed", row, invoice, why);
+    return applied(`refund failed (${why})`);
+  }
+  return ignored(`refund is ${effect.status}`);
+}
+
+async function findRefund(ctx: MutationCtx, effect: Effect<"refund">): Promise<Doc<"refunds"> | null> {
+  const byStripeId = await ctx.db
+    .query("refunds")
+    .withIndex("by_stripeRefundId", (q) => q.eq("stripeRefundId", effect.stripeRefundId))
+    .first();
+  if (byStripeId !== null) return byStripeId;
+  const id = effect.refundId === undefined ? null : ctx.db.normalizeId("refunds", effect.refundId);
+  return id === null ? null : await ctx.db.get("refunds", id);
 }
 
 // ---------------------------------------------------------------------------------------

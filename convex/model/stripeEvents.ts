@@ -17,6 +17,9 @@ export const HANDLED_EVENT_TYPES = [
   "payment_intent.succeeded",
   "payment_intent.payment_failed",
   "charge.refunded",
+  "refund.created",
+  "refund.updated",
+  "refund.failed",
   "customer.subscription.created",
   "customer.subscription.updated",
   "customer.subscription.deleted",
@@ -71,6 +74,20 @@ export const vStripeEffect = v.union(
     amountRefunded: v.number(),
     currency: v.string(),
     refunds: v.array(v.object({ id: v.string(), amount: v.number(), status: v.string(), refundId: optStr })),
+  }),
+  v.object({
+    kind: v.literal("refund"),
+    stripeRefundId: v.string(),
+    /** pending | requires_action | succeeded | failed | canceled */
+    status: v.string(),
+    amount: v.number(),
+    currency: v.string(),
+    paymentIntentId: optStr,
+    chargeId: optStr,
+    /** Our refund row, from the metadata `refunds.submit` puts on every refund it creates. */
+    refundId: optStr,
+    paymentId: optStr,
+    failureReason: optStr,
   }),
   v.object({
     kind: v.literal("subscription"),
@@ -159,6 +176,17 @@ const zCharge = z.object({
     })
     .passthrough()
     .nullish(),
+});
+
+const zRefund = z.object({
+  id: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+  status: z.string().nullish(),
+  charge: idOrObject,
+  payment_intent: idOrObject,
+  failure_reason: z.string().nullish(),
+  metadata,
 });
 
 const zPrice = z
@@ -289,6 +317,27 @@ export function normalizeStripeEvent(raw: unknown): NormalizedEvent {
             status: r.status ?? "succeeded",
             refundId: meta(r.metadata, "refundId"),
           })),
+        },
+      };
+    }
+    case "refund.created":
+    case "refund.updated":
+    case "refund.failed": {
+      const r = parse(zRefund, object, event.type);
+      return {
+        ...base,
+        effect: {
+          kind: "refund",
+          stripeRefundId: r.id,
+          // refund.failed always reports a failed refund, whatever an older payload says.
+          status: event.type === "refund.failed" ? "failed" : (r.status ?? "pending"),
+          amount: r.amount,
+          currency: r.currency,
+          paymentIntentId: idOf(r.payment_intent),
+          chargeId: idOf(r.charge),
+          refundId: meta(r.metadata, "refundId"),
+          paymentId: meta(r.metadata, "paymentId"),
+          failureReason: r.failure_reason ?? undefined,
         },
       };
     }

@@ -120,7 +120,33 @@ export type LocalRefundFacts = {
   metadata: Record<string, string>;
 };
 
-export function chargeRefundedEvent(f: LocalRefundFacts, createdSeconds: number): StripeEventJson {
+function refundObject(f: LocalRefundFacts, createdSeconds: number) {
+  return {
+    id: f.refund.id,
+    object: "refund",
+    amount: f.refund.amount,
+    balance_transaction: null,
+    charge: f.chargeId,
+    created: createdSeconds,
+    currency: f.currency.toLowerCase(),
+    destination_details: { type: "card", card: { type: "refund", reference_status: "pending", reference_type: "acquirer_reference_number" } },
+    metadata: f.refund.metadata,
+    payment_intent: f.paymentIntentId,
+    reason: "requested_by_customer",
+    receipt_number: null,
+    source_transfer_reversal: null,
+    status: "succeeded",
+    transfer_reversal: null,
+  };
+}
+
+/**
+ * What Stripe sends for a card refund that succeeds at once: `refund.created` (the refund,
+ * with the metadata it was created with) and `charge.refunded` (the charge with its
+ * cumulative `amount_refunded`; since API version 2022-11-15 a charge no longer embeds its
+ * refunds list).
+ */
+export function refundEvents(f: LocalRefundFacts, createdSeconds: number): StripeEventJson[] {
   const charge = {
     id: f.chargeId,
     object: "charge",
@@ -136,26 +162,8 @@ export function chargeRefundedEvent(f: LocalRefundFacts, createdSeconds: number)
     livemode: false,
     metadata: f.metadata,
     created: createdSeconds,
-    refunds: {
-      object: "list",
-      data: [
-        {
-          id: f.refund.id,
-          object: "refund",
-          amount: f.refund.amount,
-          charge: f.chargeId,
-          currency: f.currency.toLowerCase(),
-          payment_intent: f.paymentIntentId,
-          status: "succeeded",
-          metadata: f.refund.metadata,
-          created: createdSeconds,
-        },
-      ],
-      has_more: false,
-      url: `/v1/charges/${f.chargeId}/refunds`,
-    },
   };
-  return stripeEvent("charge.refunded", charge, createdSeconds);
+  return [stripeEvent("refund.created", refundObject(f, createdSeconds), createdSeconds), stripeEvent("charge.refunded", charge, createdSeconds)];
 }
 
 export type LocalSubscriptionFacts = {

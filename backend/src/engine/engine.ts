@@ -27,10 +27,13 @@ import type {
   UdfType,
   WriteSet,
 } from "./types.js";
-import { BY_ID, Store, type IndexDefinition, type TableInfo } from "./store.js";
+import { BY_CREATION_TIME, BY_ID, Store, type IndexDefinition, type TableInfo } from "./store.js";
 import { encodeValue, justAfter } from "./keys.js";
 import { ReadSetBuilder, WriteSetBuilder, overlaps as overlapsImpl, emptyReadSet } from "./reactivity.js";
 import { QueryStream, indexLookupFor, paginate, planQuery, type IndexLookup, type QueryJson } from "./query.js";
+import { SearchIndexes, searchIndexesOfSchema, type SearchIndexDefinition } from "./search.js";
+import { SearchQueryStream, isSearchQuery, paginateSearch } from "./search_query.js";
+import { vectorIndexesOfSchema, vectorSearch, type VectorIndexDefinition, type VectorQuery } from "./vector.js";
 import { checkValue, type ValidatorJson } from "./validate.js";
 import { loadApp, type LoadedApp } from "./loader.js";
 import { runInExecution, runOutsideExecution, runtime, seededRandom, type Execution } from "./runtime.js";
@@ -82,6 +85,8 @@ interface ResolvedFunction {
 interface SchemaInfo {
   validation: boolean;
   tables: Map<string, { documentType: ValidatorJson; indexes: IndexDefinition[] }>;
+  searchIndexes: SearchIndexDefinition[];
+  vectorIndexes: VectorIndexDefinition[];
 }
 
 interface ReadTask {
@@ -204,7 +209,7 @@ interface TransactionState {
 class FunctionExecution implements Execution {
   readonly logLines: string[];
   readonly engineId: string;
-  private readonly streams = new Map<number, QueryStream>();
+  private readonly streams = new Map<number, QueryStream | SearchQueryStream>();
   private nextQueryId = 1;
   frozenNow: number | null;
   random: (() => number) | null;
@@ -275,8 +280,12 @@ class FunctionExecution implements Execution {
     switch (op) {
       case "1.0/queryStream": {
         const tx = this.checkAlive(op);
-        const plan = planQuery(args.query as QueryJson, this.engine.indexLookup());
         const id = this.nextQueryId++;
+        if (isSearchQuery(args.query)) {
+          this.streams.set(id, new SearchQueryStream(this.engine.store, this.engine.search, args.query, tx.readSet));
+          return JSON.stringify({ queryId: id });
+        }
+        const plan = planQuery(args.query as QueryJson, this.engine.indexLookup());
         this.streams.set(id, new QueryStream(this.engine.store, plan, tx.readSet));
         return JSON.stringify({ queryId: id });
       }
@@ -408,8 +417,11 @@ class FunctionExecution implements Execution {
         const bytes = readFileSync(this.engine.blobPath(file._id as string));
         return JSON.stringify({ blob: bytes.toString("base64"), contentType: file.contentType ?? null });
       }
-      case "1.0/actions/vectorSearch":
-        throw new EngineError("Vector search is not supported by the local backend");
+      case "1.0/actions/vectorSearch": {
+        this.actionOnly(op);
+        const query = args.query as VectorQuery;
+        return JSON.stringify({ results: await this.engine.readOutside(() => this.engine.vectorSearch(query)) });
+      }
       default:
         throw new EngineError(`Unknown async operation ${op}`);
     }
@@ -501,6 +513,19 @@ class FunctionExecution implements Execution {
       );
     }
     tx.paginated = true;
+    if (isSearchQuery(args.query)) {
+      const request = {
+        cursor: args.cursor ?? null,
+        endCursor: args.endCursor ?? null,
+        pageSize: args.pageSize,
+        maximumRowsRead: args.maximumRowsRead ?? null,
+      };
+      const result = paginateSearch(this.engine.store, this.engine.search, args.query, request, tx.readSet);
+      return (
+        `{"page":[${result.page.join(",")}],"isDone":${result.isDone},"continueCursor":${JSON.stringify(result.continueCursor)},` +
+        `"splitCursor":null,"pageStatus":${JSON.stringify(result.pageStatus)}}`
+      );
+    }
     const plan = planQuery(args.query, this.engine.indexLookup());
     const result = paginate(
       this.engine.store,
@@ -554,6 +579,7 @@ class FunctionExecution implements Execution {
 
 export class LocalEngine implements Engine {
   readonly store: Store;
+  readonly search: SearchIndexes;
   readonly scheduler: Scheduler;
   readonly crons: Crons;
   readonly cloudUrl: string;
@@ -581,6 +607,8 @@ export class LocalEngine implements Engine {
     mkdirSync(options.dataDir, { recursive: true });
     mkdirSync(this.storageDir(), { recursive: true });
     this.store = new Store(path.join(options.dataDir, "engine.sqlite3"));
+    this.search = new SearchIndexes(this.store.db);
+    this.store.documentObserver = (table, oldDocument, newDocument) => this.search.onWrite(table, oldDocument, newDocument);
     this.cloudUrl = options.cloudUrl.replace(/\/$/, "");
     this.siteUrl = options.siteUrl.replace(/\/$/, "");
     this.transactionTimeoutMs = options.transactionTimeoutMs ?? 1000;
@@ -641,7 +669,9 @@ export class LocalEngine implements Engine {
     const exported = (schema as { export?: () => string }).export;
     if (typeof exported !== "function") throw new Error("schema.ts must default-export defineSchema(...)");
     const json = JSON.parse(exported.call(schema)) as {
-      tables: { tableName: string; indexes: { indexDescriptor: string; fields: string[] }[]; documentType: ValidatorJson }[];
+      tables: ({ tableName: string; indexes: { indexDescriptor: string; fields: string[] }[]; documentType: ValidatorJson } &
+        Parameters<typeof searchIndexesOfSchema>[0][number] &
+        Parameters<typeof vectorIndexesOfSchema>[0][number])[];
       schemaValidation: boolean;
     };
     const tables = new Map<string, { documentType: ValidatorJson; indexes: IndexDefinition[] }>();
@@ -654,7 +684,12 @@ export class LocalEngine implements Engine {
         })),
       });
     }
-    return { validation: json.schemaValidation, tables };
+    return {
+      validation: json.schemaValidation,
+      tables,
+      searchIndexes: searchIndexesOfSchema(json.tables),
+      vectorIndexes: vectorIndexesOfSchema(json.tables),
+    };
   }
 
   /** Creates tables and indexes the schema declares, backfills new indexes, drops removed ones. */
@@ -667,6 +702,11 @@ export class LocalEngine implements Engine {
       if (table.startsWith("_") || declared.has(table)) continue;
       this.store.syncIndexes(table, []);
     }
+    this.search.sync(
+      this.schema?.searchIndexes ?? [],
+      (table) => [...this.store.allDocuments(table)],
+      (json) => jsonToConvex(JSON.parse(json)) as Record<string, Value>,
+    );
   }
 
   private startWatching(): void {
@@ -1321,6 +1361,19 @@ export class LocalEngine implements Engine {
   }
 
   /** A document of `table` by id (null if absent or of another table), tracking the read. */
+  /** Exact vector search over the table's current documents (actions, outside transactions). */
+  vectorSearch(query: VectorQuery): { _id: string; _score: number }[] {
+    const dot = query.indexName.indexOf(".");
+    const [table, name] = [query.indexName.slice(0, dot), query.indexName.slice(dot + 1)];
+    const index = this.schema?.vectorIndexes.find((candidate) => candidate.table === table && candidate.name === name);
+    if (!index) {
+      const otherKind = this.store.table(table)?.indexes.has(name) || this.search.find(table, name) !== undefined;
+      throw new EngineError(otherKind ? `Index ${query.indexName} is not a vector index` : `Index ${query.indexName} not found.`);
+    }
+    const rows = this.store.scan(`${table}.${BY_CREATION_TIME}`, Buffer.alloc(0), Buffer.from([0xff]), "asc", Number.MAX_SAFE_INTEGER);
+    return vectorSearch(index, query, rows.map((row) => jsonToConvex(JSON.parse(row.value)) as Record<string, Value>));
+  }
+
   readDocument(table: string, id: string, readSet: ReadSetBuilder | null): Record<string, Value> | null {
     const info = typeof id === "string" ? this.store.tableOfId(id) : null;
     if (info === null || info.name !== table) return null;

@@ -87,6 +87,10 @@ export class Store {
   private readonly statements;
   private lastCreationTime = 0;
   writeListener: WriteListener | null = null;
+  /** Maintains derived indexes (search) on every document write; returns the keys it touched. */
+  documentObserver:
+    | ((table: string, oldDocument: Record<string, Value> | null, newDocument: Record<string, Value> | null) => IndexKeyChange[])
+    | null = null;
   /** Bumped on every write, so open query streams know their prefetched rows may be stale. */
   writeVersion = 0;
 
@@ -359,6 +363,7 @@ export class Store {
         changes.push({ index: indexName, key: newKey });
       }
     }
+    if (this.documentObserver) changes.push(...this.documentObserver(table.name, oldDocument, newDocument));
     this.writeListener?.(changes);
   }
 

@@ -66,17 +66,7 @@ function BookingView({ detail }: { detail: Detail }) {
           </>
         }
       />
-      {payment === "succeeded" && booking.status !== "PENDING_PAYMENT" && (
-        <Notice kind="success">
-          <strong data-testid="payment-succeeded">Payment received. Your booking is confirmed.</strong> A receipt is below.
-        </Notice>
-      )}
-      {payment === "succeeded" && booking.status === "PENDING_PAYMENT" && <Loading label="Payment received; confirming your booking…" />}
-      {payment === "failed" && (
-        <Notice kind="warning">
-          <span data-testid="payment-failed">The payment did not go through. Your time stays held until the deadline; you can try again.</span>
-        </Notice>
-      )}
+      <PaymentResult outcome={payment} booking={booking} paidMinor={detail.invoice?.amountPaidMinor ?? 0} />
       {params.get("booked") === "1" && <Notice kind="success">Booked. See you then!</Notice>}
 
       <div className="detail-grid">
@@ -145,6 +135,58 @@ function BookingView({ detail }: { detail: Detail }) {
   );
 }
 
+/**
+ * What happened to the payment the customer just came back from (the checkout's return URL
+ * carries ?payment=…), told from the booking's live state: never "confirmed" unless it is.
+ */
+function PaymentResult({ outcome, booking, paidMinor }: { outcome: string | null; booking: Detail["booking"]; paidMinor: number }) {
+  if (outcome === "succeeded") {
+    if (booking.status === "PENDING_PAYMENT" || booking.status === "HELD") return <Loading label="Payment received; confirming your booking…" />;
+    if (booking.status === "CANCELLED" && paidMinor === 0) {
+      return (
+        <Notice kind="warning">
+          <strong data-testid="payment-after-cancel">
+            {booking.cancellation?.reason === "expired" ? "The time to pay ran out and this booking was released." : "This booking was cancelled."}
+          </strong>{" "}
+          It is not confirmed. If a payment still goes through, it is refunded to you.
+        </Notice>
+      );
+    }
+    if (booking.status === "CANCELLED") {
+      return (
+        <Notice kind="warning">
+          <strong data-testid="payment-after-cancel">
+            {booking.cancellation?.reason === "expired"
+              ? "Your payment arrived after the time to pay ran out, when this booking had already been released."
+              : "Your payment arrived after this booking was cancelled."}
+          </strong>{" "}
+          It is not confirmed; what you paid is refunded to you, as the receipt below shows.
+        </Notice>
+      );
+    }
+    return (
+      <Notice kind="success">
+        <strong data-testid="payment-succeeded">Payment received. Your booking is confirmed.</strong> A receipt is below.
+      </Notice>
+    );
+  }
+  if (outcome === "failed") {
+    return (
+      <Notice kind="warning">
+        <span data-testid="payment-failed">The payment did not go through. Your time stays held until the deadline; you can try again.</span>
+      </Notice>
+    );
+  }
+  if (outcome === "canceled") {
+    return (
+      <Notice kind="info">
+        <span data-testid="payment-canceled">You left the checkout; nothing was charged.</span>
+      </Notice>
+    );
+  }
+  return null;
+}
+
 const UPCOMING = new Set<string>(UPCOMING_STATUSES);
 
 function FieldProgress({ status }: { status: string }) {
@@ -165,6 +207,7 @@ function Receipt({ detail, tz }: { detail: Detail; tz: string }) {
   const { booking, invoice } = detail;
   const payments = useQuery(api.payments.listForBooking, { bookingId: booking._id });
   const full = useQuery(api.invoices.getForBooking, { bookingId: booking._id });
+  const refunds = useQuery(api.refunds.listForInvoice, full ? { invoiceId: full._id } : "skip");
   const c = booking.quote.currency;
   return (
     <div className="receipt">
@@ -178,6 +221,17 @@ function Receipt({ detail, tz }: { detail: Detail; tz: string }) {
                   {line.quantity > 1 ? ` × ${line.quantity}` : ""}
                 </td>
                 <td className="num">{money(line.amountMinor, full.currency)}</td>
+              </tr>
+            ))}
+            {(refunds ?? []).map((refund) => (
+              <tr key={refund._id} className={`line-refund refund-${refund.status}`} data-testid="refund-line">
+                <td>
+                  Refund{refund.reason ? ` — ${refund.reason}` : ""}{" "}
+                  <Badge tone={refund.status === "succeeded" ? "good" : refund.status === "failed" ? "bad" : "neutral"}>
+                    {refund.status === "pending" ? "on its way" : refund.status}
+                  </Badge>
+                </td>
+                <td className="num">−{money(refund.amountMinor, refund.currency)}</td>
               </tr>
             ))}
           </tbody>
@@ -237,12 +291,23 @@ function Receipt({ detail, tz }: { detail: Detail; tz: string }) {
               </td>
             </tr>
           )}
+          {full && (full.amountRefundedMinor > 0 || (refunds ?? []).length > 0) && (
+            <tr>
+              <th scope="row">Refunded</th>
+              <td className="num" data-testid="amount-refunded">
+                {money(full.amountRefundedMinor, full.currency)}
+              </td>
+            </tr>
+          )}
         </tfoot>
       </table>
       <p className="muted small">
         {invoice ? (
           <>
-            Invoice {invoice.number} · <Badge tone={invoice.status === "paid" ? "good" : invoice.status === "open" ? "warn" : "neutral"}>{invoice.status.replace("_", " ")}</Badge>
+            Invoice {invoice.number} ·{" "}
+            <span data-testid="invoice-status">
+              <Badge tone={invoice.status === "paid" ? "good" : invoice.status === "open" ? "warn" : "neutral"}>{invoice.status.replace("_", " ")}</Badge>
+            </span>
           </>
         ) : (
           "The invoice is issued when the booking is confirmed."
@@ -322,7 +387,9 @@ function CustomerActions({ detail, business }: { detail: Detail; business: Busin
       {!canMove && booking.status !== "PENDING_PAYMENT" && mode === "none" && (
         <p className="muted small">
           {booking.status === "CANCELLED"
-            ? `Cancelled${booking.cancellation?.feeMinor ? ` with a fee of ${money(booking.cancellation.feeMinor, booking.quote.currency)}` : ""}.`
+            ? booking.cancellation?.reason === "expired"
+              ? "Released: the time to pay ran out before it was paid."
+              : `Cancelled${booking.cancellation?.feeMinor ? ` with a fee of ${money(booking.cancellation.feeMinor, booking.quote.currency)}` : ""}.`
             : "This booking can no longer be changed online; message the business if you need to."}
         </p>
       )}
