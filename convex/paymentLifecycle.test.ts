@@ -21,6 +21,8 @@ import { modules } from "./test.setup";
 import { aPaymentIntent, anEvent, postEvent, pressLocalCheckout, routeFetch, startLocalCheckout, type PartnerHandler } from "./stripeWebhook.testkit";
 
 const MINUTE = 60_000;
+/** Each journey runs a dozen functions and webhook round trips: more than the default 5 s on a loaded machine. */
+const JOURNEY = { timeout: 60_000 };
 let restore: (() => void) | null = null;
 beforeEach(() => freezeClock());
 afterEach(() => {
@@ -82,7 +84,7 @@ async function stripePaid(t: TestConvex, paymentId: Id<"payments">, amount: numb
   return { result: res.json, event };
 }
 
-describe("a refund for a cancelled booking", () => {
+describe("a refund for a cancelled booking", JOURNEY, () => {
   test("is submitted, comes back as refund.created + charge.refunded through the webhook, lands on the invoice and is receipted", async () => {
     const t = newTest();
     restore = routeFetch(t).restore;
@@ -152,7 +154,7 @@ describe("a refund for a cancelled booking", () => {
   });
 });
 
-describe("a payment window that runs out closes the checkout", () => {
+describe("a payment window that runs out closes the checkout", JOURNEY, () => {
   test("local test checkout: the page refuses with the reason and takes no money, even before the expiry job ran", async () => {
     const t = newTest();
     restore = routeFetch(t).restore;
@@ -235,7 +237,7 @@ async function releasedUnpaid(t: TestConvex) {
   return { s, bookingId, c };
 }
 
-describe("a payment that still arrives for a released booking", () => {
+describe("a payment that still arrives for a released booking", JOURNEY, () => {
   test("reinstates it when its time is still free: placed again, confirmed, invoice reopened, no refund", async () => {
     const t = newTest();
     const { s, bookingId, c } = await releasedUnpaid(t);

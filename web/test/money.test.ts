@@ -11,7 +11,6 @@ import { screenshot, signIn, startStack, watchConsole, type Stack } from "./fixt
 
 let stack: Stack;
 const problems: string[] = [];
-const LIVE_MS = 20_000;
 
 beforeAll(async () => {
   stack = await startStack();
