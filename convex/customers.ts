@@ -1,96 +1,42 @@
 /**
- * Customers (CRM) of a business: records, addresses (each resolved to a zone on save),
- * payment methods as Stripe references only (no card data ever), client notes, recurring
- * subscriptions and booking history.
+ * Customers (CRM) of a business, the portal's door: records, addresses (each resolved to a
+ * zone on save), payment methods as Stripe references only (no card data ever), client
+ * notes, recurring subscriptions and booking history.
  *
- * Who may do what:
- * - business staff (staff and up) create, update, list and look customers up;
- * - a signed-in person becomes a customer of an ACTIVE business with `registerSelf`, then
- *   reads and edits only their own record, addresses and payment methods;
- * - client notes are for staff only: managers and owners see every note, providers
- *   (role staff) only notes marked `visibleToStaff`; customers never see notes.
+ * Every change is a command of `model/customerCommands.ts` (shared with the REST API's
+ * `api/internalCustomers.ts`), which states who may do what; these functions say who is
+ * calling and present the result. Reads check access here and share `model/customers.ts`.
  * Another tenant's customer id is NOT_FOUND.
  */
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
-import type { Doc, Id } from "./_generated/dataModel";
-import { accessTo, atLeast, requireBusinessRole, requireCustomerAccess, requireUser, type BusinessRole } from "./access";
-import { requireActiveBusiness } from "./businesses";
+import { accessTo, atLeast, requireBusinessRole, requireCustomerAccess, requireUser } from "./access";
 import { appError } from "./errors";
-import { mutation, query, type MutationCtx } from "./functions";
-import { emitEvent, rooms } from "./model/events";
+import { mutation, query } from "./functions";
+import { userActor } from "./model/actor";
 import {
-  invalid,
-  normalizeEmail,
-  normalizePhone,
-  optionalText,
-  requireInt,
-  requireLocale,
-  requireText,
-  requireTimeZone,
-} from "./model/validation";
-import { vAddress, vLatLng } from "./schema";
-import { resolveZoneFor } from "./zones";
+  addClientNote,
+  addCustomerAddress,
+  addressFields,
+  addressPatchFields,
+  customerFields,
+  customerPatchFields,
+  addPaymentMethod as addPaymentMethodCommand,
+  createCustomer,
+  registerCustomerSelf,
+  removeClientNote,
+  removeCustomerAddress,
+  removePaymentMethod as removePaymentMethodCommand,
+  setDefaultPaymentMethod as setDefaultPaymentMethodCommand,
+  updateCustomer,
+  updateCustomerAddress,
+} from "./model/customerCommands";
+import { MAX_NOTES, addressesOf, customerByEmail, paymentMethodsOf } from "./model/customers";
+import { resolveZoneFor } from "./model/zones";
+import { normalizeEmail } from "./model/validation";
+import { vLatLng } from "./schema";
 
-const MAX_ADDRESSES = 20;
-const MAX_PAYMENT_METHODS = 20;
-const MAX_NOTES = 200;
-const MAX_TAGS = 20;
-
-// ---------------------------------------------------------------------------------------
-// Helpers
-// ---------------------------------------------------------------------------------------
-
-async function customerEvent(ctx: MutationCtx, customer: Doc<"customers">, type: "customer.created" | "customer.updated") {
-  // Partners get the record's main fields; the staff-only customers room gets the party's
-  // `customer.changed` notice (what changed, not the data) and refetches from Convex.
-  await emitEvent(ctx, {
-    businessId: customer.businessId,
-    type,
-    entity: { table: "customers", id: customer._id },
-    data: { customerId: customer._id, name: customer.name, email: customer.email ?? null },
-    rooms: [rooms.customers(customer.businessId)],
-    roomData: customerChangedNotice(customer, ["profile"]),
-  });
-}
-
-/** The customers room's notice: which aspects of a customer changed (no personal data). */
-export function customerChangedNotice(
-  customer: Doc<"customers">,
-  aspects: ("profile" | "addresses" | "notes" | "messages" | "payment_methods" | "subscriptions")[],
-) {
-  return { type: "customer.changed", businessId: customer.businessId, customerId: customer._id, aspects };
-}
-
-async function requireUniqueEmail(ctx: MutationCtx, businessId: Id<"businesses">, email: string, self?: Id<"customers">) {
-  const existing = await ctx.db
-    .query("customers")
-    .withIndex("by_businessId_and_email", (q) => q.eq("businessId", businessId).eq("email", email))
-    .first();
-  if (existing !== null && existing._id !== self) {
-    throw appError("ALREADY_EXISTS", "A customer with this email already exists.", { param: "email" });
-  }
-}
-
-function validTags(tags: string[]) {
-  if (tags.length > MAX_TAGS) throw invalid("tags", `At most ${MAX_TAGS} tags.`);
-  return [...new Set(tags.map((tag, i) => requireText(tag, `tags[${i}]`, 40).toLowerCase()))];
-}
-
-type Profile = { name?: string; phone?: string; locale?: string; timeZone?: string };
-function validProfile(args: Profile) {
-  const out: Partial<Doc<"customers">> = {};
-  if (args.name !== undefined) out.name = requireText(args.name, "name", 120);
-  if (args.phone !== undefined) out.phone = args.phone.trim() === "" ? undefined : normalizePhone(args.phone);
-  if (args.locale !== undefined) out.locale = requireLocale(args.locale);
-  if (args.timeZone !== undefined) out.timeZone = requireTimeZone(args.timeZone);
-  return out;
-}
-
-/** Access to a customer where staff need at least `minimum`; the customer themself always passes. */
-async function customerFor(ctx: MutationCtx, customerId: Id<"customers">, minimum: BusinessRole = "staff") {
-  return await requireCustomerAccess(ctx, customerId, { minimumStaffRole: minimum });
-}
+export { customerChangedNotice } from "./model/customers";
 
 // ---------------------------------------------------------------------------------------
 // Customers
@@ -98,35 +44,9 @@ async function customerFor(ctx: MutationCtx, customerId: Id<"customers">, minimu
 
 /** Staff add a customer (e.g. a phone booking). Emails are unique per business. */
 export const create = mutation({
-  args: {
-    businessId: v.id("businesses"),
-    name: v.string(),
-    email: v.optional(v.string()),
-    phone: v.optional(v.string()),
-    locale: v.optional(v.string()),
-    timeZone: v.optional(v.string()),
-    tags: v.optional(v.array(v.string())),
-  },
+  args: { businessId: v.id("businesses"), ...customerFields },
   returns: v.id("customers"),
-  handler: async (ctx, args) => {
-    await requireBusinessRole(ctx, args.businessId, "staff");
-    const profile = validProfile(args);
-    const email = args.email === undefined || args.email.trim() === "" ? undefined : normalizeEmail(args.email);
-    const tags = validTags(args.tags ?? []);
-    if (email !== undefined) await requireUniqueEmail(ctx, args.businessId, email);
-    const customerId = await ctx.db.insert("customers", {
-      businessId: args.businessId,
-      name: profile.name!,
-      email,
-      phone: profile.phone,
-      locale: profile.locale,
-      timeZone: profile.timeZone,
-      tags,
-      createdAt: Date.now(),
-    });
-    await customerEvent(ctx, (await ctx.db.get("customers", customerId))!, "customer.created");
-    return customerId;
-  },
+  handler: async (ctx, { businessId, ...input }) => (await createCustomer(ctx, userActor(ctx), businessId, input))._id,
 });
 
 /**
@@ -137,45 +57,7 @@ export const create = mutation({
 export const registerSelf = mutation({
   args: { businessId: v.id("businesses"), name: v.optional(v.string()), phone: v.optional(v.string()) },
   returns: v.id("customers"),
-  handler: async (ctx, args) => {
-    const user = requireUser(ctx);
-    const business = await ctx.db.get("businesses", args.businessId);
-    if (business === null || business.status === "DELETED") throw appError("NOT_FOUND", "Business not found.", { param: "businessId" });
-    const access = await accessTo(ctx, args.businessId);
-    if (access?.role === "customer") return access.customer._id;
-    requireActiveBusiness(business);
-    const profile = validProfile({ name: args.name ?? user.name, phone: args.phone });
-    const identity = ctx.viewer!.identity;
-    const email = identity.email ? normalizeEmail(identity.email) : undefined;
-    if (email !== undefined) {
-      const existing = await ctx.db
-        .query("customers")
-        .withIndex("by_businessId_and_email", (q) => q.eq("businessId", business._id).eq("email", email))
-        .first();
-      if (existing !== null) {
-        if (existing.userId !== undefined) {
-          throw appError("ALREADY_EXISTS", "Another account is already the customer with this email.", { param: "email" });
-        }
-        if (identity.emailVerified !== true) {
-          throw appError("ALREADY_EXISTS", "A customer with this email exists: verify your email address to claim it.", { param: "email" });
-        }
-        await ctx.db.patch("customers", existing._id, { userId: user._id, ...(args.phone !== undefined ? { phone: profile.phone } : {}) });
-        await customerEvent(ctx, (await ctx.db.get("customers", existing._id))!, "customer.updated");
-        return existing._id;
-      }
-    }
-    const customerId = await ctx.db.insert("customers", {
-      businessId: business._id,
-      userId: user._id,
-      name: profile.name!,
-      email,
-      phone: profile.phone,
-      tags: [],
-      createdAt: Date.now(),
-    });
-    await customerEvent(ctx, (await ctx.db.get("customers", customerId))!, "customer.created");
-    return customerId;
-  },
+  handler: async (ctx, { businessId, ...input }) => await registerCustomerSelf(ctx, userActor(ctx), businessId, input),
 });
 
 /** The viewer's own customer record at a business, or null. */
@@ -192,29 +74,10 @@ export const me = query({
  * (email and tags are the business's: the email is how staff find them).
  */
 export const update = mutation({
-  args: {
-    customerId: v.id("customers"),
-    name: v.optional(v.string()),
-    email: v.optional(v.string()),
-    phone: v.optional(v.string()),
-    locale: v.optional(v.string()),
-    timeZone: v.optional(v.string()),
-    tags: v.optional(v.array(v.string())),
-  },
+  args: { customerId: v.id("customers"), ...customerPatchFields },
   returns: v.null(),
-  handler: async (ctx, args) => {
-    const { customer, role } = await customerFor(ctx, args.customerId);
-    if (role === "customer" && (args.email !== undefined || args.tags !== undefined)) {
-      throw appError("FORBIDDEN", "Ask the business to change your email or tags.", { param: args.email !== undefined ? "email" : "tags" });
-    }
-    const patch = validProfile(args);
-    if (args.email !== undefined) {
-      patch.email = args.email.trim() === "" ? undefined : normalizeEmail(args.email);
-      if (patch.email !== undefined) await requireUniqueEmail(ctx, customer.businessId, patch.email, customer._id);
-    }
-    if (args.tags !== undefined) patch.tags = validTags(args.tags);
-    await ctx.db.patch("customers", customer._id, patch);
-    await customerEvent(ctx, (await ctx.db.get("customers", customer._id))!, "customer.updated");
+  handler: async (ctx, { customerId, ...input }) => {
+    await updateCustomer(ctx, userActor(ctx), customerId, input);
     return null;
   },
 });
@@ -237,11 +100,7 @@ export const findByEmail = query({
   args: { businessId: v.id("businesses"), email: v.string() },
   handler: async (ctx, args) => {
     await requireBusinessRole(ctx, args.businessId, "staff");
-    const email = normalizeEmail(args.email);
-    return await ctx.db
-      .query("customers")
-      .withIndex("by_businessId_and_email", (q) => q.eq("businessId", args.businessId).eq("email", email))
-      .first();
+    return await customerByEmail(ctx, args.businessId, normalizeEmail(args.email));
   },
 });
 
@@ -250,15 +109,7 @@ export const get = query({
   args: { customerId: v.id("customers") },
   handler: async (ctx, args) => {
     const { customer } = await requireCustomerAccess(ctx, args.customerId);
-    const addresses = await ctx.db
-      .query("customerAddresses")
-      .withIndex("by_customerId", (q) => q.eq("customerId", customer._id))
-      .take(MAX_ADDRESSES);
-    const paymentMethods = await ctx.db
-      .query("paymentMethods")
-      .withIndex("by_customerId", (q) => q.eq("customerId", customer._id))
-      .take(MAX_PAYMENT_METHODS);
-    return { customer, addresses, paymentMethods };
+    return { customer, addresses: await addressesOf(ctx, customer._id), paymentMethods: await paymentMethodsOf(ctx, customer._id) };
   },
 });
 
@@ -266,118 +117,31 @@ export const get = query({
 // Addresses
 // ---------------------------------------------------------------------------------------
 
-function validAddress(address: Doc<"customerAddresses">["address"]) {
-  const country = address.country.trim().toUpperCase();
-  if (!/^[A-Z]{2}$/.test(country)) throw invalid("address.country", "country must be a two-letter ISO 3166 code.");
-  if (address.location !== undefined) {
-    const { lat, lng } = address.location;
-    if (!Number.isFinite(lat) || lat < -90 || lat > 90) throw invalid("address.location.lat", "lat must be between -90 and 90.");
-    if (!Number.isFinite(lng) || lng < -180 || lng > 180) throw invalid("address.location.lng", "lng must be between -180 and 180.");
-  }
-  return {
-    line1: requireText(address.line1, "address.line1", 200),
-    line2: optionalText(address.line2, "address.line2", 200),
-    city: requireText(address.city, "address.city", 120),
-    region: optionalText(address.region, "address.region", 120),
-    postalCode: requireText(address.postalCode, "address.postalCode", 20),
-    country,
-    location: address.location,
-  };
-}
-
-/** Unsets `isDefault` on the customer's other addresses or payment methods. */
-async function clearDefault(ctx: MutationCtx, table: "customerAddresses" | "paymentMethods", customerId: Id<"customers">, except: string) {
-  if (table === "customerAddresses") {
-    const rows = await ctx.db.query("customerAddresses").withIndex("by_customerId", (q) => q.eq("customerId", customerId)).take(MAX_ADDRESSES + 1);
-    for (const row of rows) if (row.isDefault && row._id !== except) await ctx.db.patch("customerAddresses", row._id, { isDefault: false });
-  } else {
-    const rows = await ctx.db.query("paymentMethods").withIndex("by_customerId", (q) => q.eq("customerId", customerId)).take(MAX_PAYMENT_METHODS + 1);
-    for (const row of rows) if (row.isDefault && row._id !== except) await ctx.db.patch("paymentMethods", row._id, { isDefault: false });
-  }
-}
-
 /** Adds an address and resolves its zone (zoneId absent = outside every service zone). */
 export const addAddress = mutation({
-  args: { customerId: v.id("customers"), label: v.optional(v.string()), address: vAddress, isDefault: v.optional(v.boolean()) },
+  args: { customerId: v.id("customers"), ...addressFields },
   returns: v.object({ addressId: v.id("customerAddresses"), zoneId: v.union(v.id("zones"), v.null()) }),
-  handler: async (ctx, args) => {
-    const { customer } = await customerFor(ctx, args.customerId);
-    const address = validAddress(args.address);
-    const label = optionalText(args.label, "label", 60);
-    const existing = await ctx.db
-      .query("customerAddresses")
-      .withIndex("by_customerId", (q) => q.eq("customerId", customer._id))
-      .take(MAX_ADDRESSES);
-    if (existing.length >= MAX_ADDRESSES) throw appError("CONFLICT", `At most ${MAX_ADDRESSES} addresses per customer.`);
-    const zone = await resolveZoneFor(ctx, customer.businessId, address, "address.postalCode");
-    const isDefault = args.isDefault ?? existing.length === 0;
-    const addressId = await ctx.db.insert("customerAddresses", {
-      businessId: customer.businessId,
-      customerId: customer._id,
-      label,
-      address,
-      zoneId: zone?._id,
-      isDefault,
-    });
-    if (isDefault) await clearDefault(ctx, "customerAddresses", customer._id, addressId);
-    return { addressId, zoneId: zone?._id ?? null };
+  handler: async (ctx, { customerId, ...input }) => {
+    const row = await addCustomerAddress(ctx, userActor(ctx), customerId, input);
+    return { addressId: row._id, zoneId: row.zoneId ?? null };
   },
 });
 
-async function addressFor(ctx: MutationCtx, addressId: Id<"customerAddresses">) {
-  const row = await ctx.db.get("customerAddresses", addressId);
-  if (row === null) throw appError("NOT_FOUND", "Address not found.", { param: "addressId" });
-  try {
-    await customerFor(ctx, row.customerId);
-  } catch (error) {
-    if ((error as { data?: { code?: string } }).data?.code === "NOT_FOUND") {
-      throw appError("NOT_FOUND", "Address not found.", { param: "addressId" });
-    }
-    throw error;
-  }
-  return row;
-}
-
 /** Replaces an address (re-resolving its zone), its label or makes it the default. */
 export const updateAddress = mutation({
-  args: {
-    addressId: v.id("customerAddresses"),
-    label: v.optional(v.string()),
-    address: v.optional(vAddress),
-    isDefault: v.optional(v.literal(true)),
-  },
+  args: { addressId: v.id("customerAddresses"), ...addressPatchFields },
   returns: v.object({ zoneId: v.union(v.id("zones"), v.null()) }),
-  handler: async (ctx, args) => {
-    const row = await addressFor(ctx, args.addressId);
-    const patch: Partial<Doc<"customerAddresses">> = {};
-    if (args.label !== undefined) patch.label = optionalText(args.label, "label", 60);
-    let zoneId = row.zoneId ?? null;
-    if (args.address !== undefined) {
-      patch.address = validAddress(args.address);
-      const zone = await resolveZoneFor(ctx, row.businessId, patch.address, "address.postalCode");
-      zoneId = zone?._id ?? null;
-      patch.zoneId = zone?._id;
-    }
-    if (args.isDefault) patch.isDefault = true;
-    await ctx.db.patch("customerAddresses", row._id, patch);
-    if (args.isDefault) await clearDefault(ctx, "customerAddresses", row.customerId, row._id);
-    return { zoneId };
+  handler: async (ctx, { addressId, ...input }) => {
+    const row = await updateCustomerAddress(ctx, userActor(ctx), { addressId }, input);
+    return { zoneId: row.zoneId ?? null };
   },
 });
 
 export const removeAddress = mutation({
   args: { addressId: v.id("customerAddresses") },
   returns: v.null(),
-  handler: async (ctx, args) => {
-    const row = await addressFor(ctx, args.addressId);
-    await ctx.db.delete("customerAddresses", row._id);
-    if (row.isDefault) {
-      const next = await ctx.db
-        .query("customerAddresses")
-        .withIndex("by_customerId", (q) => q.eq("customerId", row.customerId))
-        .first();
-      if (next !== null) await ctx.db.patch("customerAddresses", next._id, { isDefault: true });
-    }
+  handler: async (ctx, { addressId }) => {
+    await removeCustomerAddress(ctx, userActor(ctx), { addressId });
     return null;
   },
 });
@@ -413,62 +177,14 @@ export const addPaymentMethod = mutation({
     isDefault: v.optional(v.boolean()),
   },
   returns: v.id("paymentMethods"),
-  handler: async (ctx, args) => {
-    const { customer } = await customerFor(ctx, args.customerId, "manager");
-    if (!/^pm_[A-Za-z0-9_]{6,}$/.test(args.stripePaymentMethodId)) {
-      throw invalid("stripePaymentMethodId", "stripePaymentMethodId must be a Stripe PaymentMethod id (pm_…).");
-    }
-    const brand = optionalText(args.brand, "brand", 30)?.toLowerCase();
-    if (args.last4 !== undefined && !/^\d{4}$/.test(args.last4)) throw invalid("last4", "last4 must be exactly four digits.");
-    if (args.expMonth !== undefined) requireInt(args.expMonth, "expMonth", 1, 12);
-    if (args.expYear !== undefined) requireInt(args.expYear, "expYear", 2000, 2100);
-    const taken = await ctx.db
-      .query("paymentMethods")
-      .withIndex("by_stripePaymentMethodId", (q) => q.eq("stripePaymentMethodId", args.stripePaymentMethodId))
-      .first();
-    if (taken !== null) throw appError("ALREADY_EXISTS", "This payment method is already saved.", { param: "stripePaymentMethodId" });
-    const existing = await ctx.db
-      .query("paymentMethods")
-      .withIndex("by_customerId", (q) => q.eq("customerId", customer._id))
-      .take(MAX_PAYMENT_METHODS);
-    if (existing.length >= MAX_PAYMENT_METHODS) throw appError("CONFLICT", `At most ${MAX_PAYMENT_METHODS} payment methods.`);
-    const isDefault = args.isDefault ?? existing.length === 0;
-    const id = await ctx.db.insert("paymentMethods", {
-      businessId: customer.businessId,
-      customerId: customer._id,
-      stripePaymentMethodId: args.stripePaymentMethodId,
-      brand,
-      last4: args.last4,
-      expMonth: args.expMonth,
-      expYear: args.expYear,
-      isDefault,
-    });
-    if (isDefault) await clearDefault(ctx, "paymentMethods", customer._id, id);
-    return id;
-  },
+  handler: async (ctx, { customerId, ...input }) => await addPaymentMethodCommand(ctx, userActor(ctx), customerId, input),
 });
-
-async function paymentMethodFor(ctx: MutationCtx, paymentMethodId: Id<"paymentMethods">) {
-  const row = await ctx.db.get("paymentMethods", paymentMethodId);
-  if (row === null) throw appError("NOT_FOUND", "Payment method not found.", { param: "paymentMethodId" });
-  try {
-    await customerFor(ctx, row.customerId, "manager");
-  } catch (error) {
-    if ((error as { data?: { code?: string } }).data?.code === "NOT_FOUND") {
-      throw appError("NOT_FOUND", "Payment method not found.", { param: "paymentMethodId" });
-    }
-    throw error;
-  }
-  return row;
-}
 
 export const setDefaultPaymentMethod = mutation({
   args: { paymentMethodId: v.id("paymentMethods") },
   returns: v.null(),
-  handler: async (ctx, args) => {
-    const row = await paymentMethodFor(ctx, args.paymentMethodId);
-    await ctx.db.patch("paymentMethods", row._id, { isDefault: true });
-    await clearDefault(ctx, "paymentMethods", row.customerId, row._id);
+  handler: async (ctx, { paymentMethodId }) => {
+    await setDefaultPaymentMethodCommand(ctx, userActor(ctx), paymentMethodId);
     return null;
   },
 });
@@ -477,16 +193,8 @@ export const setDefaultPaymentMethod = mutation({
 export const removePaymentMethod = mutation({
   args: { paymentMethodId: v.id("paymentMethods") },
   returns: v.null(),
-  handler: async (ctx, args) => {
-    const row = await paymentMethodFor(ctx, args.paymentMethodId);
-    await ctx.db.delete("paymentMethods", row._id);
-    if (row.isDefault) {
-      const next = await ctx.db
-        .query("paymentMethods")
-        .withIndex("by_customerId", (q) => q.eq("customerId", row.customerId))
-        .first();
-      if (next !== null) await ctx.db.patch("paymentMethods", next._id, { isDefault: true });
-    }
+  handler: async (ctx, { paymentMethodId }) => {
+    await removePaymentMethodCommand(ctx, userActor(ctx), paymentMethodId);
     return null;
   },
 });
@@ -499,19 +207,7 @@ export const removePaymentMethod = mutation({
 export const addNote = mutation({
   args: { customerId: v.id("customers"), body: v.string(), visibleToStaff: v.boolean() },
   returns: v.id("clientNotes"),
-  handler: async (ctx, args) => {
-    const { customer, role } = await customerFor(ctx, args.customerId);
-    if (role === "customer") throw appError("NOT_FOUND", "Customer not found.", { param: "customerId" });
-    const body = requireText(args.body, "body", 5000);
-    return await ctx.db.insert("clientNotes", {
-      businessId: customer.businessId,
-      customerId: customer._id,
-      authorId: requireUser(ctx)._id,
-      body,
-      visibleToStaff: args.visibleToStaff,
-      createdAt: Date.now(),
-    });
-  },
+  handler: async (ctx, { customerId, ...input }) => await addClientNote(ctx, userActor(ctx), customerId, input),
 });
 
 /** Managers see every note; providers (staff) only the ones marked visibleToStaff. Newest first. */
@@ -551,17 +247,8 @@ export const notes = query({
 export const removeNote = mutation({
   args: { noteId: v.id("clientNotes") },
   returns: v.null(),
-  handler: async (ctx, args) => {
-    const user = requireUser(ctx);
-    const note = await ctx.db.get("clientNotes", args.noteId);
-    const access = note === null ? null : await accessTo(ctx, note.businessId);
-    if (note === null || access === null || access.role === "customer" || access.role === "platform_admin") {
-      throw appError("NOT_FOUND", "Note not found.", { param: "noteId" });
-    }
-    if (note.authorId !== user._id && !atLeast(access.role, "manager")) {
-      throw appError("FORBIDDEN", "Only the author or a manager can remove this note.");
-    }
-    await ctx.db.delete("clientNotes", note._id);
+  handler: async (ctx, { noteId }) => {
+    await removeClientNote(ctx, userActor(ctx), noteId);
     return null;
   },
 });

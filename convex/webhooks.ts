@@ -24,23 +24,24 @@ import type { MutationCtx as RawMutationCtx } from "./_generated/server";
 import { requireBusinessRole } from "./access";
 import { appError } from "./errors";
 import { internalAction, internalMutation, internalQuery, mutation, query } from "./functions";
-import { enabledEndpoints, enqueueDelivery, fanOutEvent } from "./model/webhookFanout";
+import { userActor } from "./model/actor";
 import {
-  DISABLE_AFTER_FAILING_MS,
-  SECRET_ROTATION_GRACE_MS,
-  checkEndpointUrl,
-  checkEventTypeFilters,
-  isSuccessStatus,
-  matchesEventType,
-  retryDelayMs,
-} from "./model/webhookPolicy";
-import { generateWebhookSecret, secretHint, webhookHeaders } from "./model/webhookSigning";
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  endpointFields,
+  endpointPatchFields,
+  endpointsOf,
+  replayEvent,
+  rotateWebhookEndpointSecret,
+  updateWebhookEndpoint,
+} from "./model/webhookEndpointCommands";
+import { fanOutEvent } from "./model/webhookFanout";
+import { DISABLE_AFTER_FAILING_MS, isSuccessStatus, retryDelayMs } from "./model/webhookPolicy";
+import { secretHint, webhookHeaders } from "./model/webhookSigning";
 import schema from "./schema";
 
 const vDelivery = doc(schema, "webhookDeliveries");
 const vAttempt = doc(schema, "webhookAttempts");
-const MAX_DESCRIPTION = 500;
-const MAX_ENDPOINTS = 20;
 const REQUEST_TIMEOUT_MS = 15_000;
 const EXCERPT_BYTES = 1024;
 /** A claimed delivery is not handed out again for this long (the request's own timeout + slack). */
@@ -77,26 +78,6 @@ function liveSecrets(e: Doc<"webhookEndpoints">, now: number) {
   return e.secrets.filter((s) => s.expiresAt === undefined || s.expiresAt > now);
 }
 
-function validatedUrl(url: string): string {
-  const check = checkEndpointUrl(url);
-  if (!check.ok) throw appError("INVALID_ARGUMENT", check.message, { param: "url" });
-  return check.url;
-}
-
-function validatedFilters(eventTypes: string[]): string[] {
-  const check = checkEventTypeFilters(eventTypes);
-  if (!check.ok) throw appError("INVALID_ARGUMENT", check.message, { param: "eventTypes" });
-  return check.filters;
-}
-
-function validatedDescription(description: string | undefined): string | undefined {
-  if (description === undefined) return undefined;
-  if (description.length > MAX_DESCRIPTION) {
-    throw appError("INVALID_ARGUMENT", `The description is limited to ${MAX_DESCRIPTION} characters.`, { param: "description" });
-  }
-  return description;
-}
-
 type Ctx = Parameters<typeof requireBusinessRole>[0];
 
 async function endpointForOwner(ctx: Ctx, endpointId: Id<"webhookEndpoints">, minimum: "owner" | "manager" = "owner") {
@@ -120,72 +101,25 @@ async function endpointForOwner(ctx: Ctx, endpointId: Id<"webhookEndpoints">, mi
 
 /** Registers an endpoint. The signing secret is returned once, here, and never again. */
 export const createEndpoint = mutation({
-  args: {
-    businessId: v.id("businesses"),
-    url: v.string(),
-    description: v.optional(v.string()),
-    /** Empty = every event type; "payment.*" = a family; exact types otherwise. */
-    eventTypes: v.array(v.string()),
-  },
+  args: { businessId: v.id("businesses"), ...endpointFields },
   returns: v.object({ endpointId: v.id("webhookEndpoints"), secret: v.string() }),
-  handler: async (ctx, args) => {
-    await requireBusinessRole(ctx, args.businessId, "owner");
-    const url = validatedUrl(args.url);
-    const eventTypes = validatedFilters(args.eventTypes);
-    const description = validatedDescription(args.description);
-    const existing = await ctx.db
-      .query("webhookEndpoints")
-      .withIndex("by_businessId", (q) => q.eq("businessId", args.businessId))
-      .take(MAX_ENDPOINTS + 1);
-    if (existing.length >= MAX_ENDPOINTS) throw appError("POLICY_VIOLATION", `At most ${MAX_ENDPOINTS} webhook endpoints per business.`);
-    const now = Date.now();
-    const secret = generateWebhookSecret();
-    const endpointId = await ctx.db.insert("webhookEndpoints", {
-      businessId: args.businessId,
-      url,
-      ...(description !== undefined ? { description } : {}),
-      eventTypes,
-      secrets: [{ secret, createdAt: now }],
-      status: "enabled",
-      createdAt: now,
-    });
-    return { endpointId, secret };
+  handler: async (ctx, { businessId, ...input }) => {
+    const { endpoint, secret } = await createWebhookEndpoint(ctx, userActor(ctx), businessId, input);
+    return { endpointId: endpoint._id, secret };
   },
 });
 
 export const updateEndpoint = mutation({
-  args: {
-    endpointId: v.id("webhookEndpoints"),
-    url: v.optional(v.string()),
-    description: v.optional(v.string()),
-    eventTypes: v.optional(v.array(v.string())),
-    /** Re-enabling clears the failure state; disabling stops deliveries. */
-    status: v.optional(v.union(v.literal("enabled"), v.literal("disabled"))),
-  },
+  args: { endpointId: v.id("webhookEndpoints"), ...endpointPatchFields },
   returns: vEndpointView,
-  handler: async (ctx, args) => {
-    const endpoint = await endpointForOwner(ctx, args.endpointId);
-    const patch: Partial<Doc<"webhookEndpoints">> = {};
-    if (args.url !== undefined) patch.url = validatedUrl(args.url);
-    if (args.description !== undefined) patch.description = validatedDescription(args.description);
-    if (args.eventTypes !== undefined) patch.eventTypes = validatedFilters(args.eventTypes);
-    if (args.status === "enabled" && endpoint.status !== "enabled") {
-      Object.assign(patch, { status: "enabled", disabledReason: undefined, failingSince: undefined });
-    } else if (args.status === "disabled" && endpoint.status !== "disabled") {
-      Object.assign(patch, { status: "disabled", disabledReason: "Disabled by the owner" });
-    }
-    await ctx.db.patch("webhookEndpoints", endpoint._id, patch);
-    return endpointView((await ctx.db.get("webhookEndpoints", endpoint._id))!);
-  },
+  handler: async (ctx, { endpointId, ...input }) => endpointView(await updateWebhookEndpoint(ctx, userActor(ctx), endpointId, input)),
 });
 
 export const deleteEndpoint = mutation({
   args: { endpointId: v.id("webhookEndpoints") },
   returns: v.null(),
-  handler: async (ctx, args) => {
-    const endpoint = await endpointForOwner(ctx, args.endpointId);
-    // Deliveries and attempts stay as the log; pending ones are abandoned by the worker.
-    await ctx.db.delete("webhookEndpoints", endpoint._id);
+  handler: async (ctx, { endpointId }) => {
+    await deleteWebhookEndpoint(ctx, userActor(ctx), endpointId);
     return null;
   },
 });
@@ -197,14 +131,9 @@ export const deleteEndpoint = mutation({
 export const rotateSecret = mutation({
   args: { endpointId: v.id("webhookEndpoints") },
   returns: v.object({ secret: v.string(), previousSecretsExpireAt: v.number() }),
-  handler: async (ctx, args) => {
-    const endpoint = await endpointForOwner(ctx, args.endpointId);
-    const now = Date.now();
-    const expiresAt = now + SECRET_ROTATION_GRACE_MS;
-    const secret = generateWebhookSecret();
-    const kept = liveSecrets(endpoint, now).map((s) => ({ ...s, expiresAt: Math.min(s.expiresAt ?? expiresAt, expiresAt) }));
-    await ctx.db.patch("webhookEndpoints", endpoint._id, { secrets: [...kept, { secret, createdAt: now }] });
-    return { secret, previousSecretsExpireAt: expiresAt };
+  handler: async (ctx, { endpointId }) => {
+    const { secret, previousSecretsExpireAt } = await rotateWebhookEndpointSecret(ctx, userActor(ctx), endpointId);
+    return { secret, previousSecretsExpireAt };
   },
 });
 
@@ -213,11 +142,7 @@ export const listEndpoints = query({
   returns: v.array(vEndpointView),
   handler: async (ctx, args) => {
     await requireBusinessRole(ctx, args.businessId, "manager");
-    const endpoints = await ctx.db
-      .query("webhookEndpoints")
-      .withIndex("by_businessId", (q) => q.eq("businessId", args.businessId))
-      .take(MAX_ENDPOINTS * 2);
-    return endpoints.map(endpointView);
+    return (await endpointsOf(ctx, args.businessId)).map(endpointView);
   },
 });
 
@@ -258,34 +183,11 @@ export const listAttempts = query({
   },
 });
 
-/**
- * Sends an event again: to one endpoint, or to every enabled endpoint whose filters match.
- * Each replay is a new delivery (with its own attempts) carrying the same `webhook-id`, so
- * receivers that de-duplicate still can.
- */
+/** Sends an event again (a new delivery with the same `webhook-id`): see `replayEvent`. */
 export const replay = mutation({
   args: { eventId: v.id("events"), endpointId: v.optional(v.id("webhookEndpoints")) },
   returns: v.array(v.id("webhookDeliveries")),
-  handler: async (ctx, args) => {
-    const event = await ctx.db.get("events", args.eventId);
-    if (event === null) throw appError("NOT_FOUND", "Event not found.", { param: "eventId" });
-    await requireBusinessRole(ctx, event.businessId, "manager");
-    let targets: Doc<"webhookEndpoints">[];
-    if (args.endpointId !== undefined) {
-      const endpoint = await ctx.db.get("webhookEndpoints", args.endpointId);
-      if (endpoint === null || endpoint.businessId !== event.businessId) {
-        throw appError("NOT_FOUND", "Webhook endpoint not found.", { param: "endpointId" });
-      }
-      if (endpoint.status !== "enabled") throw appError("CONFLICT", "The endpoint is disabled; enable it first.", { param: "endpointId" });
-      targets = [endpoint];
-    } else {
-      targets = (await enabledEndpoints(ctx, event.businessId)).filter((e) => matchesEventType(e.eventTypes, event.type));
-    }
-    const now = Date.now();
-    const ids: Id<"webhookDeliveries">[] = [];
-    for (const endpoint of targets) ids.push(await enqueueDelivery(ctx, event, endpoint, now));
-    return ids;
-  },
+  handler: async (ctx, { eventId, endpointId }) => (await replayEvent(ctx, userActor(ctx), eventId, endpointId)).deliveries.map((d) => d.id),
 });
 
 // ---------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { api } from "./_generated/api";
 import { aBusiness, aManager, aZone, expectAppError, snapshotDatabase } from "./test.builders";
 import { newTest } from "./test.setup";
-import { normalizeZoneEntry, postalCandidates, validateBoundaries } from "./zones";
+import { normalizeZoneEntry, postalCandidates, validateBoundaries } from "./model/zones";
 
 const pricing = { tripChargeMinor: 1_500, priceMultiplierBp: 11_000, minimumMinor: 8_000 };
 const square = { outer: [{ lat: 40.7, lng: -74.02 }, { lat: 40.7, lng: -73.9 }, { lat: 40.8, lng: -73.9 }, { lat: 40.8, lng: -74.02 }] };

@@ -1,44 +1,25 @@
 /**
- * Partner webhook endpoints and the event log for the REST API, scoped to the API key's
- * business. Endpoint rules (URL, event-type filters, secrets, 24 h secret overlap on
- * rotation) are the webhooks engineer's pure `model/webhookPolicy.ts` and
- * `model/webhookSigning.ts`; replay enqueues through `model/webhookFanout.ts` like
- * webhooks.replay. (webhooks.ts keeps its small validators private; the cap of 20 endpoints
- * per business is restated here.)
+ * Partner webhook endpoints and the event log for the REST API: authenticate the key →
+ * actor → the endpoint command (`model/webhookEndpointCommands.ts`, shared with the portal's
+ * `webhooks.ts`) → present.
  */
 import { v } from "convex/values";
-import type { Doc } from "../_generated/dataModel";
-import type { MutationCtx } from "../_generated/server";
 import { appError } from "../errors";
 import { internalMutation, internalQuery } from "../functions";
-import { enabledEndpoints, enqueueDelivery } from "../model/webhookFanout";
-import { checkEndpointUrl, checkEventTypeFilters, matchesEventType, SECRET_ROTATION_GRACE_MS } from "../model/webhookPolicy";
-import { generateWebhookSecret } from "../model/webhookSigning";
+import { apiKeyActor } from "../model/actor";
+import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  endpointFields,
+  endpointPatchFields,
+  endpointsOf,
+  replayEvent as replayEventCommand,
+  rotateWebhookEndpointSecret,
+  updateWebhookEndpoint,
+} from "../model/webhookEndpointCommands";
 import { decodeCursor, listFingerprint, toListPage } from "./v1/pagination";
 import { presentEvent, presentWebhookEndpoint } from "./v1/present";
 import { ownDoc, vApiCaller } from "./tenant";
-
-const MAX_ENDPOINTS = 20;
-const MAX_DESCRIPTION = 500;
-
-function validUrl(url: string) {
-  const check = checkEndpointUrl(url);
-  if (!check.ok) throw appError("INVALID_ARGUMENT", check.message, { param: "url" });
-  return check.url;
-}
-
-function validFilters(eventTypes: string[]) {
-  const check = checkEventTypeFilters(eventTypes);
-  if (!check.ok) throw appError("INVALID_ARGUMENT", check.message, { param: "eventTypes" });
-  return check.filters;
-}
-
-function validDescription(description: string | undefined) {
-  if (description !== undefined && description.length > MAX_DESCRIPTION) {
-    throw appError("INVALID_ARGUMENT", `The description is limited to ${MAX_DESCRIPTION} characters.`, { param: "description" });
-  }
-  return description;
-}
 
 // ---------------------------------------------------------------------------------------
 // Webhook endpoints
@@ -47,10 +28,7 @@ function validDescription(description: string | undefined) {
 export const listEndpoints = internalQuery({
   args: { ...vApiCaller },
   handler: async (ctx, args) => {
-    const rows = await ctx.db
-      .query("webhookEndpoints")
-      .withIndex("by_businessId", (q) => q.eq("businessId", args.businessId))
-      .take(MAX_ENDPOINTS * 3);
+    const rows = await endpointsOf(ctx, args.businessId);
     return { object: "list" as const, data: rows.map(presentWebhookEndpoint), has_more: false, next_cursor: null };
   },
 });
@@ -61,61 +39,23 @@ export const getEndpoint = internalQuery({
 });
 
 export const createEndpoint = internalMutation({
-  args: { ...vApiCaller, url: v.string(), description: v.optional(v.string()), eventTypes: v.array(v.string()) },
-  handler: async (ctx, args) => {
-    const url = validUrl(args.url);
-    const eventTypes = validFilters(args.eventTypes);
-    const description = validDescription(args.description);
-    const existing = await ctx.db
-      .query("webhookEndpoints")
-      .withIndex("by_businessId", (q) => q.eq("businessId", args.businessId))
-      .take(MAX_ENDPOINTS + 1);
-    if (existing.length >= MAX_ENDPOINTS) throw appError("POLICY_VIOLATION", `At most ${MAX_ENDPOINTS} webhook endpoints per business.`);
-    const now = Date.now();
-    const secret = generateWebhookSecret();
-    const id = await ctx.db.insert("webhookEndpoints", {
-      businessId: args.businessId,
-      url,
-      ...(description !== undefined ? { description } : {}),
-      eventTypes,
-      secrets: [{ secret, createdAt: now }],
-      status: "enabled",
-      createdAt: now,
-    });
-    return { ...presentWebhookEndpoint((await ctx.db.get("webhookEndpoints", id))!), secret };
+  args: { ...vApiCaller, ...endpointFields },
+  handler: async (ctx, { businessId, apiKeyId, ...input }) => {
+    const { endpoint, secret } = await createWebhookEndpoint(ctx, await apiKeyActor(ctx, { businessId, apiKeyId }), businessId, input);
+    return { ...presentWebhookEndpoint(endpoint), secret };
   },
 });
 
 export const updateEndpoint = internalMutation({
-  args: {
-    ...vApiCaller,
-    endpointId: v.string(),
-    url: v.optional(v.string()),
-    description: v.optional(v.string()),
-    eventTypes: v.optional(v.array(v.string())),
-    status: v.optional(v.union(v.literal("enabled"), v.literal("disabled"))),
-  },
-  handler: async (ctx, args) => {
-    const endpoint = await ownDoc(ctx, "webhookEndpoints", args.businessId, args.endpointId, "endpointId");
-    const patch: Partial<Doc<"webhookEndpoints">> = {};
-    if (args.url !== undefined) patch.url = validUrl(args.url);
-    if (args.description !== undefined) patch.description = validDescription(args.description);
-    if (args.eventTypes !== undefined) patch.eventTypes = validFilters(args.eventTypes);
-    if (args.status === "enabled" && endpoint.status !== "enabled") {
-      Object.assign(patch, { status: "enabled", disabledReason: undefined, failingSince: undefined });
-    } else if (args.status === "disabled" && endpoint.status !== "disabled") {
-      Object.assign(patch, { status: "disabled", disabledReason: "Disabled through the API" });
-    }
-    await ctx.db.patch("webhookEndpoints", endpoint._id, patch);
-    return presentWebhookEndpoint((await ctx.db.get("webhookEndpoints", endpoint._id))!);
-  },
+  args: { ...vApiCaller, endpointId: v.string(), ...endpointPatchFields },
+  handler: async (ctx, { businessId, apiKeyId, endpointId, ...input }) =>
+    presentWebhookEndpoint(await updateWebhookEndpoint(ctx, await apiKeyActor(ctx, { businessId, apiKeyId }), endpointId, input)),
 });
 
 export const deleteEndpoint = internalMutation({
   args: { ...vApiCaller, endpointId: v.string() },
-  handler: async (ctx, args) => {
-    const endpoint = await ownDoc(ctx, "webhookEndpoints", args.businessId, args.endpointId, "endpointId");
-    await ctx.db.delete("webhookEndpoints", endpoint._id);
+  handler: async (ctx, { businessId, apiKeyId, endpointId }) => {
+    const endpoint = await deleteWebhookEndpoint(ctx, await apiKeyActor(ctx, { businessId, apiKeyId }), endpointId);
     return { id: endpoint._id, object: "webhook_endpoint", deleted: true as const };
   },
 });
@@ -123,16 +63,9 @@ export const deleteEndpoint = internalMutation({
 /** A new signing secret (returned once); the previous ones stay valid for 24 h. */
 export const rotateEndpointSecret = internalMutation({
   args: { ...vApiCaller, endpointId: v.string() },
-  handler: async (ctx, args) => {
-    const endpoint = await ownDoc(ctx, "webhookEndpoints", args.businessId, args.endpointId, "endpointId");
-    const now = Date.now();
-    const expiresAt = now + SECRET_ROTATION_GRACE_MS;
-    const secret = generateWebhookSecret();
-    const kept = endpoint.secrets
-      .filter((s) => s.expiresAt === undefined || s.expiresAt > now)
-      .map((s) => ({ ...s, expiresAt: Math.min(s.expiresAt ?? expiresAt, expiresAt) }));
-    await ctx.db.patch("webhookEndpoints", endpoint._id, { secrets: [...kept, { secret, createdAt: now }] });
-    return { ...presentWebhookEndpoint((await ctx.db.get("webhookEndpoints", endpoint._id))!), secret, previousSecretsExpireAt: expiresAt };
+  handler: async (ctx, { businessId, apiKeyId, endpointId }) => {
+    const rotated = await rotateWebhookEndpointSecret(ctx, await apiKeyActor(ctx, { businessId, apiKeyId }), endpointId);
+    return { ...presentWebhookEndpoint(rotated.endpoint), secret: rotated.secret, previousSecretsExpireAt: rotated.previousSecretsExpireAt };
   },
 });
 
@@ -179,19 +112,8 @@ export const getEvent = internalQuery({
 /** Sends an event again, to one endpoint or to every enabled endpoint whose filters match. */
 export const replayEvent = internalMutation({
   args: { ...vApiCaller, eventId: v.string(), endpointId: v.optional(v.string()) },
-  handler: async (ctx: MutationCtx, args) => {
-    const event = await ownDoc(ctx, "events", args.businessId, args.eventId, "eventId");
-    let targets: Doc<"webhookEndpoints">[];
-    if (args.endpointId !== undefined) {
-      const endpoint = await ownDoc(ctx, "webhookEndpoints", args.businessId, args.endpointId, "endpointId");
-      if (endpoint.status !== "enabled") throw appError("CONFLICT", "The endpoint is disabled; enable it first.", { param: "endpointId" });
-      targets = [endpoint];
-    } else {
-      targets = (await enabledEndpoints(ctx, event.businessId)).filter((e) => matchesEventType(e.eventTypes, event.type));
-    }
-    const now = Date.now();
-    const deliveries = [];
-    for (const endpoint of targets) deliveries.push({ id: await enqueueDelivery(ctx, event, endpoint, now), endpointId: endpoint._id });
+  handler: async (ctx, { businessId, apiKeyId, eventId, endpointId }) => {
+    const { event, deliveries } = await replayEventCommand(ctx, await apiKeyActor(ctx, { businessId, apiKeyId }), eventId, endpointId);
     return { object: "event_replay" as const, eventId: event._id, deliveries };
   },
 });
