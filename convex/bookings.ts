@@ -26,7 +26,7 @@ import {
   reschedulePreview as previewReschedule,
   rescheduleBooking,
   SYSTEM_BOOKING_ACTOR,
-  userActor,
+  bookingActorOf,
   voidUnpaidInvoice,
 } from "./model/bookingCommands";
 import { assertInstant, requireBookableBusiness, requireZone, resolveBookingCustomer } from "./model/bookingCreate";
@@ -73,7 +73,7 @@ export const hold = mutation({
     const zone = await requireZone(ctx, business, args.zoneId);
     const priced = await priceCart(ctx, business, zone, args.cart);
     const who = await resolveBookingCustomer(ctx, access, user, business, args.customerId, now);
-    const actor = access === null || who.mode === "customer" ? customerActor(who.actor) : userActor(access);
+    const actor = access === null || who.mode === "customer" ? customerActor(who.actor) : bookingActorOf(access);
     const booking = await holdBooking(
       ctx,
       actor,
@@ -94,7 +94,7 @@ export const confirm = mutation({
   }),
   handler: async (ctx, args) => {
     const { booking, access } = await loadBookingForViewer(ctx, args.bookingId, "write");
-    const { booking: confirmed, invoice } = await confirmBooking(ctx, userActor(access), booking, Date.now());
+    const { booking: confirmed, invoice } = await confirmBooking(ctx, bookingActorOf(access), booking, Date.now());
     return { status: confirmed.status, invoiceId: invoice._id, depositMinor: invoice.depositMinor, totalMinor: invoice.totalMinor };
   },
 });
@@ -225,7 +225,7 @@ export const reschedule = mutation({
   handler: async (ctx, args) => {
     const { booking, access } = await loadBookingForViewer(ctx, args.bookingId, "write");
     assertInstant(args.start, "start");
-    const moved = await rescheduleBooking(ctx, userActor(access), booking, { start: args.start, expectedFeeMinor: args.expectedFeeMinor }, Date.now());
+    const moved = await rescheduleBooking(ctx, bookingActorOf(access), booking, { start: args.start, expectedFeeMinor: args.expectedFeeMinor }, Date.now());
     return { start: moved.booking.start, end: moved.booking.end, feeMinor: moved.feeMinor, resourceIds: moved.resourceIds };
   },
 });
@@ -249,14 +249,14 @@ export const cancel = mutation({
   returns: vFeeDecision,
   handler: async (ctx, args) => {
     const { booking, access } = await loadBookingForViewer(ctx, args.bookingId, "write");
-    const { decision } = await cancelBooking(ctx, userActor(access), booking, { reason: args.reason, expectedFeeMinor: args.expectedFeeMinor }, Date.now());
+    const { decision } = await cancelBooking(ctx, bookingActorOf(access), booking, { reason: args.reason, expectedFeeMinor: args.expectedFeeMinor }, Date.now());
     return decision;
   },
 });
 
 /** Previews are read by everyone who may see the booking; platform admins see the business's view (no customer fees). */
 function readerActor(access: Access) {
-  return access.role === "platform_admin" ? SYSTEM_BOOKING_ACTOR : userActor(access);
+  return access.role === "platform_admin" ? SYSTEM_BOOKING_ACTOR : bookingActorOf(access);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -276,7 +276,7 @@ export const setStatus = mutation({
     const { booking, access } = await loadBookingForViewer(ctx, args.bookingId, "write");
     const result = await changeFieldStatus(
       ctx,
-      userActor(access),
+      bookingActorOf(access),
       booking,
       { status: args.status, note: args.note, overrideReason: args.overrideReason },
       Date.now(),
@@ -300,7 +300,7 @@ export const statusOptions = query({
     const { booking, access } = await loadBookingForViewer(ctx, args.bookingId, "read");
     if (access.role === "customer" || access.role === "platform_admin") return { options: [], canOverride: false };
     const business = (await ctx.db.get("businesses", booking.businessId))!;
-    const actor = userActor(access);
+    const actor = bookingActorOf(access);
     return { options: fieldStatusOptions(business, actor, booking), canOverride: actor.authority === "manager" };
   },
 });

@@ -1,7 +1,8 @@
 /**
  * Bookings for the REST API, scoped to the API key's business: each handler loads what the
  * request names through `ownDoc` (NOT_FOUND for other tenants' ids), builds the API key's
- * actor (`apiKeyActor`: an integration acting for the business, under the customer's rules and
+ * actor (`bookingActorOfKey` over `model/actor.apiKeyActor`, which re-reads the key in this
+ * transaction: an integration acting for the business, under the customer's rules and
  * fees when `actingFor` is "customer", the default) and calls the same command in
  * `model/bookingCommands.ts` the portal calls, then presents the booking. Events, customer
  * notifications, partner webhooks and refunds are the command's, so they are the same as the
@@ -12,8 +13,9 @@ import type { Doc } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
 import { appError } from "../errors";
 import { internalMutation, internalQuery } from "../functions";
+import { apiKeyActor } from "../model/actor";
 import {
-  apiKeyActor,
+  bookingActorOfKey,
   cancelBooking,
   changeFieldStatus,
   confirmBooking,
@@ -207,7 +209,7 @@ export const create = internalMutation({
     const priced = await priceCart(ctx, business, zone, normalizeCart(ctx, args.cart));
     const booking = await holdBooking(
       ctx,
-      apiKeyActor(args.apiKeyId, args.actingFor),
+      bookingActorOfKey(await apiKeyActor(ctx, args), args.actingFor),
       { business, zone, customer, priced, start: args.start, source: "api", address, customerNotes: args.customerNotes, confirm: args.confirm },
       Date.now(),
     );
@@ -219,7 +221,7 @@ export const confirm = internalMutation({
   args: { ...vApiCaller, bookingId: v.string() },
   handler: async (ctx, args) => {
     const booking = await ownDoc(ctx, "bookings", args.businessId, args.bookingId, "bookingId");
-    const { booking: confirmed } = await confirmBooking(ctx, apiKeyActor(args.apiKeyId, "business"), booking, Date.now());
+    const { booking: confirmed } = await confirmBooking(ctx, bookingActorOfKey(await apiKeyActor(ctx, args), "business"), booking, Date.now());
     return presentBooking(confirmed);
   },
 });
@@ -232,7 +234,7 @@ export const updateNotes = internalMutation({
   args: { ...vApiCaller, bookingId: v.string(), customerNotes: v.union(v.string(), v.null()) },
   handler: async (ctx, args) => {
     const booking = await ownDoc(ctx, "bookings", args.businessId, args.bookingId, "bookingId");
-    return presentBooking(await updateCustomerNotes(ctx, apiKeyActor(args.apiKeyId, "business"), booking, args.customerNotes));
+    return presentBooking(await updateCustomerNotes(ctx, bookingActorOfKey(await apiKeyActor(ctx, args), "business"), booking, args.customerNotes));
   },
 });
 
@@ -243,7 +245,7 @@ export const reschedule = internalMutation({
     assertInstant(args.start, "start");
     const moved = await rescheduleBooking(
       ctx,
-      apiKeyActor(args.apiKeyId, args.actingFor),
+      bookingActorOfKey(await apiKeyActor(ctx, args), args.actingFor),
       booking,
       { start: args.start, expectedFeeMinor: args.expectedFeeMinor },
       Date.now(),
@@ -258,7 +260,7 @@ export const cancel = internalMutation({
     const booking = await ownDoc(ctx, "bookings", args.businessId, args.bookingId, "bookingId");
     const cancelled = await cancelBooking(
       ctx,
-      apiKeyActor(args.apiKeyId, args.actingFor),
+      bookingActorOfKey(await apiKeyActor(ctx, args), args.actingFor),
       booking,
       { reason: args.reason, expectedFeeMinor: args.expectedFeeMinor },
       Date.now(),
@@ -273,7 +275,7 @@ export const setStatus = internalMutation({
     const booking = await ownDoc(ctx, "bookings", args.businessId, args.bookingId, "bookingId");
     const changed = await changeFieldStatus(
       ctx,
-      apiKeyActor(args.apiKeyId, "business"),
+      bookingActorOfKey(await apiKeyActor(ctx, args), "business"),
       booking,
       { status: args.status, note: args.note, overrideReason: args.overrideReason },
       Date.now(),

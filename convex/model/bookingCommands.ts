@@ -26,11 +26,13 @@ import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { Access } from "../access";
+import { hasScope } from "../api/apiKeyFormat";
 import { appError } from "../errors";
 import type { Actor } from "../schema";
 import { createBooking, placementRequestFor, requireBookableBusiness } from "./bookingCreate";
 import { emitBookingChange, emitInvoiceChange, notifyCustomer } from "./bookingEvents";
 import { cancellationDecision, invoiceOf, noShowDecision, rescheduleVerdict } from "./bookingPolicy";
+import type { ApiKeyActor } from "./actor";
 import type { PricedCart } from "./bookingPricing";
 import {
   assignmentsOf,
@@ -71,7 +73,7 @@ export type BookingActor = {
 };
 
 /** A signed-in person's access to the booking's business. Platform admins only read. */
-export function userActor(access: Access): BookingActor {
+export function bookingActorOf(access: Access): BookingActor {
   const actor: Actor = { role: access.role, userId: access.user._id };
   switch (access.role) {
     case "customer":
@@ -92,11 +94,15 @@ export function customerActor(actor: Actor): BookingActor {
 }
 
 /**
- * An API key: an integration acts for the business (the state machine's "manager"), under the
- * customer's rules and fees when it books for a customer (`actingFor: "customer"`).
+ * An API key (authenticated in this transaction by `model/actor.apiKeyActor`): an integration
+ * acts for the business (the state machine's "manager"), under the customer's rules and fees
+ * when it books for a customer (`actingFor: "customer"`). Needs the bookings write scope.
  */
-export function apiKeyActor(apiKeyId: Id<"apiKeys">, actingFor: "customer" | "business"): BookingActor {
-  return { actor: { role: "api", apiKeyId }, domainRole: "manager", actingFor, authority: "manager" };
+export function bookingActorOfKey(key: ApiKeyActor, actingFor: "customer" | "business"): BookingActor {
+  if (!hasScope(key.scopes, { resource: "bookings", access: "write" })) {
+    throw appError("FORBIDDEN", "This API key may not change bookings (it needs the bookings write scope).");
+  }
+  return { actor: { role: "api", apiKeyId: key.apiKeyId }, domainRole: "manager", actingFor, authority: "manager" };
 }
 
 export const SYSTEM_BOOKING_ACTOR: BookingActor = { actor: { role: "system" }, domainRole: "system", actingFor: "business", authority: "system" };
