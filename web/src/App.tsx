@@ -14,6 +14,7 @@ import { MyBookings } from "./pages/customer/MyBookings";
 import { Welcome } from "./pages/customer/Welcome";
 import { DispatchBoard } from "./pages/dispatch/Board";
 import { OwnerCatalogue } from "./pages/owner/Catalogue";
+import { OwnerCustomers } from "./pages/owner/Customers";
 import { OwnerDevelopers } from "./pages/owner/Developers";
 import { OwnerFinance } from "./pages/owner/Finance";
 import { OwnerReports } from "./pages/owner/Reports";
@@ -54,6 +55,7 @@ const ROUTES: RouteDef[] = [
   { pattern: "/owner/settings", roles: ["owner", "manager"], render: () => <OwnerSettings /> },
   { pattern: "/owner/zones", roles: ["owner", "manager"], render: () => <OwnerZones /> },
   { pattern: "/owner/catalogue", roles: ["owner", "manager"], render: () => <OwnerCatalogue /> },
+  { pattern: "/owner/customers", roles: ["owner", "manager"], render: () => <OwnerCustomers /> },
   { pattern: "/owner/staff", roles: ["owner", "manager"], render: () => <OwnerStaff /> },
   { pattern: "/owner/finance", roles: ["owner", "manager"], render: () => <OwnerFinance /> },
   { pattern: "/owner/developers", roles: ["owner", "manager"], render: () => <OwnerDevelopers /> },

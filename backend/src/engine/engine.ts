@@ -34,11 +34,13 @@ import { QueryStream, indexLookupFor, paginate, planQuery, type IndexLookup, typ
 import { SearchIndexes, searchIndexesOfSchema, type SearchIndexDefinition } from "./search.js";
 import { SearchQueryStream, isSearchQuery, paginateSearch } from "./search_query.js";
 import { vectorIndexesOfSchema, vectorSearch, type VectorIndexDefinition, type VectorQuery } from "./vector.js";
-import { checkValue, type ValidatorJson } from "./validate.js";
+import { assertSchemaIdentifiers, checkValue, type ValidatorJson } from "./validate.js";
 import { loadApp, type LoadedApp } from "./loader.js";
 import { runInExecution, runOutsideExecution, runtime, seededRandom, type Execution } from "./runtime.js";
 import { Scheduler, SCHEDULED_FUNCTIONS, scheduledFunctionsIndexes } from "./scheduler.js";
 import { Crons } from "./crons.js";
+import { EngineError } from "./errors.js";
+import * as limits from "./limits.js";
 
 // Captured at import, before any test installs fake timers: time limits need real timers.
 const realSetTimeout = globalThis.setTimeout.bind(globalThis);
@@ -46,13 +48,7 @@ const realClearTimeout = globalThis.clearTimeout.bind(globalThis);
 
 const STORAGE_TABLE = "_storage";
 
-/** An error whose message is shown to the caller as is (no "Uncaught" prefix). */
-export class EngineError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "EngineError";
-  }
-}
+export { EngineError };
 
 /** The failure of a nested call, rethrown into the calling function. */
 interface NestedFailure extends Error {
@@ -146,8 +142,9 @@ export function failureFrom(error: unknown, logLines: string[]): Failure {
 
 const NESTED = Symbol("nestedFailure");
 function nestedFailure(failure: Failure): NestedFailure {
-  // convex's performAsyncSyscall turns an error with `data` into a ConvexError(message).
-  const message = failure.errorData !== undefined ? failure.errorMessage.replace(/^Uncaught ConvexError: /, "") : failure.errorMessage;
+  // convex's performAsyncSyscall rethrows it as a new Error(message) (a ConvexError(message)
+  // when it has `data`), which the caller reports as uncaught again: drop the first prefix.
+  const message = failure.errorMessage.replace(/^Uncaught (ConvexError|Error): /, "");
   const error = new Error(message) as NestedFailure & { [NESTED]: true };
   if (failure.errorData !== undefined) error.data = failure.errorData;
   error[NESTED] = true;
@@ -186,6 +183,17 @@ function pathFromAddress(address: FunctionAddress): string {
   throw new EngineError("A function reference needs a name, reference or function handle");
 }
 
+/** What `ctx.meta.getFunctionMetadata()` returns ("module" alone for a default export). */
+function functionMetadata(path: string, udfType: UdfType | "httpAction", visibility: "public" | "internal") {
+  const name = udfType === "httpAction" ? "http" : path.endsWith(":default") ? path.slice(0, -":default".length) : path;
+  return { name, componentPath: "", type: udfType === "httpAction" ? "action" : udfType, visibility };
+}
+
+/** A second connection to the database: it sees the last committed state only. */
+function openSnapshotStore(store: Store): Store {
+  return new Store(store.db.name);
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof ArrayBuffer);
 }
@@ -204,6 +212,10 @@ interface TransactionState {
    * the deadline moves out by this much.
    */
   engineMs: number;
+  /** Documents and bytes read and written against Convex's limits (shared by nested calls). */
+  metrics: limits.TransactionMetrics;
+  /** A `useStaleSnapshot` query reads the last committed state, not the mutation's writes. */
+  snapshot: Store | null;
 }
 
 class FunctionExecution implements Execution {
@@ -211,6 +223,10 @@ class FunctionExecution implements Execution {
   readonly engineId: string;
   private readonly streams = new Map<number, QueryStream | SearchQueryStream>();
   private nextQueryId = 1;
+  /** `log.audit(...)` bodies, as JSON text. */
+  readonly auditLogLines: string[] = [];
+  /** For getFunctionMetadata. */
+  visibility: "public" | "internal" = "public";
   frozenNow: number | null;
   random: (() => number) | null;
 
@@ -233,6 +249,20 @@ class FunctionExecution implements Execution {
 
   now(): number {
     return this.engine.now();
+  }
+
+  /** The store this execution reads: the engine's, or a committed snapshot. */
+  private get store(): Store {
+    return this.tx?.snapshot ?? this.engine.store;
+  }
+
+  /** Counts one document read (Convex-JSON text) against the transaction's limits. */
+  private meterRead(tx: TransactionState, json: string): void {
+    tx.metrics.read(limits.convexJsonSize(JSON.parse(json) as JSONValue));
+  }
+
+  private meterWrite(): void {
+    this.tx?.metrics.write(this.engine.lastWriteSize);
   }
 
   private checkAlive(op: string): TransactionState {
@@ -280,13 +310,14 @@ class FunctionExecution implements Execution {
     switch (op) {
       case "1.0/queryStream": {
         const tx = this.checkAlive(op);
+        tx.metrics.indexRange();
         const id = this.nextQueryId++;
         if (isSearchQuery(args.query)) {
-          this.streams.set(id, new SearchQueryStream(this.engine.store, this.engine.search, args.query, tx.readSet));
+          this.streams.set(id, new SearchQueryStream(this.store, this.engine.search, args.query, tx.readSet));
           return JSON.stringify({ queryId: id });
         }
         const plan = planQuery(args.query as QueryJson, this.engine.indexLookup());
-        this.streams.set(id, new QueryStream(this.engine.store, plan, tx.readSet));
+        this.streams.set(id, new QueryStream(this.store, plan, tx.readSet));
         return JSON.stringify({ queryId: id });
       }
       case "1.0/queryCleanup": {
@@ -296,7 +327,7 @@ class FunctionExecution implements Execution {
         return JSON.stringify({});
       }
       case "1.0/db/normalizeId": {
-        const table = this.engine.store.tableOfId(args.idString);
+        const table = this.store.tableOfId(args.idString);
         return JSON.stringify({ id: table !== null && table.name === args.table ? args.idString : null });
       }
       case "1.0/getSnapshotTs":
@@ -313,10 +344,11 @@ class FunctionExecution implements Execution {
       case "1.0/get":
         return this.get(args);
       case "1.0/queryStreamNext": {
-        this.checkAlive(op);
+        const tx = this.checkAlive(op);
         const stream = this.streams.get(args.queryId);
         if (!stream) throw new EngineError(`Unknown query ${args.queryId}`);
         const json = stream.next();
+        if (json !== null) this.meterRead(tx, json);
         return json === null ? `{"value":null,"done":true}` : `{"value":${json},"done":false}`;
       }
       case "1.0/queryPage":
@@ -324,24 +356,29 @@ class FunctionExecution implements Execution {
       case "1.0/count": {
         const tx = this.checkAlive(op);
         tx.readSet?.add(`${args.table}.${BY_ID}`, Buffer.alloc(0), Buffer.from([0xff]));
-        return JSON.stringify(this.engine.store.countDocuments(args.table));
+        tx.metrics.indexRange();
+        return JSON.stringify(this.store.countDocuments(args.table));
       }
       case "1.0/insert": {
         this.mutationOnly(op);
         const id = this.engine.insertDocument(args.table, jsonToConvex(args.value) as Record<string, Value>, false);
+        this.meterWrite();
         return JSON.stringify({ _id: id });
       }
       case "1.0/shallowMerge":
         this.mutationOnly(op);
         this.engine.patchDocument(args.table, args.id, args.value as Record<string, JSONValue>, false);
+        this.meterWrite();
         return "{}";
       case "1.0/replace":
         this.mutationOnly(op);
         this.engine.replaceDocument(args.table, args.id, jsonToConvex(args.value) as Record<string, Value>, false);
+        this.meterWrite();
         return "{}";
       case "1.0/remove":
         this.mutationOnly(op);
         this.engine.deleteDocument(args.table, args.id, false);
+        this.tx?.metrics.write(0);
         return "{}";
       case "1.0/getUserIdentity":
         return JSON.stringify(this.identity === null ? null : convexToJson(this.identity as unknown as Value));
@@ -354,11 +391,14 @@ class FunctionExecution implements Execution {
           authToken: null,
         });
       case "1.0/getFunctionMetadata":
-        return JSON.stringify({ name: this.path, componentPath: "" });
+        return JSON.stringify(functionMetadata(this.path, this.udfType, this.visibility));
       case "1.0/getDeploymentMetadata":
         return JSON.stringify({ name: "local", region: null, class: "local" });
       case "1.0/getTransactionMetrics":
-        throw new EngineError("getTransactionMetrics() is not supported by the local backend");
+        return JSON.stringify(this.checkAlive(op).metrics.report());
+      case "1.0/auditLog":
+        this.auditLogLines.push(JSON.stringify(args.body ?? null));
+        return "null";
       case "1.0/createFunctionHandle": {
         const target = canonicalPath(pathFromAddress(args));
         this.engine.resolve(target, null, true);
@@ -366,9 +406,12 @@ class FunctionExecution implements Execution {
       }
       case "1.0/runUdf":
         return this.runNested(args);
-      case "1.0/schedule":
+      case "1.0/schedule": {
         this.mutationOnly(op);
-        return JSON.stringify(this.engine.scheduler.scheduleInTransaction(pathFromAddress(args), args.args, args.ts * 1000));
+        const id = this.engine.scheduler.scheduleInTransaction(pathFromAddress(args), args.args, args.ts * 1000);
+        this.tx?.metrics.scheduled(limits.convexJsonSize([args.args ?? {}]));
+        return JSON.stringify(id);
+      }
       case "1.0/cancel_job":
         this.mutationOnly(op);
         this.engine.scheduler.cancelInTransaction(args.id);
@@ -485,7 +528,7 @@ class FunctionExecution implements Execution {
     const tx = this.checkAlive("db.get");
     const id = args.id;
     if (typeof id !== "string") throw new EngineError(`Invalid argument \`id\` for \`db.get\`: expected a string id`);
-    const table = this.engine.store.tableOfId(id);
+    const table = this.store.tableOfId(id);
     if (table === null) {
       throw new EngineError(`Invalid argument \`id\` for \`db.get\`: ${JSON.stringify(id)} is not a document id`);
     }
@@ -496,7 +539,10 @@ class FunctionExecution implements Execution {
     }
     const key = encodeValue(id);
     tx.readSet?.add(`${table.name}.${BY_ID}`, key, justAfter(key));
-    return this.engine.store.getDocument(id)?.json ?? "null";
+    tx.metrics.indexRange();
+    const json = this.store.getDocument(id)?.json ?? null;
+    if (json !== null) this.meterRead(tx, json);
+    return json ?? "null";
   }
 
   private queryPage(args: {
@@ -505,6 +551,7 @@ class FunctionExecution implements Execution {
     endCursor?: string | null;
     pageSize: number;
     maximumRowsRead?: number | null;
+    maximumBytesRead?: number | null;
   }): string {
     const tx = this.checkAlive("paginate");
     if (tx.paginated) {
@@ -521,36 +568,49 @@ class FunctionExecution implements Execution {
         maximumRowsRead: args.maximumRowsRead ?? null,
       };
       const result = paginateSearch(this.engine.store, this.engine.search, args.query, request, tx.readSet);
+      tx.metrics.indexRange();
+      for (const json of result.page) this.meterRead(tx, json);
       return (
         `{"page":[${result.page.join(",")}],"isDone":${result.isDone},"continueCursor":${JSON.stringify(result.continueCursor)},` +
         `"splitCursor":null,"pageStatus":${JSON.stringify(result.pageStatus)}}`
       );
     }
     const plan = planQuery(args.query, this.engine.indexLookup());
+    tx.metrics.indexRange();
     const result = paginate(
-      this.engine.store,
+      this.store,
       plan,
       {
         cursor: args.cursor ?? null,
         endCursor: args.endCursor ?? null,
         pageSize: args.pageSize,
         maximumRowsRead: args.maximumRowsRead ?? null,
+        maximumBytesRead: args.maximumBytesRead ?? null,
       },
       tx.readSet,
     );
+    for (const json of result.page) this.meterRead(tx, json);
     return (
       `{"page":[${result.page.join(",")}],"isDone":${result.isDone},"continueCursor":${JSON.stringify(result.continueCursor)},` +
       `"splitCursor":${JSON.stringify(result.splitCursor)},"pageStatus":${JSON.stringify(result.pageStatus)}}`
     );
   }
 
-  private async runNested(args: FunctionAddress & { udfType: string; args: JSONValue }): Promise<string> {
+  private async runNested(
+    args: FunctionAddress & { udfType: string; args: JSONValue; transactionLimits?: Record<string, unknown> | null },
+  ): Promise<string> {
     const tx = this.checkAlive("runUdf");
     const target = canonicalPath(pathFromAddress(args));
     const wanted: UdfType = args.udfType === "mutation" ? "mutation" : "query";
     if (wanted === "mutation" && tx.kind !== "mutation") throw new EngineError("Queries cannot run mutations");
+    if (args.udfType === "snapshotQuery" && tx.kind !== "mutation") {
+      throw new EngineError("`useStaleSnapshot` is only supported in mutations, not queries.");
+    }
     const resolved = this.engine.resolve(target, wanted, true);
-    const outcome = await this.engine.invokeNested(resolved, args.args, this);
+    const outcome = await this.engine.invokeNested(resolved, args.args, this, {
+      limits: args.transactionLimits ?? null,
+      snapshot: args.udfType === "snapshotQuery",
+    });
     if (!outcome.success) throw nestedFailure(outcome);
     return JSON.stringify(outcome.value);
   }
@@ -586,6 +646,9 @@ export class LocalEngine implements Engine {
   readonly siteUrl: string;
   readonly transactionTimeoutMs: number;
   readonly actionTimeoutMs: number;
+  readonly transactionLimits: limits.TransactionLimitsConfig;
+  /** Convex size of the document the last insert/patch/replace wrote (for write metering). */
+  lastWriteSize = 0;
   readonly now: () => number;
   readonly timers: NonNullable<EngineOptions["timers"]>;
   readonly engineId = randomUUID();
@@ -612,6 +675,7 @@ export class LocalEngine implements Engine {
     this.cloudUrl = options.cloudUrl.replace(/\/$/, "");
     this.siteUrl = options.siteUrl.replace(/\/$/, "");
     this.transactionTimeoutMs = options.transactionTimeoutMs ?? 1000;
+    this.transactionLimits = limits.limitsWith(options.transactionLimits);
     this.actionTimeoutMs = options.actionTimeoutMs ?? 600_000;
     this.maxBatchSize = options.maxBatchSize ?? 256;
     const dateNow = Date.now;
@@ -668,6 +732,7 @@ export class LocalEngine implements Engine {
     if (schema === null || schema === undefined) return null;
     const exported = (schema as { export?: () => string }).export;
     if (typeof exported !== "function") throw new Error("schema.ts must default-export defineSchema(...)");
+    assertSchemaIdentifiers(schema);
     const json = JSON.parse(exported.call(schema)) as {
       tables: ({ tableName: string; indexes: { indexDescriptor: string; fields: string[] }[]; documentType: ValidatorJson } &
         Parameters<typeof searchIndexesOfSchema>[0][number] &
@@ -830,6 +895,8 @@ export class LocalEngine implements Engine {
     endsTransaction = true,
   ): Promise<JSONValue> {
     const argsText = JSON.stringify([argsJson]);
+    limits.checkArgumentsLimits(resolved.path, [argsJson]);
+    execution.visibility = resolved.fn.isInternal ? "internal" : "public";
     const fn = resolved.fn;
     const run = (): Promise<string> => {
       if (resolved.udfType === "query") return fn.invokeQuery!(argsText);
@@ -862,6 +929,7 @@ export class LocalEngine implements Engine {
         throw new EngineError(`Function execution timed out: ${resolved.path} ran longer than ${limitMs} ms`);
       }
       const value = JSON.parse(resultText) as JSONValue;
+      limits.checkResultLimits(resolved.path, value);
       this.validateReturn(resolved, value);
       return value;
     } finally {
@@ -882,29 +950,42 @@ export class LocalEngine implements Engine {
       dead: false,
       startedAt,
       engineMs: 0,
+      metrics: new limits.TransactionMetrics(this.transactionLimits),
+      snapshot: null,
     };
   }
 
   /** Runs a query or mutation inside the caller's transaction (ctx.runQuery / ctx.runMutation). */
-  async invokeNested(resolved: ResolvedFunction, argsJson: JSONValue, parent: FunctionExecution): Promise<CallOutcome> {
+  async invokeNested(
+    resolved: ResolvedFunction,
+    argsJson: JSONValue,
+    parent: FunctionExecution,
+    options: { limits: Record<string, unknown> | null; snapshot: boolean } = { limits: null, snapshot: false },
+  ): Promise<CallOutcome> {
     const logLines = parent.logLines;
     const tx = parent.tx!;
+    const snapshot = options.snapshot ? openSnapshotStore(this.store) : tx.snapshot;
     const execution = new FunctionExecution(
       this, resolved.udfType, resolved.path, parent.identity,
-      { ...tx, kind: resolved.udfType === "mutation" ? "mutation" : "query", paginated: false },
+      { ...tx, kind: resolved.udfType === "mutation" ? "mutation" : "query", paginated: false, snapshot },
       logLines, parent.requestId, parent.scheduledJobId,
     );
     const isMutation = resolved.udfType === "mutation";
     if (isMutation) this.store.savepoint();
+    tx.metrics.push(options.limits);
     try {
       const args = this.validateArgs(resolved, [argsJson]);
       const value = await this.invoke(resolved, args, execution, false);
       if (isMutation) this.store.releaseSavepoint();
+      tx.metrics.commit();
       return { success: true, value, logLines: [] };
     } catch (error) {
       if (isMutation) this.store.rollbackToSavepoint();
+      tx.metrics.rollback();
       if (execution.tx?.dead) tx.dead = true;
       return { ...failureFrom(error, []), logLines: [] };
+    } finally {
+      if (options.snapshot) snapshot?.close();
     }
   }
 
@@ -1224,12 +1305,15 @@ export class LocalEngine implements Engine {
       this.store.writeListener = null;
       this.store.rollback();
     }
-    const touchedSchedule: boolean[] = [];
+    // Arm the scheduler's timer as part of the commit, before any caller resumes.
+    const touchedSchedule = settled.some(
+      (entry) => entry.ts !== null && [...entry.writes.keys.keys()].some((index) => index.startsWith(`${SCHEDULED_FUNCTIONS}.`)),
+    );
+    if (commitError === null && touchedSchedule) this.scheduler.rearmInExecutor();
     for (const entry of settled) {
       const ts = commitError === null ? entry.ts : null;
       if (ts !== null) {
         this.lastTs = ts;
-        touchedSchedule.push([...entry.writes.keys.keys()].some((index) => index.startsWith(`${SCHEDULED_FUNCTIONS}.`)));
         const commit: Commit = { ts, writes: entry.writes.build() };
         for (const listener of this.commitListeners) {
           try {
@@ -1245,7 +1329,6 @@ export class LocalEngine implements Engine {
         console.error("[local backend] settling a write failed:", error);
       }
     }
-    if (touchedSchedule.some(Boolean)) this.scheduler.rearm();
   }
 
   // ---- documents -----------------------------------------------------------------------
@@ -1309,7 +1392,9 @@ export class LocalEngine implements Engine {
     const info = this.store.ensureTable(table);
     const document: Record<string, Value> = { _id: this.store.newId(info), _creationTime: this.store.nextCreationTime(this.now()) };
     for (const [key, field] of Object.entries(value)) if (field !== undefined) document[key] = field;
-    this.store.insert(info, document, convexToJson(document));
+    const json = convexToJson(document);
+    this.lastWriteSize = limits.checkDocumentLimits(json);
+    this.store.insert(info, document, json);
     return document._id as string;
   }
 
@@ -1332,7 +1417,9 @@ export class LocalEngine implements Engine {
       else next[key] = value;
     }
     this.validateDocument(info.name, next);
-    this.store.replace(info, old, next, convexToJson(next));
+    const json = convexToJson(next);
+    this.lastWriteSize = limits.checkDocumentLimits(json);
+    this.store.replace(info, old, next, json);
   }
 
   replaceDocument(table: string | undefined, id: string, value: Record<string, Value>, system: boolean): void {
@@ -1350,7 +1437,9 @@ export class LocalEngine implements Engine {
       if (key !== "_id" && key !== "_creationTime" && field !== undefined) next[key] = field;
     }
     this.validateDocument(info.name, next);
-    this.store.replace(info, old, next, convexToJson(next));
+    const json = convexToJson(next);
+    this.lastWriteSize = limits.checkDocumentLimits(json);
+    this.store.replace(info, old, next, json);
   }
 
   deleteDocument(table: string | undefined, id: string, system: boolean): void {

@@ -333,6 +333,8 @@ export interface PageRequest {
   endCursor: string | null;
   pageSize: number;
   maximumRowsRead: number | null;
+  /** Soft byte budget of the page: once reached, the page ends with pageStatus SplitRequired. */
+  maximumBytesRead?: number | null;
 }
 
 export interface PageResult {
@@ -371,6 +373,7 @@ export function paginate(store: Store, plan: PlannedQuery, request: PageRequest,
   let pageStatus: PageResult["pageStatus"] = null;
   let stoppedEarly = false;
   let lastKey: Buffer | null = null;
+  let bytesRead = 0;
   for (;;) {
     if (!bounded && page.length >= request.pageSize) {
       stoppedEarly = true;
@@ -381,10 +384,16 @@ export function paginate(store: Store, plan: PlannedQuery, request: PageRequest,
       pageStatus = "SplitRequired";
       break;
     }
+    if (request.maximumBytesRead && bytesRead >= request.maximumBytesRead) {
+      stoppedEarly = true;
+      pageStatus = "SplitRequired";
+      break;
+    }
     const json = stream.nextRow();
     if (json === null) break;
     lastKey = json.key;
     readKeys.push(json.key);
+    bytesRead += Buffer.byteLength(json.value);
     if (passesFilters(plan.filters, json.value)) page.push(json.value);
   }
   let continueCursor: string;

@@ -7,7 +7,7 @@
  * convex-test's own global `Convex` never see each other. A build is therefore independent of
  * the engine that loads it and can be shared by several engines (the test harness does).
  */
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
 import { inspect } from "node:util";
 
 /** One running function (query, mutation, action or HTTP action). */
@@ -37,6 +37,20 @@ interface Runtime {
   Math: Math;
   console: Console;
   processFor(): object;
+  /** `setTimeout`, `setInterval` and `fetch` as bundles see them: refused in queries and mutations. */
+  setTimeout: typeof setTimeout;
+  setInterval: typeof setInterval;
+  fetch: typeof fetch;
+  /** What `globalThis` is inside a bundle: the process's, plus `Convex` and the guarded globals. */
+  globalThis: typeof globalThis;
+}
+
+/** Convex's message for an API that only actions may use (isolate/src/environment/udf/mod.rs). */
+export function notAllowedInQueriesAndMutations(description: string): string {
+  return (
+    `Can't use ${description} in queries and mutations. Please consider using an action. ` +
+    "See https://docs.convex.dev/functions/actions for more details."
+  );
 }
 
 const RUNTIME_KEY = "__convexLocalBackendRuntime";
@@ -104,7 +118,38 @@ function createRuntime(): Runtime {
     },
   });
 
+  /** Runs `real()` unless a query or mutation is executing. */
+  const actionsOnly = <F extends (...args: never[]) => unknown>(description: string, real: () => F): F =>
+    ((...args: Parameters<F>) => {
+      const execution = als.getStore();
+      if (execution && execution.frozenNow !== null) throw new Error(notAllowedInQueriesAndMutations(description));
+      // Looked up at call time, so test fake timers (vi.useFakeTimers) apply.
+      return real()(...args);
+    }) as unknown as F;
+  const guardedSetTimeout = actionsOnly("setTimeout", () => globalThis.setTimeout);
+  const guardedSetInterval = actionsOnly("setInterval", () => globalThis.setInterval);
+  const guardedFetch = actionsOnly("fetch()", () => globalThis.fetch);
+  const overrides: Record<string | symbol, unknown> = {
+    Convex,
+    // Globals of Convex's default runtime that Node keeps in node:async_hooks.
+    AsyncLocalStorage,
+    AsyncResource,
+    setTimeout: guardedSetTimeout,
+    setInterval: guardedSetInterval,
+    fetch: guardedFetch,
+  };
+  const bundleGlobal = new Proxy(globalThis, {
+    get(target, property) {
+      if (Object.prototype.hasOwnProperty.call(overrides, property)) return overrides[property];
+      return Reflect.get(target, property);
+    },
+  });
+
   const runtimeObject: Runtime = {
+    setTimeout: guardedSetTimeout,
+    setInterval: guardedSetInterval,
+    fetch: guardedFetch,
+    globalThis: bundleGlobal,
     als,
     envs,
     loadingEnv: null,
@@ -156,7 +201,11 @@ export function injectSource(): string {
     `const Math = runtime.Math;`,
     `const console = runtime.console;`,
     `const process = runtime.processFor();`,
-    `export { Convex, Date, Math, console, process };`,
+    `const setTimeout = runtime.setTimeout;`,
+    `const setInterval = runtime.setInterval;`,
+    `const fetch = runtime.fetch;`,
+    `const bundleGlobal = runtime.globalThis;`,
+    `export { Convex, Date, Math, console, process, setTimeout, setInterval, fetch, bundleGlobal as globalThis };`,
     "",
   ].join("\n");
 }

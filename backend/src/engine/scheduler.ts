@@ -94,31 +94,43 @@ export class Scheduler {
     this.timerAt = null;
   }
 
-  /** Re-reads the earliest pending job and sets the timer for it. */
+  /** Re-reads the earliest pending job and sets the timer for it (from outside the executor). */
   rearm(): void {
     if (this.stopped) return;
     void this.engine
       .readOutside(() => this.jobsInState("pending", Infinity, 1)[0] ?? null)
-      .then((next) => {
-        if (this.stopped) return;
-        if (next === null) {
-          if (this.timer !== null) this.engine.timers.clearTimeout(this.timer);
-          this.timer = null;
-          this.timerAt = null;
-          return;
-        }
-        if (this.timerAt !== null && this.timerAt <= next.scheduledTime) return;
-        if (this.timer !== null) this.engine.timers.clearTimeout(this.timer);
-        this.timerAt = next.scheduledTime;
-        this.timer = this.engine.timers.setTimeout(() => {
-          this.timer = null;
-          this.timerAt = null;
-          void this.runDue();
-        }, Math.max(0, next.scheduledTime - this.engine.now()));
-      })
+      .then((next) => this.armFor(next))
       .catch((error) => {
         if (!this.engine.isClosed) console.error("[local backend] scheduler failed to re-arm:", error);
       });
+  }
+
+  /**
+   * Sets the timer from inside the executor, as part of a commit: by the time the mutation's
+   * caller resumes, the timer of what it scheduled is armed (so a test's
+   * `vi.runAllTimers()` right after `await t.mutation(...)` fires it).
+   */
+  rearmInExecutor(): void {
+    if (this.stopped) return;
+    this.armFor(this.jobsInState("pending", Infinity, 1)[0] ?? null);
+  }
+
+  private armFor(next: Job | null): void {
+    if (this.stopped) return;
+    if (next === null) {
+      if (this.timer !== null) this.engine.timers.clearTimeout(this.timer);
+      this.timer = null;
+      this.timerAt = null;
+      return;
+    }
+    if (this.timerAt !== null && this.timerAt <= next.scheduledTime) return;
+    if (this.timer !== null) this.engine.timers.clearTimeout(this.timer);
+    this.timerAt = next.scheduledTime;
+    this.timer = this.engine.timers.setTimeout(() => {
+      this.timer = null;
+      this.timerAt = null;
+      void this.runDue();
+    }, Math.max(0, next.scheduledTime - this.engine.now()));
   }
 
   /** Starts every pending job whose time has come; resolves when they were started. */

@@ -93,6 +93,11 @@ export interface EngineOptions {
   transactionTimeoutMs?: number;
   /** Time limit of one action, in ms (default 600000, as Convex). */
   actionTimeoutMs?: number;
+  /**
+   * Lower per-transaction budgets than Convex's (documents/bytes read and written, index
+   * ranges, scheduled functions); tests use it as convex-test's `transactionLimits`.
+   */
+  transactionLimits?: Partial<Record<"bytesRead" | "bytesWritten" | "databaseQueries" | "documentsRead" | "documentsWritten" | "functionsScheduled" | "scheduledFunctionArgsBytes", number>>;
   /** Most mutations committed together in one SQLite transaction (default 256). */
   maxBatchSize?: number;
   /** Run convex/crons.ts (default true; the test harness turns it off, as convex-test does). */

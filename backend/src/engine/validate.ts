@@ -174,3 +174,74 @@ export function checkValue(
     }
   }
 }
+
+// ---- identifiers ---------------------------------------------------------------------------
+
+const MAX_IDENTIFIER_LENGTH = 64;
+const IDENTIFIER_REQUIREMENTS = "Identifiers must start with a letter and can only contain letters, digits, and underscores.";
+
+/** Convex's identifier rule (sync_types/src/identifier.rs), without the system `_` prefix. */
+export function isUserIdentifier(name: string): boolean {
+  return name.length <= MAX_IDENTIFIER_LENGTH && /^[A-Za-z][A-Za-z0-9_]*$/.test(name);
+}
+
+const SYSTEM_FIELDS = new Set(["_id", "_creationTime"]);
+
+function topLevelFieldNames(documentType: ValidatorJson): string[] {
+  if (documentType.type === "object") return Object.keys(documentType.value);
+  if (documentType.type === "union") return documentType.value.flatMap(topLevelFieldNames);
+  return [];
+}
+
+interface SchemaJsonForIdentifiers {
+  tables: {
+    tableName: string;
+    indexes?: { indexDescriptor: string }[];
+    searchIndexes?: { indexDescriptor: string }[];
+    vectorIndexes?: { indexDescriptor: string }[];
+    documentType: ValidatorJson;
+  }[];
+}
+
+/**
+ * Refuses table, field and index names Convex refuses when a schema is pushed (messages of
+ * common/src/bootstrap_model/index/index_validation_error.rs). Returns null when all are valid.
+ */
+export function schemaIdentifierProblem(schema: SchemaJsonForIdentifiers): string | null {
+  for (const table of schema.tables) {
+    const name = table.tableName;
+    if (name.startsWith("_")) return `${name} is a reserved table name.`;
+    if (!isUserIdentifier(name)) return `Invalid table name: "${name}". ${IDENTIFIER_REQUIREMENTS}`;
+    for (const field of topLevelFieldNames(table.documentType)) {
+      if (SYSTEM_FIELDS.has(field)) continue;
+      if (field.startsWith("_")) {
+        return `In table "${name}": Invalid field name: "${field}". Field names cannot start with an underscore (reserved for system fields).`;
+      }
+      if (!isUserIdentifier(field)) return `In table "${name}": Invalid field name: "${field}". ${IDENTIFIER_REQUIREMENTS}`;
+    }
+    const indexes = [...(table.indexes ?? []), ...(table.searchIndexes ?? []), ...(table.vectorIndexes ?? [])];
+    for (const { indexDescriptor } of indexes) {
+      if (indexDescriptor.startsWith("_") || indexDescriptor === "by_id" || indexDescriptor === "by_creation_time") {
+        return (
+          `In table "${name}" cannot name an index "${indexDescriptor}" because the name is reserved. ` +
+          `Indexes may not start with an underscore or be named "by_id" or "by_creation_time".`
+        );
+      }
+      if (!isUserIdentifier(indexDescriptor)) {
+        return (
+          `Invalid index name: "${indexDescriptor}". Identifiers must be 64 characters or less, ` +
+          "start with a letter, and only contain letters, digits, underscores."
+        );
+      }
+    }
+  }
+  return null;
+}
+
+/** Throws Convex's error for the first invalid identifier of a `defineSchema(...)` object. */
+export function assertSchemaIdentifiers(schema: unknown): void {
+  const exported = (schema as { export?: () => string } | null)?.export;
+  if (typeof exported !== "function") return;
+  const problem = schemaIdentifierProblem(JSON.parse(exported.call(schema)) as SchemaJsonForIdentifiers);
+  if (problem !== null) throw new Error(problem);
+}

@@ -66,10 +66,20 @@ export async function startBackendServer(options: BackendServerOptions): Promise
   const log = options.log ?? (() => undefined);
   const maxArgsBytes = options.maxArgsBytes ?? DEFAULT_MAX_ARGS_BYTES;
 
-  let handleClient: (request: IncomingMessage, response: ServerResponse) => void = notReady;
-  let handleSite: (request: IncomingMessage, response: ServerResponse) => void = notReady;
+  // The ports are bound before the engine opens (it needs its own URLs); until it is ready,
+  // requests and WebSocket upgrades wait for it instead of being refused.
+  const startup = startupGate();
+  let handleClient: (request: IncomingMessage, response: ServerResponse) => void = startup.hold((r, s) => handleClient(r, s));
+  let handleSite: (request: IncomingMessage, response: ServerResponse) => void = startup.hold((r, s) => handleSite(r, s));
+  let handleUpgrade: (request: IncomingMessage, socket: Socket, head: Buffer) => void = (request, socket, head) => {
+    startup.ready.then(
+      () => handleUpgrade(request, socket, head),
+      () => socket.destroy(),
+    );
+  };
   const clientServer = createServer((request, response) => handleClient(request, response));
   const siteServer = createServer((request, response) => handleSite(request, response));
+  clientServer.on("upgrade", (request: IncomingMessage, socket: Socket, head: Buffer) => handleUpgrade(request, socket, head));
   const sockets = new Set<Socket>();
   for (const server of [clientServer, siteServer]) {
     server.on("connection", (socket) => {
@@ -93,6 +103,7 @@ export async function startBackendServer(options: BackendServerOptions): Promise
   try {
     engine = await options.openEngine(urls);
   } catch (error) {
+    startup.fail(error);
     await Promise.all([closeServer(clientServer), closeServer(siteServer)]);
     throw error;
   }
@@ -123,7 +134,7 @@ export async function startBackendServer(options: BackendServerOptions): Promise
 
   const webSockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   const sessions = new Map<WebSocket, SyncSession>();
-  clientServer.on("upgrade", (request: IncomingMessage, socket: Socket, head: Buffer) => {
+  handleUpgrade = (request: IncomingMessage, socket: Socket, head: Buffer) => {
     const pathname = new URL(request.url ?? "/", "http://localhost").pathname;
     if (!SYNC_PATH.test(pathname)) {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
@@ -154,7 +165,8 @@ export async function startBackendServer(options: BackendServerOptions): Promise
       });
       ws.on("error", (error) => log(`sync: socket error: ${error.message}`));
     });
-  });
+  };
+  startup.open();
 
   let closing: Promise<void> | undefined;
   return {
@@ -203,8 +215,31 @@ function functionTypeOf(engine: Engine): FunctionTypeLookup | undefined {
   };
 }
 
-function notReady(_request: IncomingMessage, response: ServerResponse): void {
-  sendJson(response, 503, { code: "Starting", message: "The backend is still starting" });
+type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
+
+/** Holds requests that arrive while the engine opens; a failed start answers them 503. */
+function startupGate() {
+  let open!: () => void;
+  let fail!: (error: unknown) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    open = resolve;
+    fail = reject;
+  });
+  ready.catch(() => undefined); // observed by whoever was waiting
+  return {
+    ready,
+    open: () => open(),
+    fail: (error: unknown) => fail(error),
+    hold(next: RequestHandler): RequestHandler {
+      return (request, response) => {
+        ready.then(
+          () => next(request, response),
+          (error: unknown) =>
+            sendJson(response, 503, { code: "StartupFailed", message: `The backend failed to start: ${(error as Error).message}` }),
+        );
+      };
+    },
+  };
 }
 
 function failRequest(response: ServerResponse, error: unknown, log: (line: string) => void): void {

@@ -19,7 +19,9 @@ import { getFunctionName, type GenericSchema, type SchemaDefinition } from "conv
 import { ConvexError, convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { LocalEngine, type ConvexFunction } from "../engine/engine.js";
 import { loadApp, type LoadedApp } from "../engine/loader.js";
+import { assertSchemaIdentifiers } from "../engine/validate.js";
 import type { CallOutcome, Identity } from "../engine/types.js";
+import type { TransactionLimitsConfig } from "../engine/limits.js";
 
 type Modules = Record<string, () => Promise<unknown>>;
 
@@ -30,6 +32,13 @@ export interface HarnessOptions {
   convexDir?: string;
   /** Deployment env the functions see (local engine). */
   env?: Record<string, string>;
+  /**
+   * Local engine: a schema used instead of the folder's schema.ts (a test's inline
+   * `defineSchema(...)`, as convex-test takes one); null means no schema at all.
+   */
+  schema?: unknown;
+  /** Local engine: tighter transaction limits, as convex-test's `transactionLimits` option. */
+  transactionLimits?: Partial<TransactionLimitsConfig> | boolean;
 }
 
 type AnyFunctionReference = unknown;
@@ -53,8 +62,10 @@ export function convexTest<Schema extends GenericSchema>(
 ): ReturnType<typeof mockConvexTest<Schema>> {
   const engine = options.engine ?? (process.env.CONVEX_TEST_ENGINE === "local" ? "local" : "mock");
   if (engine === "mock") return mockConvexTest(schema, modules);
+  // Convex refuses invalid table, field and index names when the schema is pushed.
+  assertSchemaIdentifiers(options.schema !== undefined ? options.schema : schema);
   const convexDir = options.convexDir ?? convexDirFromModules(modules, callerDirectory());
-  return new LocalTestConvex(new LazyEngine(convexDir, options.env ?? {}), null) as unknown as ReturnType<
+  return new LocalTestConvex(new LazyEngine(convexDir, options.env ?? {}, options), null) as unknown as ReturnType<
     typeof mockConvexTest<Schema>
   >;
 }
@@ -107,6 +118,7 @@ class LazyEngine {
   constructor(
     readonly convexDir: string,
     private readonly env: Record<string, string>,
+    private readonly overrides: Pick<HarnessOptions, "schema" | "transactionLimits"> = {},
   ) {}
 
   get(): Promise<LocalEngine> {
@@ -117,6 +129,10 @@ class LazyEngine {
       build = loadApp(this.convexDir, path.join(buildRoot, String(sharedBuilds.size)), this.env);
       sharedBuilds.set(key, build);
       build.catch(() => sharedBuilds.delete(key));
+    }
+    if (this.overrides.schema !== undefined) {
+      const schema = this.overrides.schema;
+      build = build.then((app) => ({ ...app, schema }));
     }
     const dataDir = mkdtempSync(path.join(os.tmpdir(), "convex-harness-data-"));
     dataDirs.push(dataDir);
@@ -130,6 +146,7 @@ class LazyEngine {
         // Follow the global clock and timers at call time, so vi fake timers drive scheduling.
         now: () => Date.now(),
         runCrons: false,
+        transactionLimits: limitsOverride(this.overrides.transactionLimits),
         timers: {
           setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
           clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
@@ -143,6 +160,27 @@ class LazyEngine {
     return this.opening;
   }
 }
+
+/** convex-test's option: false/true/{} keep Convex's limits, an object lowers some of them. */
+function limitsOverride(option: HarnessOptions["transactionLimits"]): Partial<TransactionLimitsConfig> | undefined {
+  return typeof option === "object" && option !== null ? option : undefined;
+}
+
+/** Awaits `work`, advancing timers on every turn of the event loop until it settles. */
+async function untilSettled(work: Promise<void>, advanceTimers: () => void): Promise<void> {
+  let done = false;
+  const settled = work.finally(() => {
+    done = true;
+  });
+  for (let turn = 0; turn < 10_000 && !done; turn++) {
+    advanceTimers();
+    // A macrotask that fake timers do not replace: lets I/O and the executor make progress.
+    await new Promise<void>((resolve) => setImmediateReal(resolve));
+  }
+  await settled;
+}
+
+const setImmediateReal = globalThis.setImmediate.bind(globalThis);
 
 // ---- the test API ----------------------------------------------------------------------------
 
@@ -247,7 +285,8 @@ class LocalTestConvex implements TestConvexLike {
       await engine.readOutside(() => undefined);
       advanceTimers();
       await engine.scheduler.runDue();
-      await engine.idle();
+      // Actions may wait on (fake) timers themselves: keep advancing them until they finish.
+      await untilSettled(engine.idle(), advanceTimers);
       await engine.readOutside(() => undefined);
       if ((await engine.pendingJobCount()) === 0) return;
     }

@@ -21,6 +21,7 @@ export function navFor(context: ViewerContext | null): NavItem[] {
       return [
         { href: "/dispatch", label: "Dispatch" },
         { href: "/today", label: "My jobs" },
+        { href: "/owner/customers", label: "Customers" },
         { href: "/owner/catalogue", label: "Catalogue" },
         { href: "/owner/zones", label: "Zones" },
         { href: "/owner/staff", label: "Staff" },
@@ -30,6 +31,7 @@ export function navFor(context: ViewerContext | null): NavItem[] {
       return [
         { href: "/dispatch", label: "Dispatch" },
         { href: "/owner/reports", label: "Reports" },
+        { href: "/owner/customers", label: "Customers" },
         { href: "/owner/catalogue", label: "Catalogue" },
         { href: "/owner/zones", label: "Zones" },
         { href: "/owner/staff", label: "Staff" },

@@ -13,6 +13,7 @@ import type { FunctionReturnType } from "convex/server";
 import { useEffect, useMemo, useRef, useState } from "react";
 import { api } from "../../../../convex/_generated/api";
 import type { Id } from "../../../../convex/_generated/dataModel";
+import { MAX_SEARCH_TEXT } from "../../../../domain/search";
 import { roomIds } from "../../../../party/rooms";
 import { Button, Card, Empty, ErrorBoundary, ErrorBox, Field, LiveDot, Loading, Notice, PageHeader, useRun } from "../../components/ui";
 import { explainError } from "../../lib/errors";
@@ -121,7 +122,7 @@ function BookFlow({ business }: { business: Business }) {
               {catalogue === undefined ? (
                 <Loading label="Loading services…" />
               ) : (
-                <CatalogueStep catalogue={catalogue} draft={draft} update={update} />
+                <CatalogueStep businessId={business._id} catalogue={catalogue} draft={draft} update={update} />
               )}
             </Card>
           )}
@@ -252,7 +253,18 @@ function ZoneAnswer({
 // ---------------------------------------------------------------------------------------
 // 2. What
 
-function CatalogueStep({ catalogue, draft, update }: { catalogue: Catalogue; draft: Draft; update: (p: Partial<Draft>) => void }) {
+function CatalogueStep({
+  businessId,
+  catalogue,
+  draft,
+  update,
+}: {
+  businessId: Id<"businesses">;
+  catalogue: Catalogue;
+  draft: Draft;
+  update: (p: Partial<Draft>) => void;
+}) {
+  const [searchText, setSearchText] = useState("");
   const industries = catalogue.industries.filter((i) => i.categories.length > 0);
   const industry = industries.find((i) => i._id === draft.industryId) ?? (industries.length === 1 ? industries[0] : undefined);
 
@@ -260,6 +272,93 @@ function CatalogueStep({ catalogue, draft, update }: { catalogue: Catalogue; dra
 
   const setCart = (cart: CartLine[]) => update({ cart, slot: null, industryId: industry?._id ?? null });
 
+  return (
+    <div>
+      <Field label="Search services">
+        <input
+          type="search"
+          name="serviceSearch"
+          value={searchText}
+          maxLength={MAX_SEARCH_TEXT}
+          autoComplete="off"
+          placeholder="e.g. deep clean"
+          onChange={(e) => setSearchText(e.target.value)}
+        />
+      </Field>
+      {searchText.trim() !== "" ? (
+        <ServiceSearchResults
+          businessId={businessId}
+          text={searchText.trim()}
+          catalogue={catalogue}
+          currentIndustryId={industry?._id ?? null}
+          draft={draft}
+          update={update}
+        />
+      ) : (
+        <BrowseCatalogue industries={industries} industry={industry} catalogue={catalogue} draft={draft} update={update} setCart={setCart} />
+      )}
+    </div>
+  );
+}
+
+/** Matching services in relevance order; picking one from another kind of service starts a new cart. */
+function ServiceSearchResults({
+  businessId,
+  text,
+  catalogue,
+  currentIndustryId,
+  draft,
+  update,
+}: {
+  businessId: Id<"businesses">;
+  text: string;
+  catalogue: Catalogue;
+  currentIndustryId: Id<"industries"> | null;
+  draft: Draft;
+  update: (p: Partial<Draft>) => void;
+}) {
+  const hits = useQuery(api.search.catalogue, { businessId, text, limit: 25 });
+  if (hits === undefined) return <Loading label="Searching…" />;
+  const found = hits.flatMap((hit) => {
+    const industry = catalogue.industries.find((i) => i._id === hit.industryId);
+    const product = industry?.categories.flatMap((c) => c.products).find((p) => p._id === hit._id);
+    return industry && product ? [{ industry, product }] : [];
+  });
+  if (found.length === 0) return <p className="muted" role="status">No service matches “{text}”.</p>;
+  return (
+    <ul className="product-list" aria-label="Matching services">
+      {found.map(({ industry, product }) => (
+        <ProductRow
+          key={product._id}
+          product={product}
+          currency={catalogue.currency}
+          extras={industry.extras.filter((e) => e.productIds.length === 0 || e.productIds.includes(product._id))}
+          line={currentIndustryId === industry._id ? draft.cart.find((l) => l.productId === product._id) : undefined}
+          onChange={(line) => {
+            const rest = currentIndustryId === industry._id ? draft.cart.filter((l) => l.productId !== product._id) : [];
+            update({ cart: line ? [...rest, line] : rest, slot: null, industryId: industry._id });
+          }}
+        />
+      ))}
+    </ul>
+  );
+}
+
+function BrowseCatalogue({
+  industries,
+  industry,
+  catalogue,
+  draft,
+  update,
+  setCart,
+}: {
+  industries: Industry[];
+  industry: Industry | undefined;
+  catalogue: Catalogue;
+  draft: Draft;
+  update: (p: Partial<Draft>) => void;
+  setCart: (cart: CartLine[]) => void;
+}) {
   return (
     <div>
       {industries.length > 1 && (

@@ -13,6 +13,7 @@ import type { Id } from "../../../../convex/_generated/dataModel";
 import { localToInstant } from "../../../../domain/time";
 import type { Viewer } from "../../../../party/messages";
 import { roomIds } from "../../../../party/rooms";
+import { CustomerLookup } from "../../components/CustomerSearch";
 import { Button, Empty, ErrorBox, LiveDot, Loading, PageHeader, StatusBadge } from "../../components/ui";
 import { useAuthBridge } from "../../lib/auth";
 import { addDays, localDateLabel, minutes, statusLabel, time, todayIn, zoneName } from "../../lib/format";
@@ -117,6 +118,7 @@ function BoardForBusiness({ businessId, timeZone }: { businessId: Id<"businesses
           <span className="muted small">{room.status === "open" ? "Only you are watching this day." : ""}</span>
         )}
       </div>
+      <CustomerLookup businessId={businessId} timeZone={timeZone} onShowDay={setDate} />
       <Legend />
       {board === undefined ? <Loading label="Loading the board…" /> : <BoardView board={board} flash={flash} />}
     </div>
