@@ -21,7 +21,6 @@ import { requireBusinessRole, requireUser, type Access, type BusinessRole } from
 import { hasScope, type ApiScope } from "../api/apiKeyFormat";
 import { appError } from "../errors";
 import type { Viewer } from "../functions";
-import type { Actor as RecordedActor } from "../schema";
 
 export type UserActor = { kind: "user"; viewer: Viewer & { user: Doc<"users"> } };
 export type ApiKeyActor = { kind: "api_key"; apiKeyId: Id<"apiKeys">; businessId: Id<"businesses">; scopes: ApiScope[] };
@@ -53,22 +52,10 @@ export async function apiKeyActor(ctx: DbCtx, caller: { businessId: Id<"business
   return { kind: "api_key", apiKeyId: key._id, businessId: key.businessId, scopes: key.scopes };
 }
 
-/** The form stored in history rows and on documents (`schema.vActor`). */
-export function recordedActor(actor: CommandActor, grant?: Grant): RecordedActor {
-  switch (actor.kind) {
-    case "user":
-      return { role: grant?.kind === "user" ? grant.role : "staff", userId: actor.viewer.user._id };
-    case "api_key":
-      return { role: "api", apiKeyId: actor.apiKeyId };
-    case "system":
-      return { role: "system" };
-  }
-}
-
 /** What a command needs: a staff rank for people, a scope for API keys. */
 export type Permission = { role: BusinessRole; scope: ApiScope };
 
-/** How the actor was let in (commands branch on it only for wording and recorded actors). */
+/** How the actor was let in (a person: with which role). */
 export type Grant =
   | { kind: "user"; role: BusinessRole; access: Extract<Access, { role: BusinessRole }> }
   | { kind: "api_key" }
