@@ -195,8 +195,9 @@ async function main(): Promise<void> {
         ...["--convex-dir", "convex", "--data-dir", ".data/backend"],
         ...["--port", String(PORTS.backend), "--site-port", String(PORTS.site)],
         ...["--env-file", ".env.local"],
-        ...["--admin-key", local.env.LOCAL_ADMIN_KEY],
       ],
+      // In the environment rather than on the command line, where `ps` would show it.
+      env: { CONVEX_SELF_HOSTED_ADMIN_KEY: local.env.LOCAL_ADMIN_KEY },
       readyUrls: [LOCAL_CONVEX_URL, `http://${HOST}:${PORTS.site}`],
     });
   } else missing.push("local backend (backend/src/cli.ts)");

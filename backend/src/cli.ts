@@ -7,8 +7,11 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { openEngine } from "./engine/index.js";
+import { readStoredEnv } from "./server/deployment_env.js";
 import { deploymentEnv, formatLogEntry, parseCliArgs, USAGE, UsageError, type CliOptions } from "./server/cli_options.js";
 import { startBackendServer, type BackendServer } from "./server/index.js";
+
+const ADMIN_KEY_ENV = "CONVEX_SELF_HOSTED_ADMIN_KEY";
 
 async function main(): Promise<void> {
   let options: CliOptions | "help";
@@ -25,7 +28,13 @@ async function main(): Promise<void> {
     console.error(`${error.message}\n\n${USAGE}`);
     process.exit(2);
   }
-  const { convexDir, dataDir, host, port, sitePort, adminKey } = options;
+  const { convexDir, dataDir, host, port, sitePort } = options;
+  // The admin key may come from the environment or the env file (the variable the Convex CLI
+  // reads), so it never has to appear on a command line; it is not part of the functions' env.
+  const adminKey = options.adminKey ?? (env[ADMIN_KEY_ENV] || undefined);
+  delete env[ADMIN_KEY_ENV];
+  // Variables set with `npx convex env set` win over the env file and the environment.
+  Object.assign(env, readStoredEnv(path.resolve(dataDir)));
   if (!existsSync(convexDir)) {
     console.error(`Convex folder ${path.resolve(convexDir)} does not exist`);
     process.exit(2);

@@ -665,6 +665,11 @@ export class LocalEngine implements Engine {
   private watcher: FSWatcher | null = null;
   private reloadTimer: ReturnType<typeof setTimeout> | null = null;
   private inFlightActions = new Set<Promise<unknown>>();
+  /** Functions the backend itself serves (`_system/...`), by module path; admin-only. */
+  private systemModules = new Map<string, Record<string, unknown>>();
+  private functionLogListeners = new Set<(entry: FunctionLogEntry) => void>();
+  /** Where functions are loaded from: `options.convexDir`, or the folder of the last push. */
+  private sourceDir: string | null = null;
 
   private constructor(readonly options: EngineOptions) {
     mkdirSync(options.dataDir, { recursive: true });
@@ -789,15 +794,22 @@ export class LocalEngine implements Engine {
    * Rebuilds the functions and swaps them in between two executions. A failing build keeps
    * the running functions and reports the error.
    */
-  async reload(): Promise<{ ok: true } | { ok: false; error: string }> {
+  async reload(fromDir?: string): Promise<{ ok: true } | { ok: false; error: string }> {
     let app: LoadedApp;
+    const sourceDir = fromDir ?? this.sourceDir ?? this.options.convexDir;
     try {
-      app = await loadApp(this.options.convexDir, path.join(this.options.dataDir, ".build"), this.functionEnv());
+      app = await loadApp(sourceDir, path.join(this.options.dataDir, ".build"), this.functionEnv());
       this.readSchema(app.schema);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       console.error(`[local backend] Build failed, keeping the previous functions:\n${message}`);
       return { ok: false, error: message };
+    }
+    if (fromDir !== undefined && fromDir !== this.sourceDir) {
+      // Pushed code replaces the watched folder (as on Convex, the deployment runs what was pushed).
+      this.sourceDir = fromDir;
+      this.watcher?.close();
+      this.watcher = null;
     }
     await this.enqueueWrite(async () => {
       this.app = app;
@@ -838,7 +850,7 @@ export class LocalEngine implements Engine {
   resolve(udfPath: string, expected: UdfType | null, allowInternal: boolean): ResolvedFunction {
     const { module, name } = parseFunctionPath(udfPath);
     const path = `${module}:${name}`;
-    const fn = this.app.modules.get(module)?.[name] as ConvexFunction | undefined;
+    const fn = (this.systemModules.get(module) ?? this.app.modules.get(module))?.[name] as ConvexFunction | undefined;
     const udfType: UdfType | null = fn?.isQuery ? "query" : fn?.isMutation ? "mutation" : fn?.isAction ? "action" : null;
     if (!fn || udfType === null || (fn.isInternal && !allowInternal)) {
       throw new EngineError(
@@ -991,6 +1003,30 @@ export class LocalEngine implements Engine {
 
   private log(entry: FunctionLogEntry): void {
     this.options.onLog?.(entry);
+    for (const listener of this.functionLogListeners) listener(entry);
+  }
+
+  /** Every function execution's log entry (the admin API's log stream). */
+  onFunctionLog(listener: (entry: FunctionLogEntry) => void): () => void {
+    this.functionLogListeners.add(listener);
+    return () => this.functionLogListeners.delete(listener);
+  }
+
+  /** Serves `exports` as the module `_system/...` (functions the backend provides itself). */
+  registerSystemModule(modulePath: string, exports: Record<string, unknown>): void {
+    if (!modulePath.startsWith("_system/")) throw new Error(`System modules live under _system/, got ${modulePath}`);
+    this.systemModules.set(modulePath, exports);
+  }
+
+  /** The loaded function modules (path without extension -> exports), http router and schema. */
+  loadedModules(): { modules: ReadonlyMap<string, Record<string, unknown>>; http: unknown; schema: unknown } {
+    return { modules: this.app.modules, http: this.app.http, schema: this.app.schema };
+  }
+
+  /** Replaces the deployment env that functions see as `process.env` (env vars set by the CLI). */
+  setEnvironment(env: Record<string, string>): void {
+    (this.options as { env: Record<string, string> }).env = { ...env };
+    runtime().envs.set(this.engineId, this.functionEnv());
   }
 
   async runQuery(path: string | ConvexFunction, args: JSONValue[], options: CallOptions): Promise<QueryOutcome> {

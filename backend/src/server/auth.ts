@@ -246,13 +246,10 @@ function normalizeStandardClaim(name: string, value: unknown): unknown {
 
 function impersonatedIdentity(attributes: Record<string, unknown>): Identity {
   const { tokenIdentifier, subject, issuer } = attributes;
+  // Convex's rule for acting-as identities: a tokenIdentifier, or an issuer and a subject.
+  if (typeof tokenIdentifier === "string") return { ...attributes, tokenIdentifier } as Identity;
   if (typeof subject !== "string" || typeof issuer !== "string") {
-    throw new AuthenticationError("Impersonated identity needs string subject and issuer");
+    throw new AuthenticationError('Either "tokenIdentifier" or "issuer" and "subject" must be set');
   }
-  return {
-    ...attributes,
-    subject,
-    issuer,
-    tokenIdentifier: typeof tokenIdentifier === "string" ? tokenIdentifier : `${issuer}|${subject}`,
-  };
+  return { ...attributes, subject, issuer, tokenIdentifier: `${issuer}|${subject}` };
 }

@@ -19,7 +19,8 @@ export const USAGE = `Usage: npm run backend -- [options]
   --site-port <n>      HTTP actions port (default: 3211; 0 picks one)
   --env-file <file>    KEY=VALUE lines added to the deployment env if the file exists (default: .env.local)
   --host <address>     address to bind (default: 127.0.0.1)
-  --admin-key <key>    accept this admin key (Authorization: Convex <key>); admin access is refused without it
+  --admin-key <key>    accept this admin key (Authorization: Convex <key>); default: $CONVEX_SELF_HOSTED_ADMIN_KEY;
+                       admin access (and the \`npx convex\` CLI) is refused without one
   --help               show this help`;
 
 export class UsageError extends Error {}

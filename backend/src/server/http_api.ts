@@ -9,6 +9,7 @@ import type { JSONValue } from "convex/values";
 import type { CallOutcome, Engine, QueryOutcome, UdfType } from "../engine/types.js";
 import { ANONYMOUS, type AuthVerifier, type Caller } from "./auth.js";
 import type { CommitHistory } from "./commit_history.js";
+import { createAdminApi } from "./admin_api.js";
 import { HttpError, readBody, sendJson, sendText } from "./http_util.js";
 import { canonicalFunctionPath, functionPathFromRunRoute, InvalidFunctionPathError } from "./paths.js";
 import { decodeTs, encodeTs } from "./timestamps.js";
@@ -42,6 +43,7 @@ export function createHttpApi(options: HttpApiOptions) {
   const { engine } = options;
   // JSON framing around the arguments is small; the arguments themselves are what is limited.
   const bodyLimit = options.maxArgsBytes + 64 * 1024;
+  const admin = createAdminApi(engine, (request) => callerOf(request, options.auth));
 
   async function call(kind: UdfType, request: CallRequest, caller: Caller): Promise<CallOutcome> {
     const callOptions = { identity: caller.identity, allowInternal: caller.admin };
@@ -52,16 +54,15 @@ export function createHttpApi(options: HttpApiOptions) {
 
   async function route(request: IncomingMessage, url: URL): Promise<{ status: number; body: unknown }> {
     const pathname = url.pathname;
+    const kind = fixedKind(pathname);
+    const isRun = pathname.startsWith("/api/run/");
+    const known = kind !== undefined || isRun || ["/api/function", "/api/query_at_ts", "/api/query_ts"].includes(pathname);
+    if (!known) throw new HttpError(404, "NotFound", `No such endpoint: ${request.method} ${pathname}`);
     if (request.method !== "POST") {
       throw new HttpError(405, "MethodNotAllowed", `${request.method} ${pathname} is not supported; use POST`);
     }
     if (pathname === "/api/query_ts") {
       return { status: 200, body: { ts: encodeTs(engine.latestTs()) } };
-    }
-    const kind = fixedKind(pathname);
-    const isRun = pathname.startsWith("/api/run/");
-    if (kind === undefined && !isRun && pathname !== "/api/function" && pathname !== "/api/query_at_ts") {
-      throw new HttpError(404, "NotFound", `No such endpoint: POST ${pathname}`);
     }
     const caller = await callerOf(request, options.auth);
     const body = parseJsonBody(await readBody(request, bodyLimit));
@@ -161,6 +162,7 @@ export function createHttpApi(options: HttpApiOptions) {
     }
     try {
       if (url.pathname.startsWith("/api/storage/") && (await storage(request, response, url, cors))) return;
+      if (admin !== null && (await admin.handle(request, response, url, cors))) return;
       const { status, body } = await route(request, url);
       sendJson(response, status, body, cors);
     } catch (error) {
@@ -210,11 +212,36 @@ async function callerOf(request: IncomingMessage, auth: AuthVerifier): Promise<C
     if (scheme === "Bearer" && credential !== "") {
       return { identity: await auth.verifyUserToken(credential), admin: false };
     }
-    if (scheme === "Convex" && credential !== "") return auth.verifyAdminKey(credential);
+    if (scheme === "Convex" && credential !== "") return adminCaller(credential, auth);
   } catch (error) {
     throw new HttpError(401, "Unauthenticated", (error as Error).message);
   }
   throw new HttpError(401, "InvalidAuthHeader", `Authorization header must be "Bearer <token>" or "Convex <admin key>"`);
+}
+
+/**
+ * `Convex <admin key>` or, acting as a user, `Convex <admin key>:<base64 of the identity's
+ * JSON>` (what ConvexHttpClient.setAdminAuth(key, identity) and `convex run --identity` send).
+ */
+export function adminCaller(credential: string, auth: AuthVerifier): Caller {
+  const colon = credential.lastIndexOf(":");
+  if (colon === -1) return auth.verifyAdminKey(credential);
+  try {
+    return auth.verifyAdminKey(credential);
+  } catch {
+    // Not the whole credential: the part after the last colon is the acting-as identity.
+  }
+  const encoded = credential.slice(colon + 1);
+  let attributes: unknown;
+  try {
+    attributes = JSON.parse(Buffer.from(encoded, "base64").toString("utf8"));
+  } catch {
+    throw new Error("The acting-as identity after the admin key is not base64-encoded JSON");
+  }
+  if (typeof attributes !== "object" || attributes === null || Array.isArray(attributes)) {
+    throw new Error("The acting-as identity after the admin key must be a JSON object");
+  }
+  return auth.verifyAdminKey(credential.slice(0, colon), attributes as Record<string, unknown>);
 }
 
 function parseJsonBody(body: Buffer): unknown {
