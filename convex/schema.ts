@@ -171,6 +171,20 @@ export const vInvoiceStatus = v.union(...invoiceStatuses.map((s) => v.literal(s)
 export const paymentStatuses = ["requires_payment", "processing", "succeeded", "failed", "canceled"] as const;
 export const vPaymentStatus = v.union(...paymentStatuses.map((s) => v.literal(s)));
 
+/** How many units of a product a booking takes, and what units beyond the included ones cost. */
+export const vProductQuantity = v.object({
+  min: v.number(),
+  max: v.number(),
+  step: v.number(),
+  /** Units covered by the base price and duration. */
+  included: v.number(),
+  extraUnitPriceMinor: v.number(),
+  extraUnitDurationMinutes: v.number(),
+  unitLabel: v.optional(v.string()),
+});
+/** A flat extra is taken once; a per-quantity one up to its maxQuantity. */
+export const vExtraPricing = v.union(v.literal("flat"), v.literal("per_quantity"));
+
 export const vActor = v.object({
   role: v.union(
     v.literal("platform_admin"),
@@ -325,16 +339,7 @@ export default defineSchema({
     description: v.optional(v.string()),
     priceMinor: v.number(),
     durationMinutes: v.number(),
-    quantity: v.object({
-      min: v.number(),
-      max: v.number(),
-      step: v.number(),
-      /** Units covered by the base price and duration. */
-      included: v.number(),
-      extraUnitPriceMinor: v.number(),
-      extraUnitDurationMinutes: v.number(),
-      unitLabel: v.optional(v.string()),
-    }),
+    quantity: vProductQuantity,
     active: v.boolean(),
     sortOrder: v.number(),
   })
@@ -350,7 +355,7 @@ export default defineSchema({
     name: v.string(),
     priceMinor: v.number(),
     durationMinutes: v.number(),
-    pricing: v.union(v.literal("flat"), v.literal("per_quantity")),
+    pricing: vExtraPricing,
     maxQuantity: v.number(),
     /** Empty = applies to every product of the industry. */
     productIds: v.array(v.id("products")),

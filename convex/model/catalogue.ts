@@ -7,6 +7,7 @@
  */
 import { v } from "convex/values";
 import type { Doc } from "../_generated/dataModel";
+import { vExtraPricing, vProductQuantity } from "../schema";
 import { invalid, optionalText, requireInt } from "./validation";
 
 export const CATALOGUE_CAPS = { industries: 50, categories: 200, products: 500, extras: 500 } as const;
@@ -15,16 +16,8 @@ export type CatalogueTable = keyof typeof CATALOGUE_CAPS;
 const MAX_PRICE_MINOR = 100_000_000;
 const MAX_DURATION_MINUTES = 24 * 60 * 7;
 
-export const vQuantity = v.object({
-  min: v.number(),
-  max: v.number(),
-  step: v.number(),
-  included: v.number(),
-  extraUnitPriceMinor: v.number(),
-  extraUnitDurationMinutes: v.number(),
-  unitLabel: v.optional(v.string()),
-});
-export const vExtraPricing = v.union(v.literal("flat"), v.literal("per_quantity"));
+export const vQuantity = vProductQuantity;
+export { vExtraPricing };
 
 // The fields each command takes, as both doors take them (ids aside: the portal's are typed
 // ids, the REST API's are strings checked against the key's business).
