@@ -1,36 +1,37 @@
 /**
- * Dispatch: the board (providers' jobs of one local day on a timeline plus the unassigned
- * queue), manual assignment and reassignment by dispatchers, offers accepted or declined by
- * providers, and the provider's own day.
+ * Dispatch: the board (providers' jobs of one local day on a timeline, with their time off
+ * and changed hours, plus the unassigned queue), "who can take this job", and the portal
+ * adapters of the dispatch commands in `model/dispatchCommands.ts` (assign, reassign,
+ * offer, auto-assign, unassign; accept and decline by providers), and the provider's day.
  *
  * Assignments go through `model/bookingSlots.placeOnResource`, the same serialization point
- * as bookings, so a dispatcher can never put a job on a resource that is not free: the
- * mutation fails with SLOT_UNAVAILABLE and nothing changes.
+ * as bookings, so a dispatcher can never put a job on a resource that cannot take it: the
+ * mutation fails with SLOT_UNAVAILABLE, saying why in words, and nothing changes.
  */
 import { v } from "convex/values";
-import { ASSIGNABLE_STATUSES, ON_BOARD_STATUSES, UPCOMING_STATUSES } from "../domain/bookingStatus";
+import { ON_BOARD_STATUSES, UPCOMING_STATUSES } from "../domain/bookingStatus";
 import { localDayRange, todayIn, weekdayOf, isValidLocalDate } from "../domain/time";
-import type { Doc, Id } from "./_generated/dataModel";
-import type { MutationCtx as RawMutationCtx, QueryCtx as RawQueryCtx } from "./_generated/server";
-import { requireBusinessRole, type Access } from "./access";
+import type { Doc } from "./_generated/dataModel";
+import type { QueryCtx as RawQueryCtx } from "./_generated/server";
+import { requireBusinessRole } from "./access";
 import { appError } from "./errors";
 import { mutation, query } from "./functions";
-import { loadBookingForViewer, staffResourceId } from "./model/bookingAccess";
-import { placementRequestFor, requireBookableBusiness } from "./model/bookingCreate";
-import { emitBookingChange } from "./model/bookingEvents";
+import { userActor } from "./model/actor";
+import { staffResourceId } from "./model/bookingAccess";
+import { activeResources, isActiveAssignment, MAX_BUSY_SPAN_MS, timeOffAround } from "./model/bookingSlots";
 import {
-  assignmentsOf,
-  autoAssign,
-  isActiveAssignment,
-  MAX_BUSY_SPAN_MS,
-  MAX_RESOURCES,
-  placeOnResource,
-  releaseAssignments,
-} from "./model/bookingSlots";
-import { vBookingStatus } from "./schema";
+  acceptOffer,
+  assignBooking,
+  autoAssignBooking,
+  candidatesFor,
+  declineOffer,
+  offerBooking,
+  reassignBooking,
+  unassignBooking,
+} from "./model/dispatchCommands";
+import { vBookingStatus, vLocalTimeRange } from "./schema";
 
 const MAX_JOBS_PER_DAY = 1000;
-const ASSIGNABLE: ReadonlyArray<Doc<"bookings">["status"]> = ASSIGNABLE_STATUSES;
 const LIVE: ReadonlyArray<Doc<"bookings">["status"]> = UPCOMING_STATUSES;
 const ON_BOARD: ReadonlyArray<Doc<"bookings">["status"]> = ON_BOARD_STATUSES;
 
@@ -103,6 +104,10 @@ export const board = query({
         kind: v.string(),
         color: v.optional(v.string()),
         hours: v.array(v.object({ start: v.string(), end: v.string() })),
+        /** The day's hours differ from the weekly ones (a date override); closed = day off. */
+        override: v.optional(v.object({ closed: v.boolean(), hours: v.array(vLocalTimeRange) })),
+        /** Time off overlapping the day. */
+        timeOff: v.array(v.object({ start: v.number(), end: v.number(), reason: v.optional(v.string()) })),
         jobs: v.array(vJob),
       }),
     ),
@@ -113,12 +118,7 @@ export const board = query({
     requireDate(args.date);
     const business = access.business;
     const range = localDayRange(args.date, business.timeZone);
-    const resources = (
-      await ctx.db
-        .query("resources")
-        .withIndex("by_businessId", (q) => q.eq("businessId", business._id))
-        .take(MAX_RESOURCES)
-    ).filter((r) => r.active);
+    const resources = await activeResources(ctx, business._id);
     const assignments = (
       await ctx.db
         .query("bookingAssignments")
@@ -155,6 +155,8 @@ export const board = query({
         kind: resource.kind,
         ...(resource.color ? { color: resource.color } : {}),
         hours,
+        ...(override ? { override: { closed: override.closed, hours: override.hours } } : {}),
+        timeOff: await timeOffAround(ctx, resource._id, range.start, range.end),
         jobs,
       });
     }
@@ -169,163 +171,78 @@ export const board = query({
   },
 });
 
-async function loadResource(ctx: RawQueryCtx, businessId: Id<"businesses">, resourceId: Id<"resources">) {
-  const resource = await ctx.db.get("resources", resourceId);
-  if (resource === null || resource.businessId !== businessId) {
-    throw appError("NOT_FOUND", "Resource not found.", { param: "resourceId" });
-  }
-  if (!resource.active) throw appError("INVALID_ARGUMENT", `${resource.name} is not active.`, { param: "resourceId" });
-  return resource;
-}
-
-/** Places the booking on `resource` (accepted: a dispatcher's decision), replacing current ones. */
-async function moveTo(
-  ctx: RawMutationCtx,
-  booking: Doc<"bookings">,
-  resource: Doc<"resources">,
-  now: number,
-): Promise<Doc<"bookings">> {
-  if (!ASSIGNABLE.includes(booking.status)) {
-    throw appError("INVALID_TRANSITION", `A ${booking.status.toLowerCase()} booking cannot be assigned.`, { param: "bookingId" });
-  }
-  const business = await requireBookableBusiness(ctx, booking.businessId);
-  const previous = booking.assignedResourceIds;
-  await releaseAssignments(ctx, booking._id);
-  const request = placementRequestFor(business, booking, booking.start, "staff", now, booking._id);
-  await placeOnResource(ctx, request, resource, booking._id, "accepted");
-  await ctx.db.patch("bookings", booking._id, { assignedResourceIds: [resource._id] });
-  const updated = (await ctx.db.get("bookings", booking._id))!;
-  await emitBookingChange(ctx, updated, "assigned", { previousResourceIds: previous });
-  return updated;
-}
-
 const vAssignResult = v.object({ bookingId: v.id("bookings"), resourceIds: v.array(v.id("resources")) });
+const vMoveArgs = { bookingId: v.id("bookings"), resourceId: v.id("resources") };
 
-/** Assigns an unassigned booking from the queue. Refuses a resource that is not free. */
-export const assign = mutation({
-  args: { bookingId: v.id("bookings"), resourceId: v.id("resources") },
-  returns: vAssignResult,
-  handler: async (ctx, args) => {
-    const { booking } = await loadBookingForViewer(ctx, args.bookingId, "write");
-    await requireBusinessRole(ctx, booking.businessId, "manager");
-    if (booking.assignedResourceIds.length > 0) {
-      throw appError("CONFLICT", "The booking is already assigned; reassign it instead.", { param: "bookingId" });
-    }
-    const resource = await loadResource(ctx, booking.businessId, args.resourceId);
-    const updated = await moveTo(ctx, booking, resource, Date.now());
-    return { bookingId: updated._id, resourceIds: updated.assignedResourceIds };
-  },
+/**
+ * Who can take this job (managers): every active provider with whether they can take it at
+ * its time and, for each that cannot, why in words. The same check the mutations run.
+ */
+export const candidates = query({
+  args: { bookingId: v.id("bookings") },
+  returns: v.object({
+    bookingId: v.id("bookings"),
+    movable: v.boolean(),
+    reason: v.optional(v.string()),
+    providers: v.array(
+      v.object({
+        resourceId: v.id("resources"),
+        name: v.string(),
+        canTake: v.boolean(),
+        reason: v.optional(v.string()),
+        code: v.optional(v.string()),
+      }),
+    ),
+  }),
+  handler: async (ctx, args) => candidatesFor(ctx, userActor(ctx), args.bookingId, Date.now()),
 });
 
-/** Moves a booking to another resource (same time). Refuses a resource that is not free. */
-export const reassign = mutation({
-  args: { bookingId: v.id("bookings"), resourceId: v.id("resources") },
+/** Assigns an unassigned booking from the queue. Refuses a resource that cannot take it. */
+export const assign = mutation({
+  args: vMoveArgs,
   returns: vAssignResult,
-  handler: async (ctx, args) => {
-    const { booking } = await loadBookingForViewer(ctx, args.bookingId, "write");
-    await requireBusinessRole(ctx, booking.businessId, "manager");
-    const resource = await loadResource(ctx, booking.businessId, args.resourceId);
-    if (booking.assignedResourceIds.length === 1 && booking.assignedResourceIds[0] === resource._id) {
-      throw appError("INVALID_ARGUMENT", `The booking is already assigned to ${resource.name}.`, { param: "resourceId" });
-    }
-    const updated = await moveTo(ctx, booking, resource, Date.now());
-    return { bookingId: updated._id, resourceIds: updated.assignedResourceIds };
-  },
+  handler: async (ctx, args) => assignBooking(ctx, userActor(ctx), args, Date.now()),
+});
+
+/** Moves a booking to another resource (same time). Refuses a resource that cannot take it. */
+export const reassign = mutation({
+  args: vMoveArgs,
+  returns: vAssignResult,
+  handler: async (ctx, args) => reassignBooking(ctx, userActor(ctx), args, Date.now()),
+});
+
+/** Offers a booking to one provider, who accepts or declines it (their time is held meanwhile). */
+export const offer = mutation({
+  args: vMoveArgs,
+  returns: vAssignResult,
+  handler: async (ctx, args) => offerBooking(ctx, userActor(ctx), args, Date.now()),
+});
+
+/** Gives the booking to the best free provider by the business's policy. */
+export const autoAssign = mutation({
+  args: { bookingId: v.id("bookings") },
+  returns: vAssignResult,
+  handler: async (ctx, args) => autoAssignBooking(ctx, userActor(ctx), args, Date.now()),
 });
 
 /** Returns a booking to the unassigned queue (manager+). */
 export const unassign = mutation({
   args: { bookingId: v.id("bookings") },
   returns: vAssignResult,
-  handler: async (ctx, args) => {
-    const { booking } = await loadBookingForViewer(ctx, args.bookingId, "write");
-    await requireBusinessRole(ctx, booking.businessId, "manager");
-    if (!ASSIGNABLE.includes(booking.status)) {
-      throw appError("INVALID_TRANSITION", `A ${booking.status.toLowerCase()} booking cannot be unassigned.`, { param: "bookingId" });
-    }
-    const released = await releaseAssignments(ctx, booking._id);
-    await ctx.db.patch("bookings", booking._id, { assignedResourceIds: [] });
-    await emitBookingChange(ctx, (await ctx.db.get("bookings", booking._id))!, "assigned", {
-      previousResourceIds: released.map((a) => a.resourceId),
-    });
-    return { bookingId: booking._id, resourceIds: [] };
-  },
+  handler: async (ctx, args) => unassignBooking(ctx, userActor(ctx), args),
 });
-
-/** The provider's own offered assignment of this booking (FORBIDDEN for anyone else). */
-async function myOffer(ctx: RawQueryCtx, access: Access, booking: Doc<"bookings">) {
-  const resourceId = staffResourceId(access);
-  if (resourceId === null) throw appError("FORBIDDEN", "Only the provider the job is offered to can answer the offer.");
-  const mine = (await assignmentsOf(ctx, booking._id)).find((a) => a.resourceId === resourceId && isActiveAssignment(a));
-  if (mine === undefined) throw appError("FORBIDDEN", "This job is not offered to you.", { param: "bookingId" });
-  return mine;
-}
 
 export const accept = mutation({
   args: { bookingId: v.id("bookings") },
   returns: v.object({ status: v.literal("accepted") }),
-  handler: async (ctx, args) => {
-    const { booking, access } = await loadBookingForViewer(ctx, args.bookingId, "write");
-    const offer = await myOffer(ctx, access, booking);
-    if (!ASSIGNABLE.includes(booking.status)) {
-      throw appError("INVALID_TRANSITION", `The booking is ${booking.status.toLowerCase()}.`, { param: "bookingId" });
-    }
-    if (offer.status !== "accepted") {
-      await ctx.db.patch("bookingAssignments", offer._id, { status: "accepted" });
-      await emitBookingChange(ctx, booking, "assigned", {
-        previousResourceIds: booking.assignedResourceIds,
-        availabilityChanged: false,
-      });
-    }
-    return { status: "accepted" as const };
-  },
+  handler: async (ctx, args) => acceptOffer(ctx, userActor(ctx), args),
 });
 
-/**
- * The provider declines the job: their assignment is marked declined and the time freed;
- * the job goes to the next eligible free resource by the business's policy (never back to
- * anyone who declined it) or, with manual dispatch or nobody free, to the unassigned queue.
- */
+/** The provider declines the job; it goes to the next free provider or the queue. */
 export const decline = mutation({
   args: { bookingId: v.id("bookings"), reason: v.optional(v.string()) },
   returns: v.object({ resourceIds: v.array(v.id("resources")), queued: v.boolean() }),
-  handler: async (ctx, args) => {
-    const { booking, access } = await loadBookingForViewer(ctx, args.bookingId, "write");
-    if (args.reason !== undefined && args.reason.length > 500) {
-      throw appError("INVALID_ARGUMENT", "The reason is limited to 500 characters.", { param: "reason" });
-    }
-    const offer = await myOffer(ctx, access, booking);
-    if (booking.status === "EN_ROUTE" || !ASSIGNABLE.includes(booking.status)) {
-      throw appError("INVALID_TRANSITION", `A ${booking.status.toLowerCase()} job cannot be declined.`, { param: "bookingId" });
-    }
-    const now = Date.now();
-    await releaseAssignments(ctx, booking._id, { only: offer.resourceId, as: "declined" });
-    const declinedBy = new Set(
-      (await assignmentsOf(ctx, booking._id)).filter((a) => a.status === "declined").map((a) => a.resourceId as string),
-    );
-    const business = (await ctx.db.get("businesses", booking.businessId))!;
-    let resourceIds = booking.assignedResourceIds.filter((id) => id !== offer.resourceId);
-    const policy = business.policies.booking.autoAssign;
-    if (resourceIds.length === 0 && policy !== "manual" && business.status === "ACTIVE") {
-      const request = placementRequestFor(business, booking, booking.start, "staff", now, booking._id);
-      const placed = await autoAssign(ctx, request, booking._id, { policy, exclude: declinedBy });
-      if (!("failure" in placed)) resourceIds = [placed.resource._id];
-    }
-    await ctx.db.patch("bookings", booking._id, { assignedResourceIds: resourceIds });
-    await ctx.db.insert("bookingStatusHistory", {
-      businessId: booking.businessId,
-      bookingId: booking._id,
-      from: booking.status,
-      to: booking.status,
-      at: now,
-      actor: { role: access.role, userId: access.user._id },
-      reason: `offer declined${args.reason ? `: ${args.reason}` : ""}`,
-    });
-    await emitBookingChange(ctx, (await ctx.db.get("bookings", booking._id))!, "assigned", {
-      previousResourceIds: booking.assignedResourceIds,
-    });
-    return { resourceIds, queued: resourceIds.length === 0 };
-  },
+  handler: async (ctx, args) => declineOffer(ctx, userActor(ctx), args, Date.now()),
 });
 
 const MAX_NOTES_PER_CUSTOMER = 20;

@@ -186,6 +186,22 @@ describe("a payment window that runs out closes the checkout", JOURNEY, () => {
     expect(after.invoice).toMatchObject({ status: "void", amountPaidMinor: 0 });
   });
 
+  test("cancelling an unpaid booking closes its open checkout the same way", async () => {
+    const t = newTest();
+    restore = routeFetch(t).restore;
+    const s = await scenario(t);
+    const { bookingId } = await reserve(s);
+    const c = await localCheckout(s, bookingId);
+    await s.customer.as.mutation(api.bookings.cancel, { bookingId, expectedFeeMinor: 0 });
+    const page = await t.fetch(c.path);
+    expect(page.status).toBe(409);
+    expect(await page.text()).toContain("This booking was cancelled, so there is nothing to pay. You have not been charged.");
+    expect((await press(t, c.session, "pay")).status).toBe(409);
+    const after = await state(t, bookingId);
+    expect(after.payments.map((p) => p.status)).toEqual(["canceled"]);
+    expect(after.invoice).toMatchObject({ status: "void", amountPaidMinor: 0 });
+  });
+
   test("Stripe: the Checkout Session is expired through Stripe's API, once, with an idempotency key", async () => {
     const calls: { url: string; method: string; idempotencyKey: string | null }[] = [];
     const stripeApi: PartnerHandler = (url, init) => {

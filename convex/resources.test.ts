@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { api } from "./_generated/api";
 import { aBusiness, aCatalogue, aManager, aProvider, aStaffMember, aZone, expectAppError, snapshotDatabase } from "./test.builders";
 import { newTest } from "./test.setup";
-import { validateWeeklyHours } from "./resources";
+import { validateWeeklyHours } from "./model/resourceCommands";
 
 const base = {
   name: "Chair 1",

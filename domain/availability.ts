@@ -40,6 +40,7 @@ import {
   addDays,
   assertTimeZone,
   daysBetween,
+  instantToLocal,
   localDateOf,
   localDayRange,
   localMinutesToInstant,
@@ -132,9 +133,30 @@ export const SLOT_UNAVAILABLE_CODES = [
 ] as const;
 export type SlotUnavailableCode = (typeof SLOT_UNAVAILABLE_CODES)[number];
 
+/**
+ * Why a resource cannot take a booking at a time, as data: callers put it in words with
+ * `describeRefusal` (with product names and the business's zone), never with ids.
+ */
+export type SlotRefusal =
+  | { kind: "zone" }
+  | { kind: "products"; productIds: string[] }
+  | { kind: "capacity"; capacity: number; needed: number }
+  | { kind: "past" }
+  | { kind: "notice"; minutes: number }
+  | { kind: "horizon"; days: number }
+  /** No hours at all on that local date (weekly hours, or a date override closing it). */
+  | { kind: "day_off"; date: LocalDate; weekday: Weekday; override: boolean }
+  | { kind: "time_off"; start: number; end: number }
+  | { kind: "outside_hours"; date: LocalDate; hours: HoursInterval[]; override: boolean }
+  | { kind: "daily_limit"; limit: number }
+  /** The busy time (its own extent, buffers included) the booking would overlap. */
+  | { kind: "busy"; start: number; end: number }
+  /** The resource's own settings could not be read (bad hours data). */
+  | { kind: "unreadable_schedule" };
+
 export type SlotCheck =
   | { ok: true; end: number; arrivalWindowEnd?: number; remainingCapacity: number }
-  | { ok: false; code: SlotUnavailableCode; reason: string };
+  | { ok: false; code: SlotUnavailableCode; reason: string; refusal: SlotRefusal };
 
 export interface SlotCheckInput extends SlotRules {
   resource: AvailabilityResource;
@@ -229,12 +251,7 @@ function parseResource(resource: AvailabilityResource): ParsedResource {
 }
 
 export function servesRequest(resource: AvailabilityResource, rules: Pick<SlotRules, "zoneId" | "productIds">): boolean {
-  if (rules.zoneId !== undefined && resource.zoneIds && !resource.zoneIds.includes(rules.zoneId)) return false;
-  if (rules.productIds && resource.productIds) {
-    const served = resource.productIds;
-    if (!rules.productIds.every((p) => served.includes(p))) return false;
-  }
-  return true;
+  return unservedBy(resource, rules) === null;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -299,8 +316,8 @@ interface AnchoredInterval extends Interval {
   anchor: number;
 }
 
-/** Working time over the table's days (minus time off), sorted, merged, anchored. */
-function workingIntervals(parsed: ParsedResource, days: DayTable): AnchoredInterval[] {
+/** Working time over the table's days (minus time off unless told), sorted, merged, anchored. */
+function workingIntervals(parsed: ParsedResource, days: DayTable, options: { ignoreTimeOff?: boolean } = {}): AnchoredInterval[] {
   const raw: AnchoredInterval[] = [];
   for (let i = 0; i < days.dates.length - 1; i++) {
     const hours = parsed.overrides.get(days.dates[i]) ?? parsed.weekly[days.weekdays[i]];
@@ -320,7 +337,7 @@ function workingIntervals(parsed: ParsedResource, days: DayTable): AnchoredInter
       merged.push({ ...interval });
     }
   }
-  const timeOff = mergeIntervals(parsed.resource.timeOff ?? []);
+  const timeOff = options.ignoreTimeOff ? [] : mergeIntervals(parsed.resource.timeOff ?? []);
   return timeOff.length === 0 ? merged : subtractKeepingAnchor(merged, timeOff);
 }
 
@@ -532,29 +549,130 @@ export function checkSlot(input: SlotCheckInput): SlotCheck {
   const { resource, start } = input;
   if (!Number.isFinite(start)) throw invalidArgument(`start must be an instant in ms, got ${start}`);
   const parsed = parseResource(resource);
-  const fail = (code: SlotUnavailableCode, reason: string): SlotCheck => ({ ok: false, code, reason });
+  const fail = (code: SlotUnavailableCode, refusal: SlotRefusal): SlotCheck => ({
+    ok: false,
+    code,
+    reason: describeRefusal(refusal, { timeZone: rules.timeZone }),
+    refusal,
+  });
 
-  if (!servesRequest(resource, input)) return fail("NOT_ELIGIBLE", `Resource "${resource.id}" does not serve this zone or these services`);
+  const unserved = unservedBy(resource, input);
+  if (unserved !== null) return fail("NOT_ELIGIBLE", unserved);
   if (resource.capacity < rules.units) {
-    return fail("INSUFFICIENT_CAPACITY", `Resource "${resource.id}" has capacity ${resource.capacity}; the booking needs ${rules.units}`);
+    return fail("INSUFFICIENT_CAPACITY", { kind: "capacity", capacity: resource.capacity, needed: rules.units });
   }
-  if (start < rules.now) return fail("IN_THE_PAST", "That time has already passed");
-  if (start < rules.earliestStart) return fail("BEFORE_MINIMUM_NOTICE", `Bookings need ${input.minimumNoticeMinutes} minutes' notice`);
-  if (start >= rules.horizonEnd) return fail("BEYOND_HORIZON", `Bookings open at most ${input.bookingHorizonDays} days ahead`);
+  if (start < rules.now) return fail("IN_THE_PAST", { kind: "past" });
+  if (start < rules.earliestStart) return fail("BEFORE_MINIMUM_NOTICE", { kind: "notice", minutes: input.minimumNoticeMinutes ?? 0 });
+  if (start >= rules.horizonEnd) return fail("BEYOND_HORIZON", { kind: "horizon", days: input.bookingHorizonDays ?? 0 });
 
   const end = start + rules.spanMs;
   const firstDate = addDays(localDateOf(start, rules.timeZone), -1);
   const days = new DayTable(firstDate, localDateOf(end, rules.timeZone), rules.timeZone);
-  const insideWorking = workingIntervals(parsed, days).some((w) => w.start <= start && end <= w.end);
-  if (!insideWorking) return fail("OUTSIDE_WORKING_HOURS", `Resource "${resource.id}" is not working for the whole of that time`);
+  const inside = (intervals: readonly Interval[]) => intervals.some((w) => w.start <= start && end <= w.end);
+  if (!inside(workingIntervals(parsed, days))) {
+    return fail("OUTSIDE_WORKING_HOURS", outsideWorking(parsed, days, start, end, inside(workingIntervals(parsed, days, { ignoreTimeOff: true }))));
+  }
   if (fullDays(resource, days).some((d) => d.start <= start && start < d.end)) {
-    return fail("DAILY_LIMIT_REACHED", `Resource "${resource.id}" already has its maximum of ${resource.maxBookingsPerDay} bookings that day`);
+    return fail("DAILY_LIMIT_REACHED", { kind: "daily_limit", limit: resource.maxBookingsPerDay ?? 0 });
   }
   const remaining = remainingFor(parsed, usageSegments(resource), start, rules.spanMs);
-  if (remaining < rules.units) return fail("CONFLICT", `Resource "${resource.id}" is already booked at that time`);
+  if (remaining < rules.units) return fail("CONFLICT", { kind: "busy", ...clashExtent(parsed, start, rules.spanMs) });
   const result: SlotCheck = { ok: true, end, remainingCapacity: remaining };
   if (rules.windowMs > 0) result.arrivalWindowEnd = start + rules.windowMs;
   return result;
+}
+
+/** Which part of a request the resource does not serve, or null when it serves all of it. */
+function unservedBy(resource: AvailabilityResource, rules: Pick<SlotRules, "zoneId" | "productIds">): SlotRefusal | null {
+  if (rules.zoneId !== undefined && resource.zoneIds && !resource.zoneIds.includes(rules.zoneId)) return { kind: "zone" };
+  if (rules.productIds && resource.productIds) {
+    const served = resource.productIds;
+    const missing = rules.productIds.filter((p) => !served.includes(p));
+    if (missing.length > 0) return { kind: "products", productIds: missing };
+  }
+  return null;
+}
+
+/** Why [start, end) is not inside working time: time off, a day without hours, or other hours. */
+function outsideWorking(parsed: ParsedResource, days: DayTable, start: number, end: number, fitsWithoutTimeOff: boolean): SlotRefusal {
+  if (fitsWithoutTimeOff) {
+    const off = mergeIntervals(parsed.resource.timeOff ?? []).find((t) => t.start < end && start < t.end)!;
+    return { kind: "time_off", start: off.start, end: off.end };
+  }
+  const index = days.indexOf(start);
+  const date = days.dates[index];
+  const override = parsed.resource.overrides?.find((o) => o.date === date);
+  const hours: HoursInterval[] = override
+    ? override.closed
+      ? []
+      : override.hours.map((h) => ({ start: h.start, end: h.end }))
+    : parsed.resource.weeklyHours.filter((h) => h.weekday === days.weekdays[index]).map((h) => ({ start: h.start, end: h.end }));
+  if (hours.length === 0) return { kind: "day_off", date, weekday: days.weekdays[index], override: override !== undefined };
+  return { kind: "outside_hours", date, hours, override: override !== undefined };
+}
+
+/** The extent of the busy blocks whose blocked time meets the candidate's blocked range. */
+function clashExtent(parsed: ParsedResource, start: number, spanMs: number): Interval {
+  const from = start - parsed.bufferBeforeMs;
+  const to = start + spanMs + parsed.bufferAfterMs;
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const b of parsed.resource.busy ?? []) {
+    const blockedStart = b.start - (b.bufferBeforeMinutes ?? 0) * MINUTE_MS;
+    const blockedEnd = b.end + (b.bufferAfterMinutes ?? 0) * MINUTE_MS;
+    if (blockedStart < to && from < blockedEnd && (b.units ?? 1) > 0) {
+      lo = Math.min(lo, b.start);
+      hi = Math.max(hi, b.end);
+    }
+  }
+  return Number.isFinite(lo) ? { start: lo, end: hi } : { start, end: start + spanMs };
+}
+
+const WEEKDAY_NAMES = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"] as const;
+
+function wallTime(instant: number, timeZone: string): string {
+  return instantToLocal(instant, timeZone).time;
+}
+
+/**
+ * A refusal in a few plain words for a person ("not working Wednesday", "busy 10:00–12:30",
+ * "does not do Deep clean"). Never contains an id: products are named by `productName`, or
+ * generically when no name is known.
+ */
+export function describeRefusal(
+  refusal: SlotRefusal,
+  context: { timeZone: string; productName?: (productId: string) => string | undefined },
+): string {
+  switch (refusal.kind) {
+    case "zone":
+      return "does not serve this zone";
+    case "products": {
+      const names = refusal.productIds.map((id) => context.productName?.(id)).filter((n): n is string => n !== undefined);
+      return names.length === refusal.productIds.length ? `does not do ${names.join(", ")}` : "does not do these services";
+    }
+    case "capacity":
+      return `has room for ${refusal.capacity}; the booking needs ${refusal.needed}`;
+    case "past":
+      return "that time has already passed";
+    case "notice":
+      return `bookings need ${refusal.minutes} minutes' notice`;
+    case "horizon":
+      return `bookings open at most ${refusal.days} days ahead`;
+    case "day_off":
+      return refusal.override ? `not working ${WEEKDAY_NAMES[refusal.weekday]} (changed hours)` : `not working ${WEEKDAY_NAMES[refusal.weekday]}`;
+    case "time_off":
+      return "time off";
+    case "outside_hours": {
+      const hours = refusal.hours.map((h) => `${h.start}–${h.end}`).join(", ");
+      return refusal.override ? `outside the changed hours ${hours} that day` : `outside working hours ${hours}`;
+    }
+    case "daily_limit":
+      return `already has the most jobs allowed that day (${refusal.limit})`;
+    case "unreadable_schedule":
+      return "its schedule cannot be read: check its hours";
+    case "busy":
+      return `busy ${wallTime(refusal.start, context.timeZone)}–${wallTime(refusal.end, context.timeZone)}`;
+  }
 }
 
 export function isSlotAvailable(input: SlotCheckInput): boolean {

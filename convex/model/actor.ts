@@ -21,6 +21,7 @@ import { requireBusinessRole, requireUser, type Access, type BusinessRole } from
 import { hasScope, type ApiScope } from "../api/apiKeyFormat";
 import { appError } from "../errors";
 import type { Viewer } from "../functions";
+import type { Actor as RecordedActor } from "../schema";
 
 export type UserActor = { kind: "user"; viewer: Viewer & { user: Doc<"users"> } };
 export type ApiKeyActor = { kind: "api_key"; apiKeyId: Id<"apiKeys">; businessId: Id<"businesses">; scopes: ApiScope[] };
@@ -50,6 +51,18 @@ export async function apiKeyActor(ctx: DbCtx, caller: { businessId: Id<"business
     throw appError("UNAUTHENTICATED", "This API key is not valid (revoked, expired or unknown).");
   }
   return { kind: "api_key", apiKeyId: key._id, businessId: key.businessId, scopes: key.scopes };
+}
+
+/** The form stored in history rows and on documents (`schema.vActor`), with the role it was let in as. */
+export function recordedActor(actor: CommandActor, grant: Grant): RecordedActor {
+  switch (actor.kind) {
+    case "user":
+      return { role: grant.kind === "user" ? grant.role : "staff", userId: actor.viewer.user._id };
+    case "api_key":
+      return { role: "api", apiKeyId: actor.apiKeyId };
+    case "system":
+      return { role: "system" };
+  }
 }
 
 /** What a command needs: a staff rank for people, a scope for API keys. */

@@ -46,6 +46,7 @@ import {
 import { recordSameStatus, transition } from "./bookingTransitions";
 import { emitEvent } from "./events";
 import { depositFor, issueInvoice } from "./invoiceLines";
+import { closeOpenCheckouts } from "./stripeCheckout";
 import { refundBalance, requestRefund } from "./stripeRefunds";
 
 export const MAX_NOTES = 2000;
@@ -361,6 +362,7 @@ export async function cancelBooking(
     },
   });
   await voidUnpaidInvoice(ctx, updated, decision.feeMinor);
+  await closeOpenCheckouts(ctx, updated, now);
   // What the decision promised, within what the payments recorded on the invoice can give back
   // (refunds already pending are not asked for twice).
   const refundMinor = invoice === null ? 0 : Math.min(decision.refundMinor, (await refundBalance(ctx, invoice)).refundableMinor);

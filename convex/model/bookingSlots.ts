@@ -31,7 +31,14 @@
  * it ranks; a concurrent booking on one of them only retries the choice, it never lets two
  * bookings through.
  */
-import { checkSlot, type AvailabilityResource, type BusyBlock, type SlotCheck } from "../../domain/availability";
+import {
+  checkSlot,
+  describeRefusal,
+  type AvailabilityResource,
+  type BusyBlock,
+  type DateOverride,
+  type SlotCheck,
+} from "../../domain/availability";
 import { chooseResource, type AssignmentCandidate } from "../../domain/assignment";
 import { isDomainError } from "../../domain/errors";
 import { NOT_STARTED_STATUSES } from "../../domain/bookingStatus";
@@ -103,6 +110,15 @@ export function isEligible(resource: Doc<"resources">, zoneId: Id<"zones">, prod
   return true;
 }
 
+/** Active resources of the business (bounded), as the board lists them. */
+export async function activeResources(ctx: RawQueryCtx, businessId: Id<"businesses">): Promise<Doc<"resources">[]> {
+  const all = await ctx.db
+    .query("resources")
+    .withIndex("by_businessId", (q) => q.eq("businessId", businessId))
+    .take(MAX_RESOURCES);
+  return all.filter((r) => r.active);
+}
+
 /** Active resources of the business that serve the zone and every product (bounded). */
 export async function eligibleResources(
   ctx: RawQueryCtx,
@@ -157,10 +173,10 @@ export async function timeOffAround(ctx: RawQueryCtx, resourceId: Id<"resources"
       q.eq("resourceId", resourceId).gt("end", from).lt("end", to + MAX_TIME_OFF_LENGTH_MS),
     )
     .take(MAX_TIME_OFF_READ);
-  return rows.filter((t) => t.start < to).map((t) => ({ start: t.start, end: t.end }));
+  return rows.filter((t) => t.start < to).map((t) => ({ start: t.start, end: t.end, ...(t.reason ? { reason: t.reason } : {}) }));
 }
 
-export async function overridesBetween(ctx: RawQueryCtx, resourceId: Id<"resources">, fromDate: string, toDate: string) {
+export async function overridesBetween(ctx: RawQueryCtx, resourceId: Id<"resources">, fromDate: string, toDate: string): Promise<DateOverride[]> {
   const rows = await ctx.db
     .query("resourceDateOverrides")
     .withIndex("by_resourceId_and_date", (q) =>
@@ -214,21 +230,44 @@ function domainCheck(request: PlacementRequest, resource: AvailabilityResource, 
     });
   } catch (error) {
     if (isDomainError(error)) {
-      return { ok: false, code: "NOT_ELIGIBLE", reason: error.message };
+      const refusal = { kind: "unreadable_schedule" as const };
+      return { ok: false, code: "NOT_ELIGIBLE", reason: describeRefusal(refusal, { timeZone: request.business.timeZone }), refusal };
     }
     throw error;
   }
 }
 
 /**
+ * A schedule change not written yet, to ask "which jobs would it hit" before committing it:
+ * other settings of the resource (weekly hours, zones, products, …), one more time off, or
+ * one date's override set (or removed, with null).
+ */
+export type ScheduleDraft = {
+  resource?: Doc<"resources">;
+  addTimeOff?: { start: number; end: number };
+  override?: { date: string; set: { closed: boolean; hours: { start: string; end: string }[] } | null };
+};
+
+function draftOverrides(overrides: DateOverride[], draft: ScheduleDraft | undefined): DateOverride[] {
+  const change = draft?.override;
+  if (change === undefined) return overrides;
+  const others = overrides.filter((o) => o.date !== change.date);
+  if (change.set === null) return others;
+  return [...others, change.set.closed ? { date: change.date, closed: true as const } : { date: change.date, hours: change.set.hours }];
+}
+
+/**
  * Reads everything one resource's check needs around `start` (bounded index ranges) and runs
- * the domain check. Read-only: ranking candidates uses this without touching their days.
+ * the domain check, against the resource as it is or as a `draft` would make it. Read-only:
+ * ranking candidates and previewing schedule changes use this without touching anything.
  */
 export async function inspectResource(
   ctx: RawQueryCtx,
   request: PlacementRequest,
-  resource: Doc<"resources">,
+  stored: Doc<"resources">,
+  draft?: ScheduleDraft,
 ): Promise<ResourceDayView> {
+  const resource = draft?.resource ?? stored;
   const tz = request.business.timeZone;
   const spanMinutes = request.durationMinutes + request.arrivalWindowMinutes;
   const { busyStart, busyEnd } = busyWindow(resource, request.start, spanMinutes);
@@ -244,8 +283,55 @@ export async function inspectResource(
     overridesBetween(ctx, resource._id, addDays(date, -1), endDate),
   ]);
   const busy = assignments.filter((a) => a.bookingId !== request.excludeBookingId).map(busyBlockOf);
-  const check = domainCheck(request, toAvailabilityResource(resource, { busy, timeOff, overrides }), request.start);
+  const extraTimeOff = draft?.addTimeOff ? [draft.addTimeOff] : [];
+  const view = toAvailabilityResource(resource, {
+    busy,
+    timeOff: [...timeOff, ...extraTimeOff],
+    overrides: draftOverrides(overrides, draft),
+  });
+  const check = domainCheck(request, view, request.start);
   return { resource, date, day, check, busyStart, busyEnd };
+}
+
+/**
+ * A refused check in a person's words, with the business's product names and time zone
+ * ("does not do Deep clean", "busy 10:00–12:30"). The one place refusals are worded, for the
+ * dispatch board's reasons and for the error the placing mutation throws alike.
+ */
+export async function refusalInWords(
+  ctx: RawQueryCtx,
+  request: Pick<PlacementRequest, "business" | "productIds">,
+  check: Extract<SlotCheck, { ok: false }>,
+  productNames?: Map<string, string>,
+): Promise<string> {
+  const names = productNames ?? new Map<string, string>();
+  if (check.refusal.kind === "products") {
+    for (const id of check.refusal.productIds) {
+      if (names.has(id)) continue;
+      const product = await ctx.db.get("products", id as Id<"products">);
+      if (product !== null && product.businessId === request.business._id) names.set(id, product.name);
+    }
+  }
+  return describeRefusal(check.refusal, { timeZone: request.business.timeZone, productName: (id) => names.get(id) });
+}
+
+export type Verdict =
+  | { ok: true; view: ResourceDayView }
+  | { ok: false; view: ResourceDayView; check: Extract<SlotCheck, { ok: false }>; words: string };
+
+/**
+ * Whether `resource` can take the request, and why not in words: the check `placeOnResource`
+ * runs before placing, and the one the dispatch board's "who can take this job" asks.
+ */
+export async function judgeResource(
+  ctx: RawQueryCtx,
+  request: PlacementRequest,
+  resource: Doc<"resources">,
+  productNames?: Map<string, string>,
+): Promise<Verdict> {
+  const view = await inspectResource(ctx, request, resource);
+  if (view.check.ok) return { ok: true, view };
+  return { ok: false, view, check: view.check, words: await refusalInWords(ctx, request, view.check, productNames) };
 }
 
 export function slotUnavailable(reason: string, details: Record<string, string> = {}) {
@@ -280,10 +366,12 @@ export async function placeOnResource(
     day = (await ctx.db.get("resourceDays", id))!;
   }
   // 2 + 3. Re-read the narrow range and re-check with the domain rule.
-  const view = await inspectResource(ctx, request, resource);
-  if (!view.check.ok) {
-    throw slotUnavailable(`${resource.name} is not available at that time: ${view.check.reason}`, {
-      code: view.check.code,
+  const verdict = await judgeResource(ctx, request, resource);
+  const view = verdict.view;
+  if (!verdict.ok) {
+    throw slotUnavailable(`${resource.name} cannot take this job: ${verdict.words}.`, {
+      code: verdict.check.code,
+      refusal: verdict.check.refusal.kind,
       resourceId: resource._id,
     });
   }
@@ -306,19 +394,19 @@ export async function placeOnResource(
   return (await ctx.db.get("bookingAssignments", assignmentId))!;
 }
 
+export type AssignOptions = { exclude?: Set<string>; preferred?: Id<"resources">[]; policy: "priority" | "round_robin" };
+
 /**
- * Chooses a resource by the business's policy among eligible resources that pass the check
- * (priority: lower priority first, then fewest jobs that day, least recently assigned;
- * round robin: the same without priority), and places the booking on it; a `preferred`
- * resource that fits wins (a reschedule keeps its provider when it can). Returns a failure
- * reason when none fits.
+ * Read-only: the resource the business's policy would choose among eligible resources that
+ * pass the check (priority: lower priority first, then fewest jobs that day, least recently
+ * assigned; round robin: the same without priority); a `preferred` resource that fits wins
+ * (a reschedule keeps its provider when it can). A failure reason when none fits.
  */
-export async function autoAssign(
-  ctx: RawMutationCtx,
+export async function pickResource(
+  ctx: RawQueryCtx,
   request: PlacementRequest,
-  bookingId: Id<"bookings">,
-  options: { exclude?: Set<string>; preferred?: Id<"resources">[]; policy: "priority" | "round_robin" },
-): Promise<{ assignment: Doc<"bookingAssignments">; resource: Doc<"resources"> } | { failure: string }> {
+  options: AssignOptions,
+): Promise<{ resource: Doc<"resources"> } | { failure: string }> {
   const resources = (await eligibleResources(ctx, request.business._id, request.zoneId, request.productIds)).filter(
     (r) => !options.exclude?.has(r._id),
   );
@@ -339,9 +427,20 @@ export async function autoAssign(
     lastAssignedAt: v.day && v.day.lastAssignedAt > 0 ? v.day.lastAssignedAt : undefined,
   }));
   const best = chooseResource(candidates)!;
-  const chosen = preferred ?? fitting.find((v) => v.resource._id === best.id)!;
-  const assignment = await placeOnResource(ctx, request, chosen.resource, bookingId, "offered");
-  return { assignment, resource: chosen.resource };
+  return { resource: (preferred ?? fitting.find((v) => v.resource._id === best.id)!).resource };
+}
+
+/** Chooses a resource by the business's policy (`pickResource`) and places the booking on it. */
+export async function autoAssign(
+  ctx: RawMutationCtx,
+  request: PlacementRequest,
+  bookingId: Id<"bookings">,
+  options: AssignOptions,
+): Promise<{ assignment: Doc<"bookingAssignments">; resource: Doc<"resources"> } | { failure: string }> {
+  const picked = await pickResource(ctx, request, options);
+  if ("failure" in picked) return picked;
+  const assignment = await placeOnResource(ctx, request, picked.resource, bookingId, "offered");
+  return { assignment, resource: picked.resource };
 }
 
 /**

@@ -1,6 +1,9 @@
 /**
  * Money follows the booking, in a real Chromium against the real platform (fixture.ts):
- *   - a customer reserves and stays on the checkout page past the payment window (the owner
+ *   1. a customer books, pays the deposit on the local test checkout and cancels: the refund
+ *      the cancel panel promised happens (refund events through POST /stripe/webhook) and the
+ *      invoice shows the refund line and the refunded amount after a reload;
+ *   2. a customer reserves and stays on the checkout page past the payment window (the owner
  *      set a one-minute hold; the test waits for the booking to be released, not for a fixed
  *      time), then presses Pay: the checkout refuses, nothing is charged, and the booking page
  *      shows the booking released, never "confirmed".
@@ -11,6 +14,7 @@ import { screenshot, signIn, startStack, watchConsole, type Stack } from "./fixt
 
 let stack: Stack;
 const problems: string[] = [];
+const LIVE_MS = 20_000;
 
 beforeAll(async () => {
   stack = await startStack();
@@ -59,6 +63,43 @@ async function reserveAndGoToCheckout(page: Page, postalCode: string, line1: str
 }
 
 describe("money follows the booking", () => {
+  test("cancelling after paying the deposit refunds what the panel promised, shown on the invoice after a reload", async () => {
+    const page = await newPage("refund");
+    await signIn(page, "demo-customer-2");
+    await reserveAndGoToCheckout(page, "11201", "88 Pineapple St");
+    await page.getByRole("button", { name: "Pay (test)" }).click();
+    await page.waitForURL(/\/bookings\/[^/?]+\?payment=succeeded/, { timeout: 30_000 });
+    await page.getByTestId("payment-succeeded").waitFor({ timeout: 30_000 });
+    const paid = await page.getByTestId("amount-paid").innerText();
+    expect(paid).not.toBe("$0.00");
+
+    await page.getByTestId("cancel-booking").click();
+    const promise = page.getByTestId("cancel-panel").getByText(/You will be refunded \$/);
+    await promise.waitFor();
+    const promised = /\$[\d,]+\.\d\d/.exec(await promise.innerText())![0];
+    expect(promised).toBe(paid);
+    await page.getByTestId("confirm-cancel").click();
+    await expect.poll(() => page.getByTestId("booking-status").innerText(), { timeout: LIVE_MS }).toBe("Cancelled");
+
+    // The refund is submitted and confirmed by the refund events through /stripe/webhook.
+    await page.reload();
+    await expect.poll(() => page.getByTestId("amount-refunded").innerText().catch(() => ""), { timeout: LIVE_MS }).toBe(promised);
+    await page.reload();
+    expect(await page.getByTestId("amount-refunded").innerText()).toBe(promised);
+    const line = page.getByTestId("refund-line");
+    await line.waitFor();
+    expect(await line.innerText()).toContain(`−${promised}`);
+    expect(await line.innerText()).toContain("succeeded");
+    expect(await page.getByTestId("invoice-status").innerText()).toBe("refunded");
+    // Back on the checkout's return address, the page never says "confirmed" beside "Cancelled".
+    expect(page.url()).toContain("payment=succeeded");
+    expect(await page.getByTestId("booking-status").innerText()).toBe("Cancelled");
+    expect(await page.getByTestId("payment-succeeded").count()).toBe(0);
+    expect(await page.getByTestId("payment-after-cancel").count()).toBe(0);
+    await screenshot(page, "money-01-refund-on-invoice");
+    await page.context().close();
+  });
+
   test("paying after the payment window ran out is refused, and the booking shows as released, never confirmed", async () => {
     // The owner shortens the hold to the shortest the policy allows (1 minute).
     const owner = await newPage("owner-policy");

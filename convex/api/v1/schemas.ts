@@ -394,6 +394,11 @@ export const zResourceUpdate = z
     productIds: z.array(zId).max(500).optional(),
     color: zText(7).optional(),
     active: z.boolean().optional(),
+    /**
+     * Where booked jobs go that new hours, zones, services or deactivation would leave
+     * outside the resource's time: without it such a change answers 409 listing them.
+     */
+    moveAffected: z.enum(["queue", "other_provider"]).optional(),
   })
   .register(apiRegistry, { id: "ResourceUpdate" });
 export const zResourceListQuery = z.strictObject({ ...listQuery, active: zBoolString.optional(), kind: z.enum(resourceKinds).optional() });

@@ -25,6 +25,25 @@ export const ERROR_TITLES: Record<string, string> = {
   UNSUPPORTED: "This is not supported",
 };
 
+/**
+ * SLOT_UNAVAILABLE covers both "someone else got there first" and "this resource cannot do
+ * this job at all"; the check's own code (in `details.code`) says which, so the title fits.
+ */
+const SLOT_REFUSAL_TITLES: Record<string, string> = {
+  NOT_ELIGIBLE: "This provider cannot take this job",
+  OUTSIDE_WORKING_HOURS: "Not working at that time",
+  DAILY_LIMIT_REACHED: "Fully booked that day",
+  IN_THE_PAST: "That time has already passed",
+  BEFORE_MINIMUM_NOTICE: "Too soon to book",
+  BEYOND_HORIZON: "Too far ahead to book",
+};
+
+const SLOT_REFUSAL_NEXT: Record<string, string> = {
+  NOT_ELIGIBLE: "Choose someone who does this work here.",
+  OUTSIDE_WORKING_HOURS: "Choose someone who is working then.",
+  DAILY_LIMIT_REACHED: "Choose someone else or another day.",
+};
+
 /** What to do next, for the codes where there is an obvious next step. */
 const NEXT_STEP: Record<string, string> = {
   SLOT_UNAVAILABLE: "Pick another time.",
@@ -38,14 +57,15 @@ export type Explained = { code: string | null; title: string; detail: string; ne
 
 export function explainError(error: unknown): Explained {
   if (error instanceof ConvexError) {
-    const data = error.data as { code?: unknown; message?: unknown; param?: unknown } | string;
+    const data = error.data as { code?: unknown; message?: unknown; param?: unknown; details?: { code?: unknown } } | string;
     if (typeof data === "object" && data !== null && typeof data.code === "string") {
       const code = data.code;
+      const refusal = code === "SLOT_UNAVAILABLE" && typeof data.details?.code === "string" ? data.details.code : null;
       return {
         code,
-        title: ERROR_TITLES[code] ?? `Error ${code.toLowerCase().replace(/_/g, " ")}`,
+        title: (refusal !== null ? SLOT_REFUSAL_TITLES[refusal] : undefined) ?? ERROR_TITLES[code] ?? `Error ${code.toLowerCase().replace(/_/g, " ")}`,
         detail: typeof data.message === "string" ? data.message : "",
-        next: NEXT_STEP[code],
+        next: (refusal !== null ? SLOT_REFUSAL_NEXT[refusal] : undefined) ?? NEXT_STEP[code],
         param: typeof data.param === "string" ? data.param : undefined,
       };
     }

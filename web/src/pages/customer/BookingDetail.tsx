@@ -66,7 +66,7 @@ function BookingView({ detail }: { detail: Detail }) {
           </>
         }
       />
-      <PaymentResult outcome={payment} booking={booking} paidMinor={detail.invoice?.amountPaidMinor ?? 0} />
+      <PaymentResult outcome={payment} booking={booking} />
       {params.get("booked") === "1" && <Notice kind="success">Booked. See you then!</Notice>}
 
       <div className="detail-grid">
@@ -139,28 +139,30 @@ function BookingView({ detail }: { detail: Detail }) {
  * What happened to the payment the customer just came back from (the checkout's return URL
  * carries ?payment=…), told from the booking's live state: never "confirmed" unless it is.
  */
-function PaymentResult({ outcome, booking, paidMinor }: { outcome: string | null; booking: Detail["booking"]; paidMinor: number }) {
+function PaymentResult({ outcome, booking }: { outcome: string | null; booking: Detail["booking"] }) {
+  const payments = useQuery(api.payments.listForBooking, outcome === "succeeded" ? { bookingId: booking._id } : "skip");
   if (outcome === "succeeded") {
     if (booking.status === "PENDING_PAYMENT" || booking.status === "HELD") return <Loading label="Payment received; confirming your booking…" />;
-    if (booking.status === "CANCELLED" && paidMinor === 0) {
-      return (
-        <Notice kind="warning">
-          <strong data-testid="payment-after-cancel">
-            {booking.cancellation?.reason === "expired" ? "The time to pay ran out and this booking was released." : "This booking was cancelled."}
-          </strong>{" "}
-          It is not confirmed. If a payment still goes through, it is refunded to you.
-        </Notice>
-      );
-    }
     if (booking.status === "CANCELLED") {
+      if (payments === undefined) return null;
+      const cancelledAt = booking.cancellation?.at ?? 0;
+      const paidAfter = payments.some((p) => p.status === "succeeded" && p.updatedAt >= cancelledAt);
+      const paidBefore = payments.some((p) => p.status === "succeeded" && p.updatedAt < cancelledAt);
+      // Paid, then cancelled: the return address is stale; the receipt tells the story.
+      if (paidBefore && !paidAfter) return null;
+      const released = booking.cancellation?.reason === "expired" && booking.cancellation.actor.role === "system";
       return (
         <Notice kind="warning">
           <strong data-testid="payment-after-cancel">
-            {booking.cancellation?.reason === "expired"
-              ? "Your payment arrived after the time to pay ran out, when this booking had already been released."
-              : "Your payment arrived after this booking was cancelled."}
+            {paidAfter
+              ? released
+                ? "Your payment arrived after the time to pay ran out, when this booking had already been released."
+                : "Your payment arrived after this booking was cancelled."
+              : released
+                ? "The time to pay ran out and this booking was released."
+                : "This booking was cancelled."}
           </strong>{" "}
-          It is not confirmed; what you paid is refunded to you, as the receipt below shows.
+          {paidAfter ? "It is not confirmed; what you paid is refunded to you, as the receipt below shows." : "It is not confirmed. If a payment still goes through, it is refunded to you."}
         </Notice>
       );
     }
@@ -223,17 +225,6 @@ function Receipt({ detail, tz }: { detail: Detail; tz: string }) {
                 <td className="num">{money(line.amountMinor, full.currency)}</td>
               </tr>
             ))}
-            {(refunds ?? []).map((refund) => (
-              <tr key={refund._id} className={`line-refund refund-${refund.status}`} data-testid="refund-line">
-                <td>
-                  Refund{refund.reason ? ` — ${refund.reason}` : ""}{" "}
-                  <Badge tone={refund.status === "succeeded" ? "good" : refund.status === "failed" ? "bad" : "neutral"}>
-                    {refund.status === "pending" ? "on its way" : refund.status}
-                  </Badge>
-                </td>
-                <td className="num">−{money(refund.amountMinor, refund.currency)}</td>
-              </tr>
-            ))}
           </tbody>
         ) : (
         <tbody>
@@ -291,6 +282,17 @@ function Receipt({ detail, tz }: { detail: Detail; tz: string }) {
               </td>
             </tr>
           )}
+          {(refunds ?? []).map((refund) => (
+            <tr key={refund._id} className={`line-refund refund-${refund.status}`} data-testid="refund-line">
+              <td className="refund-what">
+                Refund{refund.reason ? ` — ${refund.reason}` : ""}{" "}
+                <Badge tone={refund.status === "succeeded" ? "good" : refund.status === "failed" ? "bad" : "neutral"}>
+                  {refund.status === "pending" ? "on its way" : refund.status}
+                </Badge>
+              </td>
+              <td className="num">−{money(refund.amountMinor, refund.currency)}</td>
+            </tr>
+          ))}
           {full && (full.amountRefundedMinor > 0 || (refunds ?? []).length > 0) && (
             <tr>
               <th scope="row">Refunded</th>

@@ -2,8 +2,11 @@
  * The live dispatch board (managers and owners): one day, a timeline lane per provider with
  * their jobs as blocks coloured by status, the unassigned queue, drag and drop to assign or
  * reassign (HTML5 DnD; every job also has a keyboard "Assign to" menu), who else is watching
- * (PartyKit dispatch room presence). Lanes that cannot take a job (overlap, outside hours)
- * refuse the drop; the server has the last word (SLOT_UNAVAILABLE etc. shown in plain words).
+ * (PartyKit dispatch room presence). Which providers can take a job, and why the others
+ * cannot, is asked of the server (`dispatch.candidates`, the check the assignment runs):
+ * lanes that cannot take the dragged job refuse the drop and say why, and the "Move…" menu
+ * lists them disabled with the reason. Each lane shows the provider's time off and changed
+ * hours of the day.
  */
 import { useMutation, useQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
@@ -24,8 +27,10 @@ import { ROLE_LABELS, useReadySession } from "../../lib/session";
 type Board = FunctionReturnType<typeof api.dispatch.board>;
 type Job = Board["unassigned"][number];
 type Provider = Board["providers"][number];
+type Candidates = FunctionReturnType<typeof api.dispatch.candidates>;
 
 const HEARTBEAT_MS = 20_000;
+// Only decides whether to offer drag and the menu at all; who can take it is the server's answer.
 const ASSIGNABLE = new Set(["HELD", "PENDING_PAYMENT", "CONFIRMED", "EN_ROUTE"]);
 
 export function DispatchBoard() {
@@ -153,19 +158,16 @@ function busyOf(job: Job): Range {
   return { start: job.busyStart ?? job.start, end: job.busyEnd ?? job.end };
 }
 
-/** Why a lane cannot take a job, or null when it can (the server checks again). */
-export function refusal(provider: Provider, job: Job, date: string, tz: string): string | null {
-  if (!ASSIGNABLE.has(job.status)) return `${statusLabel(job.status)} jobs cannot be moved`;
-  if (provider.jobs.some((j) => j.bookingId === job.bookingId)) return `already with ${provider.name}`;
-  const hours = hoursOf(provider, date, tz);
-  if (hours.length === 0) return `${provider.name} is off that day`;
-  if (!hours.some((h) => job.start >= h.start && job.end <= h.end)) return `outside ${provider.name}'s hours`;
-  const clash = provider.jobs.find((j) => {
-    const b = busyOf(j);
-    return j.bookingId !== job.bookingId && job.start < b.end && job.end > b.start;
-  });
-  if (clash) return `overlaps ${clash.customerName} at ${time(clash.start, tz)}`;
-  return null;
+/** The server's reason a provider cannot take the job, null when they can, undefined while unknown. */
+function refusalOf(candidates: Candidates | undefined, provider: Provider): string | null | undefined {
+  const entry = candidates?.providers.find((c) => c.resourceId === provider.resourceId);
+  if (entry === undefined) return undefined;
+  return entry.canTake ? null : (entry.reason ?? "cannot take this job");
+}
+
+function dayNote(provider: Provider): string {
+  if (provider.override) return provider.override.closed ? "day off (changed hours)" : "changed hours";
+  return "";
 }
 
 function BoardView({ board, flash }: { board: Board; flash: Set<string> }) {
@@ -173,6 +175,8 @@ function BoardView({ board, flash }: { board: Board; flash: Set<string> }) {
   const reassign = useMutation(api.dispatch.reassign);
   const unassign = useMutation(api.dispatch.unassign);
   const [dragging, setDragging] = useState<Job | null>(null);
+  const dragCandidates = useQuery(api.dispatch.candidates, dragging ? { bookingId: dragging.bookingId } : "skip");
+  const [refused, setRefused] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [pending, setPending] = useState<string | null>(null);
   const [lastMove, setLastMove] = useState<string | null>(null);
@@ -206,6 +210,7 @@ function BoardView({ board, flash }: { board: Board; flash: Set<string> }) {
 
   async function move(job: Job, provider: Provider) {
     setError(null);
+    setRefused(null);
     setPending(job.bookingId);
     try {
       if (job.assignmentStatus === undefined && !board.providers.some((p) => p.jobs.some((j) => j.bookingId === job.bookingId))) {
@@ -234,7 +239,7 @@ function BoardView({ board, flash }: { board: Board; flash: Set<string> }) {
     }
   }
 
-  const jobCard = (job: Job, where: "queue" | "lane", provider?: Provider) => (
+  const jobCard = (job: Job, where: "queue" | "lane") => (
     <JobBlock
       key={job.bookingId}
       job={job}
@@ -244,8 +249,6 @@ function BoardView({ board, flash }: { board: Board; flash: Set<string> }) {
       pending={pending === job.bookingId}
       style={where === "lane" ? { left: pct(busyOf(job).start), width: `calc(${pct(busyOf(job).end)} - ${pct(busyOf(job).start)})` } : undefined}
       providers={board.providers}
-      current={provider}
-      refusal={(p) => refusal(p, job, board.date, tz)}
       onDragStart={() => setDragging(job)}
       onDragEnd={() => setDragging(null)}
       onMove={(p) => void move(job, p)}
@@ -256,6 +259,11 @@ function BoardView({ board, flash }: { board: Board; flash: Set<string> }) {
   return (
     <div className="board">
       {error !== null && <ErrorBox error={error} onRetry={() => setError(null)} />}
+      {refused !== null && (
+        <div className="alert alert-warning" role="alert" data-testid="drop-refused">
+          {refused}
+        </div>
+      )}
       <p className="sr-only" aria-live="polite">
         {lastMove}
       </p>
@@ -283,12 +291,14 @@ function BoardView({ board, flash }: { board: Board; flash: Set<string> }) {
               </div>
             </div>
             {board.providers.map((provider) => {
-              const why = dragging ? refusal(provider, dragging, board.date, tz) : null;
+              const why = dragging ? refusalOf(dragCandidates, provider) : undefined;
+              const note = dayNote(provider);
               return (
                 <div
                   key={provider.resourceId}
-                  className={`lane-row${dragging ? (why ? " refuses" : " accepts") : ""}`}
+                  className={`lane-row${why ? " refuses" : why === null ? " accepts" : ""}`}
                   data-provider={provider.name}
+                  data-can-take={why === undefined ? undefined : why === null ? "yes" : "no"}
                   onDragOver={(e: DragEvent) => {
                     if (!dragging || why) {
                       e.dataTransfer.dropEffect = "none";
@@ -302,9 +312,9 @@ function BoardView({ board, flash }: { board: Board; flash: Set<string> }) {
                     const job = dragging ?? allJobs.find((j) => j.bookingId === e.dataTransfer.getData("text/plain"));
                     setDragging(null);
                     if (!job) return;
-                    const reason = refusal(provider, job, board.date, tz);
-                    if (reason) {
-                      setError(new Error(`${provider.name} cannot take this job: ${reason}.`));
+                    // While the answer is still on its way the server decides (and says why).
+                    if (why) {
+                      setRefused(`${provider.name} cannot take this job: ${why}.`);
                       return;
                     }
                     void move(job, provider);
@@ -317,6 +327,17 @@ function BoardView({ board, flash }: { board: Board; flash: Set<string> }) {
                       {provider.hours.length ? provider.hours.map((h) => `${h.start}–${h.end}`).join(", ") : "off"} · {provider.jobs.length} job
                       {provider.jobs.length === 1 ? "" : "s"}
                     </span>
+                    {note && (
+                      <span className="small day-note" data-testid="override-note">
+                        {note}
+                      </span>
+                    )}
+                    {provider.timeOff.map((t) => (
+                      <span key={`${t.start}`} className="small day-note" data-testid="time-off-note">
+                        Time off {time(t.start, tz)}–{time(t.end, tz)}
+                        {t.reason ? ` (${t.reason})` : ""}
+                      </span>
+                    ))}
                     {dragging && why && <span className="refuse-reason small">Can't take: {why}</span>}
                   </div>
                   <div className="lane" aria-label={`${provider.name}'s jobs`}>
@@ -326,7 +347,17 @@ function BoardView({ board, flash }: { board: Board; flash: Set<string> }) {
                     {hoursOf(provider, board.date, tz).map((h, i) => (
                       <span key={i} className="hours" style={{ left: pct(h.start), width: `calc(${pct(h.end)} - ${pct(h.start)})` }} aria-hidden="true" />
                     ))}
-                    {provider.jobs.map((job) => jobCard(job, "lane", provider))}
+                    {provider.timeOff.map((t) => (
+                      <span
+                        key={`off${t.start}`}
+                        className="time-off"
+                        style={{ left: pct(t.start), width: `calc(${pct(t.end)} - ${pct(t.start)})` }}
+                        title={`Time off${t.reason ? `: ${t.reason}` : ""}`}
+                      >
+                        Time off
+                      </span>
+                    ))}
+                    {provider.jobs.map((job) => jobCard(job, "lane"))}
                   </div>
                 </div>
               );
@@ -346,8 +377,6 @@ function JobBlock({
   pending,
   style,
   providers,
-  current,
-  refusal: refusalFor,
   onDragStart,
   onDragEnd,
   onMove,
@@ -360,8 +389,6 @@ function JobBlock({
   pending: boolean;
   style?: React.CSSProperties;
   providers: Provider[];
-  current?: Provider;
-  refusal: (p: Provider) => string | null;
   onDragStart: () => void;
   onDragEnd: () => void;
   onMove: (p: Provider) => void;
@@ -409,34 +436,66 @@ function JobBlock({
         )}
       </div>
       {open && (
-        <div className="move-menu" role="menu">
-          {providers.map((p) => {
-            const why = p.resourceId === current?.resourceId ? "current provider" : refusalFor(p);
-            return (
-              <button
-                key={p.resourceId}
-                type="button"
-                role="menuitem"
-                disabled={why !== null}
-                title={why ?? undefined}
-                onClick={() => {
-                  setOpen(false);
-                  onMove(p);
-                }}
-              >
-                {p.name}
-                {why && <span className="muted small"> — {why}</span>}
-              </button>
-            );
-          })}
-          {onUnassign && (
-            <button type="button" role="menuitem" onClick={() => { setOpen(false); onUnassign(); }}>
-              Back to the queue
-            </button>
-          )}
-        </div>
+        <MoveMenu
+          job={job}
+          providers={providers}
+          onMove={(p) => {
+            setOpen(false);
+            onMove(p);
+          }}
+          onUnassign={
+            onUnassign &&
+            (() => {
+              setOpen(false);
+              onUnassign();
+            })
+          }
+        />
       )}
     </div>
   );
 }
 
+
+/** The providers of the day, each enabled or disabled with the server's reason. */
+function MoveMenu({
+  job,
+  providers,
+  onMove,
+  onUnassign,
+}: {
+  job: Job;
+  providers: Provider[];
+  onMove: (p: Provider) => void;
+  onUnassign?: () => void;
+}) {
+  const candidates = useQuery(api.dispatch.candidates, { bookingId: job.bookingId });
+  return (
+    <div className="move-menu" role="menu" data-testid="move-menu">
+      {candidates === undefined && <span className="muted small">Checking who can take it…</span>}
+      {candidates !== undefined &&
+        providers.map((p) => {
+          const why = refusalOf(candidates, p) ?? null;
+          return (
+            <button
+              key={p.resourceId}
+              type="button"
+              role="menuitem"
+              disabled={why !== null}
+              title={why ?? undefined}
+              data-provider={p.name}
+              onClick={() => onMove(p)}
+            >
+              {p.name}
+              {why && <span className="muted small"> — {why}</span>}
+            </button>
+          );
+        })}
+      {onUnassign && (
+        <button type="button" role="menuitem" onClick={onUnassign}>
+          Back to the queue
+        </button>
+      )}
+    </div>
+  );
+}

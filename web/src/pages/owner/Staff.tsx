@@ -1,16 +1,109 @@
-/** Staff and resources: weekly hours, time off, buffers; the member list. */
-import { useMutation, useQuery } from "convex/react";
-import type { FunctionReturnType } from "convex/server";
+/**
+ * Staff and resources: weekly hours, date overrides, time off, buffers; the member list.
+ *
+ * A schedule change that would leave booked jobs outside the provider's time is previewed
+ * first (`resources.previewScheduleChange`, the check the change's mutation runs): the
+ * affected jobs are listed with who could take each, and only on confirmation does the
+ * change go through, moving them to another provider or to the unassigned queue.
+ */
+import { useConvex, useMutation, useQuery } from "convex/react";
+import type { FunctionArgs, FunctionReturnType } from "convex/server";
 import { useState } from "react";
 import { api } from "../../../../convex/_generated/api";
 import type { Id } from "../../../../convex/_generated/dataModel";
 import { localToInstant } from "../../../../domain/time";
 import { Badge, Button, Card, Empty, ErrorBoundary, ErrorBox, Field, Loading, Notice, PageHeader, useRun } from "../../components/ui";
-import { addDays, dateTime, todayIn } from "../../lib/format";
+import { addDays, date as dateOf, dateTime, localDateLabel, time, todayIn } from "../../lib/format";
 import { ROLE_LABELS, useReadySession } from "../../lib/session";
 
 type Resource = FunctionReturnType<typeof api.resources.list>[number];
+type ScheduleChange = FunctionArgs<typeof api.resources.previewScheduleChange>["change"];
+type Affected = FunctionReturnType<typeof api.resources.previewScheduleChange>;
+type Resolution = { moveAffected: "queue" | "other_provider"; confirmedBookingIds: Id<"bookings">[] };
 const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+type Review = { what: string; affected: Affected; apply: (resolution: Resolution) => Promise<unknown> };
+
+/**
+ * Runs a schedule change: asks the server which booked jobs it hits; with none, applies it
+ * at once; otherwise holds it for review (`ImpactReview`) until the person confirms.
+ */
+function useScheduleChange(onDone: () => void) {
+  const convex = useConvex();
+  const run = useRun();
+  const [review, setReview] = useState<Review | null>(null);
+  const submit = (what: string, change: ScheduleChange, apply: (resolution?: Resolution) => Promise<unknown>) =>
+    run.run(async () => {
+      const affected = await convex.query(api.resources.previewScheduleChange, { change });
+      if (affected.length === 0) {
+        await apply();
+        onDone();
+        return;
+      }
+      setReview({ what, affected, apply });
+    });
+  const confirm = (resolution: Resolution) =>
+    run.run(async () => {
+      await review!.apply(resolution);
+      setReview(null);
+      onDone();
+    });
+  return { run, review, submit, confirm, cancel: () => setReview(null) };
+}
+
+function ImpactReview({
+  review,
+  tz,
+  busy,
+  onConfirm,
+  onCancel,
+}: {
+  review: Review;
+  tz: string;
+  busy: boolean;
+  onConfirm: (resolution: Resolution) => void;
+  onCancel: () => void;
+}) {
+  const [moveAffected, setMoveAffected] = useState<Resolution["moveAffected"]>("other_provider");
+  const n = review.affected.length;
+  return (
+    <div className="alert alert-warning" role="alert" data-testid="impact-review">
+      <strong>
+        This {review.what} overlaps {n === 1 ? "1 booked job" : `${n} booked jobs`}:
+      </strong>
+      <ul data-testid="affected-jobs">
+        {review.affected.map((j) => (
+          <li key={j.bookingId} data-booking={j.bookingId}>
+            {dateOf(j.start, tz)} {time(j.start, tz)}–{time(j.end, tz)} · <strong>{j.customerName}</strong> · {j.serviceName}{" "}
+            <span className="muted small">({j.reason})</span>{" "}
+            <span className="small">
+              {j.suggestedResourceName ? `→ ${j.suggestedResourceName} can take it` : "→ nobody else is free: unassigned queue"}
+            </span>
+          </li>
+        ))}
+      </ul>
+      <fieldset className="inline-form">
+        <label>
+          <input type="radio" name="moveAffected" checked={moveAffected === "other_provider"} onChange={() => setMoveAffected("other_provider")} /> Give
+          them to another provider who is free (else the unassigned queue)
+        </label>
+        <label>
+          <input type="radio" name="moveAffected" checked={moveAffected === "queue"} onChange={() => setMoveAffected("queue")} /> Put them in the
+          unassigned queue
+        </label>
+      </fieldset>
+      <p className="small">The jobs keep their times, so customers' appointments do not change.</p>
+      <div className="button-row">
+        <Button busy={busy} onClick={() => onConfirm({ moveAffected, confirmedBookingIds: review.affected.map((j) => j.bookingId) })}>
+          Move {n === 1 ? "the job" : `${n} jobs`} and save
+        </Button>
+        <Button variant="ghost" onClick={onCancel}>
+          Cancel
+        </Button>
+      </div>
+    </div>
+  );
+}
 
 export function OwnerStaff() {
   const session = useReadySession();
@@ -85,8 +178,9 @@ function summarizeHours(hours: Resource["weeklyHours"]): string {
 
 function Schedule({ resource, tz }: { resource: Resource; tz: string }) {
   const update = useMutation(api.resources.update);
-  const run = useRun();
   const [saved, setSaved] = useState(false);
+  const change = useScheduleChange(() => setSaved(true));
+  const run = change.run;
   const [hours, setHours] = useState(resource.weeklyHours);
   const [before, setBefore] = useState(resource.bufferBeforeMinutes);
   const [after, setAfter] = useState(resource.bufferAfterMinutes);
@@ -133,23 +227,35 @@ function Schedule({ resource, tz }: { resource: Resource; tz: string }) {
       </div>
       {run.error !== null && <ErrorBox error={run.error} />}
       {saved && <Notice kind="success">Schedule saved; availability updates at once.</Notice>}
+      {change.review && <ImpactReview review={change.review} tz={tz} busy={run.busy} onConfirm={(r) => void change.confirm(r)} onCancel={change.cancel} />}
       <div className="button-row">
         <Button
           busy={run.busy}
           onClick={() => {
             setSaved(false);
-            void run.run(async () => {
-              await update({ resourceId: resource._id, weeklyHours: hours, bufferBeforeMinutes: before, bufferAfterMinutes: after });
-              setSaved(true);
-            });
+            const patch = { weeklyHours: hours, bufferBeforeMinutes: before, bufferAfterMinutes: after };
+            void change.submit("change of weekly hours", { kind: "settings", resourceId: resource._id, patch }, (resolution) =>
+              update({ resourceId: resource._id, ...patch, ...resolution }),
+            );
           }}
         >
           Save schedule
         </Button>
-        <Button variant="ghost" busy={run.busy} onClick={() => void run.run(() => update({ resourceId: resource._id, active: !resource.active }))}>
+        <Button
+          variant="ghost"
+          busy={run.busy}
+          onClick={() => {
+            setSaved(false);
+            const patch = { active: !resource.active };
+            void change.submit("deactivation", { kind: "settings", resourceId: resource._id, patch }, (resolution) =>
+              update({ resourceId: resource._id, ...patch, ...resolution }),
+            );
+          }}
+        >
           {resource.active ? "Deactivate" : "Activate"}
         </Button>
       </div>
+      <DateOverrides resource={resource} tz={tz} />
       <TimeOff resource={resource} tz={tz} />
     </Card>
   );
@@ -160,7 +266,8 @@ function TimeOff({ resource, tz }: { resource: Resource; tz: string }) {
   const list = useQuery(api.resources.timeOff, { resourceId: resource._id, from });
   const add = useMutation(api.resources.addTimeOff);
   const remove = useMutation(api.resources.removeTimeOff);
-  const run = useRun();
+  const change = useScheduleChange(() => undefined);
+  const run = change.run;
   const today = todayIn(Date.now(), tz);
   const [start, setStart] = useState(addDays(today, 1));
   const [end, setEnd] = useState(addDays(today, 1));
@@ -188,8 +295,9 @@ function TimeOff({ resource, tz }: { resource: Resource; tz: string }) {
         className="inline-form"
         onSubmit={(e) => {
           e.preventDefault();
-          void run.run(() =>
-            add({ resourceId: resource._id, start: localToInstant(start, "00:00", tz), end: localToInstant(addDays(end, 1), "00:00", tz), ...(reason ? { reason } : {}) }),
+          const range = { start: localToInstant(start, "00:00", tz), end: localToInstant(addDays(end, 1), "00:00", tz) };
+          void change.submit("time off", { kind: "time_off", resourceId: resource._id, ...range }, (resolution) =>
+            add({ resourceId: resource._id, ...range, ...(reason ? { reason } : {}), ...resolution }),
           );
         }}
       >
@@ -206,6 +314,82 @@ function TimeOff({ resource, tz }: { resource: Resource; tz: string }) {
           Add time off
         </Button>
       </form>
+      {change.review && <ImpactReview review={change.review} tz={tz} busy={run.busy} onConfirm={(r) => void change.confirm(r)} onCancel={change.cancel} />}
+      {run.error !== null && <ErrorBox error={run.error} />}
+    </>
+  );
+}
+
+/** One-date changes to the weekly hours: a day off, or other hours that day. */
+function DateOverrides({ resource, tz }: { resource: Resource; tz: string }) {
+  const today = todayIn(Date.now(), tz);
+  const list = useQuery(api.resources.dateOverrides, { resourceId: resource._id, from: today, to: addDays(today, 365) });
+  const set = useMutation(api.resources.setDateOverride);
+  const remove = useMutation(api.resources.removeDateOverride);
+  const change = useScheduleChange(() => undefined);
+  const run = change.run;
+  const [day, setDay] = useState(addDays(today, 1));
+  const [closed, setClosed] = useState(true);
+  const [start, setStart] = useState("09:00");
+  const [end, setEnd] = useState("13:00");
+  return (
+    <>
+      <h3>Changed hours on a date</h3>
+      {list === undefined ? (
+        <Loading />
+      ) : list.length === 0 ? (
+        <p className="muted small">The weekly hours apply every day.</p>
+      ) : (
+        <ul>
+          {list.map((o) => (
+            <li key={o.date}>
+              {localDateLabel(o.date)}: {o.closed ? "day off" : o.hours.map((h) => `${h.start}–${h.end}`).join(", ")}{" "}
+              <Button
+                variant="ghost"
+                className="btn-small"
+                onClick={() =>
+                  void change.submit("return to the weekly hours", { kind: "remove_date_override", resourceId: resource._id, date: o.date }, (resolution) =>
+                    remove({ resourceId: resource._id, date: o.date, ...resolution }),
+                  )
+                }
+              >
+                Remove
+              </Button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          const hours = closed ? [] : [{ start, end }];
+          void change.submit(closed ? "day off" : "change of hours", { kind: "date_override", resourceId: resource._id, date: day, closed, hours }, (resolution) =>
+            set({ resourceId: resource._id, date: day, closed, hours, ...resolution }),
+          );
+        }}
+      >
+        <Field label="Date">
+          <input type="date" value={day} min={today} onChange={(e) => setDay(e.target.value)} />
+        </Field>
+        <Field label="Day off">
+          <input type="checkbox" checked={closed} onChange={(e) => setClosed(e.target.checked)} />
+        </Field>
+        {!closed && (
+          <>
+            <Field label="From">
+              <input type="time" value={start} onChange={(e) => setStart(e.target.value)} />
+            </Field>
+            <Field label="To">
+              <input type="time" value={end} onChange={(e) => setEnd(e.target.value)} />
+            </Field>
+          </>
+        )}
+        <Button type="submit" variant="secondary" busy={run.busy}>
+          Save date
+        </Button>
+      </form>
+      {change.review && <ImpactReview review={change.review} tz={tz} busy={run.busy} onConfirm={(r) => void change.confirm(r)} onCancel={change.cancel} />}
       {run.error !== null && <ErrorBox error={run.error} />}
     </>
   );
