@@ -14,6 +14,27 @@ async function holdAs(s: Scenario, start: number, who = s.customer.as) {
   return await who.mutation(api.bookings.hold, { businessId: s.businessId, zoneId: s.zoneId, cart: s.cart, start });
 }
 
+/** A succeeded payment of the invoice's total, recorded as the Stripe webhook would. */
+async function payInFull(t: TestConvex, invoiceId: Id<"invoices">) {
+  await t.run(async (ctx) => {
+    const invoice = (await ctx.db.get("invoices", invoiceId))!;
+    await ctx.db.insert("payments", {
+      businessId: invoice.businessId,
+      invoiceId,
+      bookingId: invoice.bookingId,
+      customerId: invoice.customerId,
+      kind: "full",
+      amountMinor: invoice.totalMinor,
+      currency: invoice.currency,
+      status: "succeeded",
+      provider: "local_test",
+      createdAt: Date.now(),
+      updatedAt: Date.now(),
+    });
+    await ctx.db.patch("invoices", invoiceId, { amountPaidMinor: invoice.totalMinor, status: "paid" });
+  });
+}
+
 async function activeAssignments(t: TestConvex, resourceId: Id<"resources">) {
   return await t.run(async (ctx) =>
     (await ctx.db
@@ -503,7 +524,7 @@ describe("bookings.cancel", () => {
     const s = await bookingScenario(t);
     const { bookingId } = await holdAs(s, at(TUESDAY, "10:00"));
     const { invoiceId } = await s.customer.as.mutation(api.bookings.confirm, { bookingId });
-    await t.run((ctx) => ctx.db.patch("invoices", invoiceId, { amountPaidMinor: 10_000, status: "paid" }));
+    await payInFull(t, invoiceId);
     await t.mutation(internal.bookings.markPaid, { bookingId });
     vi.setSystemTime(at("2026-03-02", "12:00")); // 22 hours before the start
     const preview = await s.customer.as.query(api.bookings.cancellationPreview, { bookingId });
@@ -516,7 +537,30 @@ describe("bookings.cancel", () => {
     expect(booking?.status).toBe("CANCELLED");
     expect(booking?.cancellation).toMatchObject({ feeMinor: 2_500, reason: "Plans changed", actor: { role: "customer" } });
     expect(await activeAssignments(t, s.provider.resourceId)).toHaveLength(0);
+    // The refund the panel promised is requested in the same transaction, by the customer.
+    const refunds = await t.run((ctx) => ctx.db.query("refunds").withIndex("by_invoiceId", (q) => q.eq("invoiceId", invoiceId)).collect());
+    expect(refunds.map((r) => ({ amountMinor: r.amountMinor, status: r.status, by: r.requestedBy.role }))).toEqual([
+      { amountMinor: preview.refundMinor, status: "pending", by: "customer" },
+    ]);
     await expectCode(s.customer.as.mutation(api.bookings.cancel, { bookingId }), "INVALID_TRANSITION");
+  });
+
+  test("a business cancelling a paid booking refunds it in full; an unpaid one asks for no refund", async () => {
+    const t = newTest();
+    const s = await bookingScenario(t);
+    const paid = await holdAs(s, at(TUESDAY, "10:00"));
+    const { invoiceId } = await s.customer.as.mutation(api.bookings.confirm, { bookingId: paid.bookingId });
+    await payInFull(t, invoiceId);
+    await t.mutation(internal.bookings.markPaid, { bookingId: paid.bookingId });
+    const result = await s.manager.as.mutation(api.bookings.cancel, { bookingId: paid.bookingId, reason: "Provider ill" });
+    expect(result).toMatchObject({ feeMinor: 0, refundMinor: 10_000 });
+    const refunds = await t.run((ctx) => ctx.db.query("refunds").collect());
+    expect(refunds.map((r) => [r.amountMinor, r.requestedBy.role])).toEqual([[10_000, "manager"]]);
+
+    const unpaid = await holdAs(s, at(WEDNESDAY, "10:00"));
+    await s.customer.as.mutation(api.bookings.confirm, { bookingId: unpaid.bookingId });
+    await s.manager.as.mutation(api.bookings.cancel, { bookingId: unpaid.bookingId });
+    expect(await t.run((ctx) => ctx.db.query("refunds").collect())).toHaveLength(1);
   });
 
   test("an early cancellation is free and voids the unpaid invoice; the business never charges", async () => {
@@ -546,6 +590,7 @@ describe("bookings.setStatus", () => {
     current = newTest();
     const s = await bookingScenario(current, { policies: { booking: { depositBp: 0 } } });
     const bookingId = await confirmed(s);
+    vi.setSystemTime(at(TUESDAY, "08:30"));
     await s.provider.as.mutation(api.bookings.setStatus, { bookingId, status: "EN_ROUTE" });
     vi.setSystemTime(at(TUESDAY, "10:05"));
     await s.provider.as.mutation(api.bookings.setStatus, { bookingId, status: "IN_PROGRESS" });
@@ -573,6 +618,57 @@ describe("bookings.setStatus", () => {
           : (await aManager(current, (await aBusiness(current)).businessId)).as;
     await expectCode(actor.mutation(api.bookings.setStatus, { bookingId, status: "EN_ROUTE" }), code);
     expect((await current.run((ctx) => ctx.db.get("bookings", bookingId)))?.status).toBe("CONFIRMED");
+  });
+
+  test("time rules: en route from the lead time before the window, start and finish not before the start", async () => {
+    current = newTest();
+    const s = await bookingScenario(current, { policies: { booking: { depositBp: 0, enRouteLeadMinutes: 60 } } });
+    const bookingId = await confirmed(s);
+    // Monday 07:00, the job is Tuesday 10:00: nothing yet, with a reason that names the time and no id.
+    const early = await expectCode(s.provider.as.mutation(api.bookings.setStatus, { bookingId, status: "EN_ROUTE" }), "TOO_EARLY", "status");
+    expect(early.message).toBe("It is too early to set off: this job can be marked en route 1 h before its arrival window (from 2026-03-03 09:00).");
+    expect(early.message).not.toContain(bookingId);
+    expect(early.details).toEqual({ notBefore: at(TUESDAY, "09:00"), overridable: false });
+    const options = await s.provider.as.query(api.bookings.statusOptions, { bookingId });
+    expect(options).toEqual({
+      canOverride: false,
+      options: [
+        { status: "EN_ROUTE", notBefore: at(TUESDAY, "09:00"), reason: expect.stringContaining("1 h before its arrival window") },
+        { status: "IN_PROGRESS", notBefore: at(TUESDAY, "10:00"), reason: expect.stringContaining("can be started at its start time") },
+        { status: "NO_SHOW", notBefore: at(TUESDAY, "10:00"), reason: expect.stringContaining("no-show") },
+      ],
+    });
+    // A provider cannot override; a blank reason is refused.
+    await expectCode(s.provider.as.mutation(api.bookings.setStatus, { bookingId, status: "IN_PROGRESS", overrideReason: "Customer asked" }), "FORBIDDEN");
+    await expectCode(s.manager.as.mutation(api.bookings.setStatus, { bookingId, status: "IN_PROGRESS", overrideReason: "  " }), "INVALID_ARGUMENT", "overrideReason");
+    vi.setSystemTime(at(TUESDAY, "09:00"));
+    await s.provider.as.mutation(api.bookings.setStatus, { bookingId, status: "EN_ROUTE" });
+    await expectCode(s.provider.as.mutation(api.bookings.setStatus, { bookingId, status: "IN_PROGRESS" }), "TOO_EARLY");
+    vi.setSystemTime(at(TUESDAY, "10:00"));
+    await s.provider.as.mutation(api.bookings.setStatus, { bookingId, status: "IN_PROGRESS" });
+    expect((await current.run((ctx) => ctx.db.get("bookings", bookingId)))?.status).toBe("IN_PROGRESS");
+  });
+
+  test("a manager may set a status early with a reason, recorded in the history", async () => {
+    current = newTest();
+    const s = await bookingScenario(current, { policies: { booking: { depositBp: 0 } } });
+    const bookingId = await confirmed(s);
+    expect((await s.manager.as.query(api.bookings.statusOptions, { bookingId })).canOverride).toBe(true);
+    await expectCode(s.manager.as.mutation(api.bookings.setStatus, { bookingId, status: "IN_PROGRESS" }), "TOO_EARLY");
+    await s.manager.as.mutation(api.bookings.setStatus, { bookingId, status: "IN_PROGRESS", overrideReason: "Customer let us in early" });
+    await s.manager.as.mutation(api.bookings.setStatus, { bookingId, status: "COMPLETED", overrideReason: "Finished early", note: "All rooms" });
+    const view = await s.manager.as.query(api.bookings.get, { bookingId });
+    expect(view.history.slice(-2).map((h) => [h.to, h.reason, h.actor.role])).toEqual([
+      ["IN_PROGRESS", "Set before its time by the manager: Customer let us in early", "manager"],
+      ["COMPLETED", "Set before its time by the manager: Finished early (note: All rooms)", "manager"],
+    ]);
+    // No-shows stay after the start, override or not.
+    const other = await holdAs(s, at(WEDNESDAY, "10:00"));
+    await s.manager.as.mutation(api.bookings.confirm, { bookingId: other.bookingId });
+    await expectCode(
+      s.manager.as.mutation(api.bookings.setStatus, { bookingId: other.bookingId, status: "NO_SHOW", overrideReason: "Called off" }),
+      "INVALID_TRANSITION",
+    );
   });
 
   test("no-show only after the start, with the no-show fee recorded", async () => {

@@ -7,44 +7,39 @@
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
 import { doc } from "convex-helpers/validators";
-import { localDateOf, MINUTE_MS } from "../domain/time";
+import { EXPIRING_STATUSES } from "../domain/bookingStatus";
 import { internal } from "./_generated/api";
-import type { Doc, Id } from "./_generated/dataModel";
+import type { Doc } from "./_generated/dataModel";
 import type { MutationCtx as RawMutationCtx } from "./_generated/server";
-import { accessTo, requireBusinessRole, requireCustomerAccess, requireUser } from "./access";
+import { accessTo, requireBusinessRole, requireCustomerAccess, requireUser, type Access } from "./access";
 import { appError } from "./errors";
 import { internalMutation, mutation, query } from "./functions";
-import { loadBookingForViewer, SYSTEM_ACTOR, type BookingAccess } from "./model/bookingAccess";
+import { loadBookingForViewer, SYSTEM_ACTOR } from "./model/bookingAccess";
 import {
-  assertInstant,
-  createBooking,
-  placementRequestFor,
-  requireBookableBusiness,
-  requireZone,
-  resolveBookingCustomer,
-} from "./model/bookingCreate";
+  cancelBooking,
+  cancellationPreview as previewCancellation,
+  changeFieldStatus,
+  confirmBooking,
+  customerActor,
+  fieldStatusOptions,
+  holdBooking,
+  reschedulePreview as previewReschedule,
+  rescheduleBooking,
+  SYSTEM_BOOKING_ACTOR,
+  bookingActorOf,
+  voidUnpaidInvoice,
+} from "./model/bookingCommands";
+import { assertInstant, requireBookableBusiness, requireZone, resolveBookingCustomer } from "./model/bookingCreate";
 import { emitBookingChange, emitInvoiceChange, notifyCustomer } from "./model/bookingEvents";
-import { cancellationDecision, invoiceOf, noShowDecision, rescheduleVerdict } from "./model/bookingPolicy";
+import { invoiceOf } from "./model/bookingPolicy";
 import { priceCart } from "./model/bookingPricing";
-import {
-  assignmentsOf,
-  autoAssign,
-  checkManualCapacity,
-  MAX_BOOKING_SPAN_MINUTES,
-  placeOnResource,
-  releaseAssignments,
-  slotUnavailable,
-} from "./model/bookingSlots";
+import { assignmentsOf, releaseAssignments } from "./model/bookingSlots";
 import { transition } from "./model/bookingTransitions";
 import { closeOpenCheckouts, EXPIRED_REASON } from "./model/stripeCheckout";
-import { refundBalance, requestRefund } from "./model/stripeRefunds";
-import { depositFor, issueInvoice } from "./model/invoiceLines";
-import schema, { vAddress, vBookingStatus, vCartItem } from "./schema";
+import { issueInvoice } from "./model/invoiceLines";
+import schema, { vAddress, vBookingStatus, vCartItem, vFieldStatus } from "./schema";
 
 const vBooking = doc(schema, "bookings");
-const MAX_NOTES = 2000;
-const MAX_REASON = 500;
-
 const vFeeDecision = v.object({
   feeMinor: v.number(),
   refundMinor: v.number(),
@@ -52,24 +47,6 @@ const vFeeDecision = v.object({
   isFree: v.boolean(),
   reason: v.string(),
 });
-
-function requireBusinessSide(who: BookingAccess, minimum: "manager" | "staff") {
-  const role = who.access.role;
-  if (role === "customer") return;
-  if (role === "platform_admin") throw appError("FORBIDDEN", "Platform admins cannot change a business's bookings.");
-  if (minimum === "manager" && role === "staff") {
-    throw appError("FORBIDDEN", "Only a manager or the owner can do this.");
-  }
-}
-
-async function voidUnpaidInvoice(ctx: RawMutationCtx, booking: Doc<"bookings">, feeMinor: number) {
-  const invoice = await invoiceOf(ctx, booking);
-  if (invoice === null || invoice.status === "void") return;
-  if (invoice.amountPaidMinor === 0 && feeMinor === 0) {
-    await ctx.db.patch("invoices", invoice._id, { status: "void" });
-    await emitInvoiceChange(ctx, (await ctx.db.get("invoices", invoice._id))!, "voided");
-  }
-}
 
 // ---------------------------------------------------------------------------------------
 // Hold and confirm
@@ -91,34 +68,19 @@ export const hold = mutation({
     const user = requireUser(ctx);
     const now = Date.now();
     assertInstant(args.start, "start");
-    if (args.customerNotes !== undefined && args.customerNotes.length > MAX_NOTES) {
-      throw appError("INVALID_ARGUMENT", `Notes are limited to ${MAX_NOTES} characters.`, { param: "customerNotes" });
-    }
     const business = await requireBookableBusiness(ctx, args.businessId);
     const access = await accessTo(ctx, business._id);
     const zone = await requireZone(ctx, business, args.zoneId);
     const priced = await priceCart(ctx, business, zone, args.cart);
     const who = await resolveBookingCustomer(ctx, access, user, business, args.customerId, now);
-    const holdExpiresAt = now + business.policies.booking.holdMinutes * MINUTE_MS;
-    const booking = await createBooking(ctx, {
-      business,
-      zone,
-      customer: who.customer,
-      priced,
-      start: args.start,
-      status: "HELD",
-      source: who.source,
-      actor: who.actor,
-      mode: who.mode,
+    const actor = access === null || who.mode === "customer" ? customerActor(who.actor) : bookingActorOf(access);
+    const booking = await holdBooking(
+      ctx,
+      actor,
+      { business, zone, customer: who.customer, priced, start: args.start, source: who.source, address: args.address, customerNotes: args.customerNotes },
       now,
-      frequency: "once",
-      address: args.address,
-      customerNotes: args.customerNotes,
-      holdExpiresAt,
-    });
-    await ctx.scheduler.runAt(holdExpiresAt, internal.bookings.expireHold, { bookingId: booking._id });
-    await emitBookingChange(ctx, booking, "held");
-    return { bookingId: booking._id, holdExpiresAt, quote: booking.quote };
+    );
+    return { bookingId: booking._id, holdExpiresAt: booking.holdExpiresAt!, quote: booking.quote };
   },
 });
 
@@ -131,32 +93,9 @@ export const confirm = mutation({
     totalMinor: v.number(),
   }),
   handler: async (ctx, args) => {
-    const who = await loadBookingForViewer(ctx, args.bookingId, "write");
-    requireBusinessSide(who, "manager");
-    const { booking } = who;
-    const now = Date.now();
-    if (booking.status !== "HELD") {
-      throw appError("INVALID_TRANSITION", `The booking is ${booking.status.toLowerCase()}, not held.`, { param: "bookingId" });
-    }
-    if (booking.holdExpiresAt !== undefined && booking.holdExpiresAt <= now) {
-      throw appError("HOLD_EXPIRED", "The hold on this time has expired; pick a slot again.", { param: "bookingId" });
-    }
-    const business = (await ctx.db.get("businesses", booking.businessId))!;
-    const depositMinor = depositFor(booking.quote.totalMinor, business.policies.booking.depositBp);
-    const to: "PENDING_PAYMENT" | "CONFIRMED" = depositMinor > 0 ? "PENDING_PAYMENT" : "CONFIRMED";
-    // A payment window as long as the hold: unpaid bookings are released like holds.
-    const paymentDeadline = now + business.policies.booking.holdMinutes * MINUTE_MS;
-    const updated = await transition(ctx, booking, to, { domainRole: who.domainRole!, actor: who.actor }, now, {
-      patch: { holdExpiresAt: to === "PENDING_PAYMENT" ? paymentDeadline : undefined },
-    });
-    if (to === "PENDING_PAYMENT") {
-      await ctx.scheduler.runAt(paymentDeadline, internal.bookings.expireHold, { bookingId: booking._id });
-    }
-    const invoice = await issueInvoice(ctx, updated, business, now);
-    await emitBookingChange(ctx, (await ctx.db.get("bookings", booking._id))!, "confirmed", { from: "HELD" });
-    await emitInvoiceChange(ctx, invoice, "issued");
-    if (to === "CONFIRMED") await notifyCustomer(ctx, booking._id, "booking_confirmed", true);
-    return { status: to, invoiceId: invoice._id, depositMinor: invoice.depositMinor, totalMinor: invoice.totalMinor };
+    const { booking, access } = await loadBookingForViewer(ctx, args.bookingId, "write");
+    const { booking: confirmed, invoice } = await confirmBooking(ctx, bookingActorOf(access), booking, Date.now());
+    return { status: confirmed.status, invoiceId: invoice._id, depositMinor: invoice.depositMinor, totalMinor: invoice.totalMinor };
   },
 });
 
@@ -248,7 +187,7 @@ export const sweepExpiredHolds = internalMutation({
     const now = Date.now();
     let expired = 0;
     let more = false;
-    for (const status of ["HELD", "PENDING_PAYMENT"] as const) {
+    for (const status of EXPIRING_STATUSES) {
       const due = await ctx.db
         .query("bookings")
         // The lower bound skips rows without an expiry (which sort first in the index).
@@ -266,16 +205,12 @@ export const sweepExpiredHolds = internalMutation({
 // Reschedule and cancel
 // ---------------------------------------------------------------------------------------
 
-const MOVABLE: ReadonlyArray<Doc<"bookings">["status"]> = ["HELD", "PENDING_PAYMENT", "CONFIRMED"];
-
 export const reschedulePreview = query({
   args: { bookingId: v.id("bookings") },
   returns: v.object({ allowed: v.boolean(), feeMinor: v.number(), reason: v.string() }),
   handler: async (ctx, args) => {
-    const who = await loadBookingForViewer(ctx, args.bookingId, "read");
-    const business = (await ctx.db.get("businesses", who.booking.businessId))!;
-    const verdict = rescheduleVerdict(business, who.booking, await invoiceOf(ctx, who.booking), who.access.role === "customer", Date.now());
-    return { allowed: verdict.allowed, feeMinor: verdict.feeMinor, reason: verdict.reason };
+    const { booking, access } = await loadBookingForViewer(ctx, args.bookingId, "read");
+    return await previewReschedule(ctx, readerActor(access), booking, Date.now());
   },
 });
 
@@ -288,92 +223,10 @@ export const reschedule = mutation({
   },
   returns: v.object({ start: v.number(), end: v.number(), feeMinor: v.number(), resourceIds: v.array(v.id("resources")) }),
   handler: async (ctx, args) => {
-    const who = await loadBookingForViewer(ctx, args.bookingId, "write");
-    requireBusinessSide(who, "manager");
+    const { booking, access } = await loadBookingForViewer(ctx, args.bookingId, "write");
     assertInstant(args.start, "start");
-    const { booking } = who;
-    const now = Date.now();
-    if (!MOVABLE.includes(booking.status)) {
-      throw appError("INVALID_TRANSITION", `A ${booking.status.toLowerCase()} booking cannot be rescheduled.`, { param: "bookingId" });
-    }
-    if (booking.status === "HELD" && booking.holdExpiresAt !== undefined && booking.holdExpiresAt <= now) {
-      throw appError("HOLD_EXPIRED", "The hold on this time has expired; pick a slot again.", { param: "bookingId" });
-    }
-    if (args.start === booking.start) throw appError("INVALID_ARGUMENT", "The booking is already at that time.", { param: "start" });
-    const business = await requireBookableBusiness(ctx, booking.businessId);
-    const byCustomer = who.access.role === "customer";
-    const invoice = await invoiceOf(ctx, booking);
-    const verdict = rescheduleVerdict(business, booking, invoice, byCustomer, now);
-    if (!verdict.allowed) throw appError("POLICY_VIOLATION", verdict.reason, { param: "bookingId" });
-    if (args.expectedFeeMinor !== undefined && args.expectedFeeMinor !== verdict.feeMinor) {
-      throw appError("POLICY_VIOLATION", `The reschedule fee is now ${verdict.feeMinor}; confirm again.`, {
-        param: "expectedFeeMinor",
-        details: { feeMinor: verdict.feeMinor },
-      });
-    }
-
-    // Move atomically: release the old assignments, place at the new time (same provider
-    // when free), all in this transaction. A failure rolls every step back.
-    const previousResourceIds = booking.assignedResourceIds;
-    await releaseAssignments(ctx, booking._id);
-    const request = placementRequestFor(business, booking, args.start, byCustomer ? "customer" : "staff", now, booking._id);
-    let resourceIds: Id<"resources">[] = [];
-    const policy = business.policies.booking.autoAssign;
-    if (policy === "manual") {
-      if (previousResourceIds.length > 0) {
-        for (const resourceId of previousResourceIds) {
-          const resource = await ctx.db.get("resources", resourceId);
-          if (resource === null) throw slotUnavailable("The assigned provider is no longer available.");
-          await placeOnResource(ctx, request, resource, booking._id, "accepted");
-        }
-        resourceIds = previousResourceIds;
-      } else {
-        await checkManualCapacity(ctx, request);
-      }
-    } else {
-      const placed = await autoAssign(ctx, request, booking._id, { policy, preferred: previousResourceIds });
-      if ("failure" in placed) throw slotUnavailable(placed.failure);
-      resourceIds = [placed.resource._id];
-    }
-    const spanMinutes = booking.quote.durationMinutes + business.policies.booking.arrivalWindowMinutes;
-    if (spanMinutes > MAX_BOOKING_SPAN_MINUTES) throw appError("INVALID_ARGUMENT", "The booking is too long to schedule.");
-    const windowMinutes = business.policies.booking.arrivalWindowMinutes;
-    const patch = {
-      start: args.start,
-      end: args.start + spanMinutes * MINUTE_MS,
-      localDate: localDateOf(args.start, business.timeZone),
-      arrivalWindowEnd: windowMinutes > 0 ? args.start + windowMinutes * MINUTE_MS : undefined,
-      rescheduleCount: booking.rescheduleCount + 1,
-      assignedResourceIds: resourceIds,
-    };
-    await ctx.db.patch("bookings", booking._id, patch);
-    if (verdict.feeMinor > 0 && invoice !== null) {
-      await ctx.db.patch("invoices", invoice._id, {
-        lines: [
-          ...invoice.lines,
-          { kind: "fee", description: "Late reschedule fee", quantity: 1, unitAmountMinor: verdict.feeMinor, amountMinor: verdict.feeMinor },
-        ],
-        totalMinor: invoice.totalMinor + verdict.feeMinor,
-        status: invoice.status === "paid" ? "open" : invoice.status,
-      });
-      await emitInvoiceChange(ctx, (await ctx.db.get("invoices", invoice._id))!, "updated");
-    }
-    await ctx.db.insert("bookingStatusHistory", {
-      businessId: booking.businessId,
-      bookingId: booking._id,
-      from: booking.status,
-      to: booking.status,
-      at: now,
-      actor: who.actor,
-      reason: `rescheduled from ${new Date(booking.start).toISOString()}`,
-    });
-    const updated = (await ctx.db.get("bookings", booking._id))!;
-    await emitBookingChange(ctx, updated, "rescheduled", {
-      previous: { start: booking.start, end: booking.end, localDate: booking.localDate },
-      previousResourceIds,
-    });
-    if (booking.status !== "HELD") await notifyCustomer(ctx, booking._id, "booking_rescheduled");
-    return { start: updated.start, end: updated.end, feeMinor: verdict.feeMinor, resourceIds };
+    const moved = await rescheduleBooking(ctx, bookingActorOf(access), booking, { start: args.start, expectedFeeMinor: args.expectedFeeMinor }, Date.now());
+    return { start: moved.booking.start, end: moved.booking.end, feeMinor: moved.feeMinor, resourceIds: moved.resourceIds };
   },
 });
 
@@ -381,9 +234,8 @@ export const cancellationPreview = query({
   args: { bookingId: v.id("bookings") },
   returns: vFeeDecision,
   handler: async (ctx, args) => {
-    const who = await loadBookingForViewer(ctx, args.bookingId, "read");
-    const business = (await ctx.db.get("businesses", who.booking.businessId))!;
-    return cancellationDecision(business, who.booking, await invoiceOf(ctx, who.booking), who.access.role === "customer", Date.now());
+    const { booking, access } = await loadBookingForViewer(ctx, args.bookingId, "read");
+    return await previewCancellation(ctx, readerActor(access), booking, Date.now());
   },
 });
 
@@ -396,97 +248,60 @@ export const cancel = mutation({
   },
   returns: vFeeDecision,
   handler: async (ctx, args) => {
-    const who = await loadBookingForViewer(ctx, args.bookingId, "write");
-    requireBusinessSide(who, "manager");
-    if (args.reason !== undefined && args.reason.length > MAX_REASON) {
-      throw appError("INVALID_ARGUMENT", `The reason is limited to ${MAX_REASON} characters.`, { param: "reason" });
-    }
-    const { booking } = who;
-    const now = Date.now();
-    const business = (await ctx.db.get("businesses", booking.businessId))!;
-    const invoice = await invoiceOf(ctx, booking);
-    const decision = cancellationDecision(business, booking, invoice, who.access.role === "customer", now);
-    if (args.expectedFeeMinor !== undefined && args.expectedFeeMinor !== decision.feeMinor) {
-      throw appError("POLICY_VIOLATION", `The cancellation fee is now ${decision.feeMinor}; confirm again.`, {
-        param: "expectedFeeMinor",
-        details: { feeMinor: decision.feeMinor },
-      });
-    }
-    const released = await releaseAssignments(ctx, booking._id);
-    const updated = await transition(ctx, booking, "CANCELLED", { domainRole: who.domainRole!, actor: who.actor }, now, {
-      reason: args.reason,
-      patch: {
-        holdExpiresAt: undefined,
-        assignedResourceIds: [],
-        cancellation: { at: now, actor: who.actor, reason: args.reason, feeMinor: decision.feeMinor },
-      },
-    });
-    await voidUnpaidInvoice(ctx, updated, decision.feeMinor);
-    await closeOpenCheckouts(ctx, updated, now);
-    // The refund the cancellation panel promised, within what the invoice's payments can give back.
-    const refundMinor = invoice === null ? 0 : Math.min(decision.refundMinor, (await refundBalance(ctx, invoice)).refundableMinor);
-    if (invoice !== null && refundMinor > 0) {
-      await requestRefund(ctx, { invoiceId: invoice._id, amountMinor: refundMinor, reason: "Booking cancelled", actor: who.actor, now });
-    }
-    await emitBookingChange(ctx, updated, "cancelled", { from: booking.status, resourceIds: released.map((a) => a.resourceId) });
-    if (booking.status !== "HELD") await notifyCustomer(ctx, booking._id, "booking_cancelled");
+    const { booking, access } = await loadBookingForViewer(ctx, args.bookingId, "write");
+    const { decision } = await cancelBooking(ctx, bookingActorOf(access), booking, { reason: args.reason, expectedFeeMinor: args.expectedFeeMinor }, Date.now());
     return decision;
   },
 });
+
+/** Previews are read by everyone who may see the booking; platform admins see the business's view (no customer fees). */
+function readerActor(access: Access) {
+  return access.role === "platform_admin" ? SYSTEM_BOOKING_ACTOR : bookingActorOf(access);
+}
 
 // ---------------------------------------------------------------------------------------
 // Field statuses (staff)
 // ---------------------------------------------------------------------------------------
 
-export const vFieldStatus = v.union(
-  v.literal("CONFIRMED"),
-  v.literal("EN_ROUTE"),
-  v.literal("IN_PROGRESS"),
-  v.literal("COMPLETED"),
-  v.literal("NO_SHOW"),
-);
-
 export const setStatus = mutation({
-  args: { bookingId: v.id("bookings"), status: vFieldStatus, note: v.optional(v.string()) },
+  args: {
+    bookingId: v.id("bookings"),
+    status: vFieldStatus,
+    note: v.optional(v.string()),
+    /** A manager setting a status before its time (see `statusOptions`) says why; kept in the history. */
+    overrideReason: v.optional(v.string()),
+  },
   returns: v.object({ status: vBookingStatus, feeMinor: v.optional(v.number()) }),
   handler: async (ctx, args) => {
-    const who = await loadBookingForViewer(ctx, args.bookingId, "write");
-    if (who.access.role === "customer") throw appError("FORBIDDEN", "Only the business's staff can update a job's status.");
-    if (args.note !== undefined && args.note.length > MAX_REASON) {
-      throw appError("INVALID_ARGUMENT", `The note is limited to ${MAX_REASON} characters.`, { param: "note" });
-    }
-    const { booking } = who;
-    const now = Date.now();
-    let feeMinor: number | undefined;
-    let patch: Partial<Doc<"bookings">> = {};
-    if (args.status === "NO_SHOW") {
-      const business = (await ctx.db.get("businesses", booking.businessId))!;
-      feeMinor = noShowDecision(business, booking, await invoiceOf(ctx, booking)).feeMinor;
-      patch = { cancellation: { at: now, actor: who.actor, reason: args.note ?? "no_show", feeMinor } };
-    }
-    const updated = await transition(ctx, booking, args.status, { domainRole: who.domainRole!, actor: who.actor }, now, {
-      reason: args.note,
-      patch,
-    });
-    // The provider acting on an offered job accepts it.
-    for (const assignment of await assignmentsOf(ctx, booking._id)) {
-      if (assignment.status === "offered" && who.access.role !== "platform_admin" && "membership" in who.access) {
-        if (who.access.membership.resourceId === assignment.resourceId) await ctx.db.patch("bookingAssignments", assignment._id, { status: "accepted" });
-      }
-    }
-    let released: Doc<"bookingAssignments">[] = [];
-    if (args.status === "COMPLETED" || args.status === "NO_SHOW") {
-      // The rest of the reserved time becomes free again.
-      released = await releaseAssignments(ctx, booking._id);
-    }
-    await emitBookingChange(ctx, updated, "status_changed", {
-      from: booking.status,
-      availabilityChanged: released.length > 0,
-      resourceIds: released.map((a) => a.resourceId),
-    });
-    if (args.status === "EN_ROUTE") await notifyCustomer(ctx, booking._id, "provider_en_route");
-    if (args.status === "COMPLETED") await notifyCustomer(ctx, booking._id, "review_request", true);
-    return { status: updated.status, feeMinor };
+    const { booking, access } = await loadBookingForViewer(ctx, args.bookingId, "write");
+    const result = await changeFieldStatus(
+      ctx,
+      bookingActorOf(access),
+      booking,
+      { status: args.status, note: args.note, overrideReason: args.overrideReason },
+      Date.now(),
+    );
+    return { status: result.booking.status, feeMinor: result.feeMinor };
+  },
+});
+
+/**
+ * The field statuses the viewer may set on a job next, each with the instant it becomes
+ * available (`notBefore`, null = now) and why not before, so the provider's screen can say why
+ * a button is unavailable. Time-independent: the screen compares `notBefore` with its clock.
+ */
+export const statusOptions = query({
+  args: { bookingId: v.id("bookings") },
+  returns: v.object({
+    options: v.array(v.object({ status: vFieldStatus, notBefore: v.union(v.number(), v.null()), reason: v.union(v.string(), v.null()) })),
+    canOverride: v.boolean(),
+  }),
+  handler: async (ctx, args) => {
+    const { booking, access } = await loadBookingForViewer(ctx, args.bookingId, "read");
+    if (access.role === "customer" || access.role === "platform_admin") return { options: [], canOverride: false };
+    const business = (await ctx.db.get("businesses", booking.businessId))!;
+    const actor = bookingActorOf(access);
+    return { options: fieldStatusOptions(business, actor, booking), canOverride: actor.authority === "manager" };
   },
 });
 

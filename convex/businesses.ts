@@ -13,6 +13,7 @@
 import { paginationOptsValidator } from "convex/server";
 import { v, type Infer } from "convex/values";
 import type { Doc, Id } from "./_generated/dataModel";
+import { DEFAULT_EN_ROUTE_LEAD_MINUTES, MAX_EN_ROUTE_LEAD_MINUTES } from "../domain/bookingStatus";
 import {
   accessTo,
   getBusinessOrThrow,
@@ -62,6 +63,7 @@ export const DEFAULT_POLICIES: BusinessPolicies = {
     holdMinutes: 10,
     depositBp: 10_000,
     autoAssign: "priority",
+    enRouteLeadMinutes: DEFAULT_EN_ROUTE_LEAD_MINUTES,
   },
 };
 
@@ -90,6 +92,9 @@ export function validatePolicies(policies: BusinessPolicies, param = "policies")
   requireInt(b.arrivalWindowMinutes, `${param}.booking.arrivalWindowMinutes`, 0, 12 * 60);
   requireInt(b.holdMinutes, `${param}.booking.holdMinutes`, 1, 60);
   requireInt(b.depositBp, `${param}.booking.depositBp`, 0, 10_000);
+  if (b.enRouteLeadMinutes !== undefined) {
+    requireInt(b.enRouteLeadMinutes, `${param}.booking.enRouteLeadMinutes`, 0, MAX_EN_ROUTE_LEAD_MINUTES);
+  }
   return policies;
 }
 

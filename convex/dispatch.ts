@@ -9,6 +9,7 @@
  * mutation fails with SLOT_UNAVAILABLE, saying why in words, and nothing changes.
  */
 import { v } from "convex/values";
+import { ON_BOARD_STATUSES, UPCOMING_STATUSES } from "../domain/bookingStatus";
 import { localDayRange, todayIn, weekdayOf, isValidLocalDate } from "../domain/time";
 import type { Doc } from "./_generated/dataModel";
 import type { QueryCtx as RawQueryCtx } from "./_generated/server";
@@ -31,9 +32,8 @@ import {
 import { vBookingStatus, vLocalTimeRange } from "./schema";
 
 const MAX_JOBS_PER_DAY = 1000;
-const LIVE: ReadonlyArray<Doc<"bookings">["status"]> = ["HELD", "PENDING_PAYMENT", "CONFIRMED", "EN_ROUTE", "IN_PROGRESS"];
-/** Finished jobs stay on their provider's lane (their time is released, the record is not). */
-const ON_BOARD: ReadonlyArray<Doc<"bookings">["status"]> = [...LIVE, "COMPLETED", "NO_SHOW"];
+const LIVE: ReadonlyArray<Doc<"bookings">["status"]> = UPCOMING_STATUSES;
+const ON_BOARD: ReadonlyArray<Doc<"bookings">["status"]> = ON_BOARD_STATUSES;
 
 const vJob = v.object({
   bookingId: v.id("bookings"),

@@ -14,6 +14,8 @@ export const errorCodes = {
   SLOT_UNAVAILABLE: 409,
   HOLD_EXPIRED: 410,
   INVALID_TRANSITION: 409,
+  /** A field status set before the job's time allows it (details.notBefore; a manager may override). */
+  TOO_EARLY: 409,
   POLICY_VIOLATION: 422,
   BUSINESS_NOT_ACTIVE: 403,
   ALREADY_EXISTS: 409,

@@ -20,6 +20,7 @@
 import { v } from "convex/values";
 import { doc } from "convex-helpers/validators";
 import Stripe from "stripe";
+import { PAYABLE_AFTER_STATUSES } from "../domain/bookingStatus";
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import { appError } from "./errors";
@@ -42,7 +43,7 @@ const vCheckout = v.object({
 });
 
 const PRE_CONFIRMATION = new Set<Doc<"bookings">["status"]>(["PENDING_PAYMENT"]);
-const PAYABLE_AFTER = new Set<Doc<"bookings">["status"]>(["CONFIRMED", "EN_ROUTE", "IN_PROGRESS", "COMPLETED"]);
+const PAYABLE_AFTER = new Set<Doc<"bookings">["status"]>(PAYABLE_AFTER_STATUSES);
 
 /** What is due on an invoice now, and as what kind of payment. */
 export function amountDue(

@@ -11,6 +11,7 @@
  */
 import { defineSchema, defineTable } from "convex/server";
 import { v, type Infer } from "convex/values";
+import { BOOKING_STATUSES, FIELD_STATUSES } from "../domain/bookingStatus";
 
 // ---------------------------------------------------------------------------------------
 // Shared validators
@@ -33,17 +34,10 @@ export const memberRoles = ["owner", "manager", "staff"] as const;
 export const vMemberRole = v.union(...memberRoles.map((r) => v.literal(r)));
 export type MemberRole = Infer<typeof vMemberRole>;
 
-export const bookingStatuses = [
-  "HELD",
-  "PENDING_PAYMENT",
-  "CONFIRMED",
-  "EN_ROUTE",
-  "IN_PROGRESS",
-  "COMPLETED",
-  "CANCELLED",
-  "NO_SHOW",
-] as const;
+export const bookingStatuses = BOOKING_STATUSES;
 export const vBookingStatus = v.union(...bookingStatuses.map((s) => v.literal(s)));
+/** The statuses the field sets on a job (en route, in progress, done, no-show, back to confirmed). */
+export const vFieldStatus = v.union(...FIELD_STATUSES.map((s) => v.literal(s)));
 export type BookingStatus = Infer<typeof vBookingStatus>;
 
 export const resourceKinds = ["provider", "room", "chair", "desk", "other"] as const;
@@ -95,6 +89,11 @@ export const vBookingRules = v.object({
   /** Basis points of the total taken when a booking is confirmed; 10_000 = pay in full. */
   depositBp: v.number(),
   autoAssign: v.union(v.literal("priority"), v.literal("round_robin"), v.literal("manual")),
+  /**
+   * How long before the arrival window a provider may mark a job en route; absent = the
+   * platform default (DEFAULT_EN_ROUTE_LEAD_MINUTES in domain/bookingStatus.ts).
+   */
+  enRouteLeadMinutes: v.optional(v.number()),
 });
 
 export const vBusinessPolicies = v.object({

@@ -7,8 +7,14 @@ import {
   BOOKING_TRANSITIONS,
   blocksAvailability,
   canTransition,
+  fieldStatusTiming,
+  MOVABLE_STATUSES,
   nextStatuses,
+  ON_BOARD_STATUSES,
+  TERMINAL_STATUSES,
+  UPCOMING_STATUSES,
 } from "./bookingStatus";
+import { localToInstant } from "./time";
 
 describe("canTransition", () => {
   it.each<[BookingStatus, BookingStatus, ActorRole, boolean]>([
@@ -119,5 +125,44 @@ describe("helpers", () => {
     ["NO_SHOW", false],
   ])("%s blocks availability: %s", (status, blocks) => {
     expect(blocksAvailability(status)).toBe(blocks);
+  });
+});
+
+describe("fieldStatusTiming", () => {
+  const TZ = "America/New_York";
+  const start = localToInstant("2026-03-03", "10:00", TZ);
+  const policy = { enRouteLeadMinutes: 90, timeZone: TZ };
+  const minute = 60_000;
+  it.each<[BookingStatus, number, boolean]>([
+    ["EN_ROUTE", -91, false],
+    ["EN_ROUTE", -90, true],
+    ["EN_ROUTE", 0, true],
+    ["IN_PROGRESS", -1, false],
+    ["IN_PROGRESS", 0, true],
+    ["COMPLETED", -24 * 60, false],
+    ["COMPLETED", 0, true],
+    ["NO_SHOW", -1, false],
+    ["CONFIRMED", -48 * 60, true],
+  ])("%s at start %+d min → %s", (to, offset, ok) => {
+    expect(fieldStatusTiming(to, { startsAt: start }, policy, start + offset * minute).ok).toBe(ok);
+  });
+
+  it("says from when, in the business's time zone, and why", () => {
+    const verdict = fieldStatusTiming("EN_ROUTE", { startsAt: start }, policy, start - 24 * 60 * minute);
+    expect(verdict).toEqual({
+      ok: false,
+      notBefore: start - 90 * minute,
+      reason: "It is too early to set off: this job can be marked en route 1 h 30 min before its arrival window (from 2026-03-03 08:30).",
+    });
+    const zeroLead = fieldStatusTiming("EN_ROUTE", { startsAt: start }, { ...policy, enRouteLeadMinutes: 0 }, start - minute);
+    expect(zeroLead.ok === false && zeroLead.reason).toContain("once its arrival window opens");
+  });
+});
+
+describe("status sets", () => {
+  it("are disjoint from the terminal statuses where they must be, and nested as the platform reads them", () => {
+    for (const s of UPCOMING_STATUSES) expect(TERMINAL_STATUSES).not.toContain(s);
+    for (const s of MOVABLE_STATUSES) expect(UPCOMING_STATUSES).toContain(s);
+    for (const s of UPCOMING_STATUSES) expect(ON_BOARD_STATUSES).toContain(s);
   });
 });

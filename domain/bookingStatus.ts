@@ -9,6 +9,7 @@
  * an unpaid booking may reinstate it (CANCELLED → CONFIRMED, system only) while its time is
  * still free. Each allowed transition lists the actor roles that may make it.
  */
+import { instantToLocal } from "./time";
 
 export const BOOKING_STATUSES = [
   "HELD",
@@ -145,4 +146,102 @@ export const BLOCKING_STATUSES: readonly BookingStatus[] = ["HELD", "PENDING_PAY
 
 export function blocksAvailability(status: BookingStatus): boolean {
   return BLOCKING_STATUSES.includes(status);
+}
+
+// ---------------------------------------------------------------------------------------
+// Status sets: the one home of every closed list of statuses the platform branches on.
+// ---------------------------------------------------------------------------------------
+
+/** Holds and unpaid confirmations: released by the system when `holdExpiresAt` passes. */
+export const EXPIRING_STATUSES = ["HELD", "PENDING_PAYMENT"] as const satisfies readonly BookingStatus[];
+
+/** Booked but not yet under way: waiting in the dispatch queue when unassigned. */
+export const NOT_STARTED_STATUSES = ["HELD", "PENDING_PAYMENT", "CONFIRMED"] as const satisfies readonly BookingStatus[];
+
+/** Bookings that may be moved to another time (reschedule). */
+export const MOVABLE_STATUSES = NOT_STARTED_STATUSES;
+
+/** Bookings a dispatcher may still (re)assign to a provider. */
+export const ASSIGNABLE_STATUSES = ["HELD", "PENDING_PAYMENT", "CONFIRMED", "EN_ROUTE"] as const satisfies readonly BookingStatus[];
+
+/** Bookings that are still to happen or happening: "upcoming" for customers, "live" for dispatch. */
+export const UPCOMING_STATUSES = ["HELD", "PENDING_PAYMENT", "CONFIRMED", "EN_ROUTE", "IN_PROGRESS"] as const satisfies readonly BookingStatus[];
+
+/** Bookings that can be cancelled by someone (the state machine says by whom). */
+export const CANCELLABLE_STATUSES = ["HELD", "PENDING_PAYMENT", "CONFIRMED", "EN_ROUTE"] as const satisfies readonly BookingStatus[];
+
+/** The statuses the field (a provider, or the business for them) sets on a job. */
+export const FIELD_STATUSES = ["CONFIRMED", "EN_ROUTE", "IN_PROGRESS", "COMPLETED", "NO_SHOW"] as const satisfies readonly BookingStatus[];
+export type FieldStatus = (typeof FIELD_STATUSES)[number];
+
+/** The customer-facing progress of a job, in order. */
+export const PROGRESS_STATUSES = ["CONFIRMED", "EN_ROUTE", "IN_PROGRESS", "COMPLETED"] as const satisfies readonly BookingStatus[];
+
+/** Statuses after which a balance may still be paid (the job is booked or done). */
+export const PAYABLE_AFTER_STATUSES = ["CONFIRMED", "EN_ROUTE", "IN_PROGRESS", "COMPLETED"] as const satisfies readonly BookingStatus[];
+
+/** Jobs shown on the provider lanes of the dispatch board: finished ones stay (their time is released, the record is not). */
+export const ON_BOARD_STATUSES = [...UPCOMING_STATUSES, "COMPLETED", "NO_SHOW"] as const satisfies readonly BookingStatus[];
+
+export function isIn<S extends BookingStatus>(set: readonly S[], status: string): status is S {
+  return (set as readonly string[]).includes(status);
+}
+
+// ---------------------------------------------------------------------------------------
+// Time-aware field statuses
+// ---------------------------------------------------------------------------------------
+
+/** How long before the arrival window a provider may set off, unless the business says otherwise. */
+export const DEFAULT_EN_ROUTE_LEAD_MINUTES = 120;
+export const MAX_EN_ROUTE_LEAD_MINUTES = 24 * 60;
+
+export type FieldTiming = { ok: true } | { ok: false; notBefore: number; reason: string };
+
+/**
+ * When a field status may be set: EN_ROUTE no earlier than `enRouteLeadMinutes` before the
+ * booking's start (the opening of its arrival window), IN_PROGRESS, COMPLETED and NO_SHOW not
+ * before the start. Going back to CONFIRMED is always allowed. A manager may override this
+ * with a reason (see the booking commands); the provider's screen shows `reason`.
+ */
+export function fieldStatusTiming(
+  to: BookingStatus,
+  booking: { startsAt: number },
+  policy: { enRouteLeadMinutes: number; timeZone: string },
+  now: number,
+): FieldTiming {
+  let notBefore: number;
+  let why: string;
+  switch (to) {
+    case "EN_ROUTE":
+      notBefore = booking.startsAt - policy.enRouteLeadMinutes * 60_000;
+      why =
+        policy.enRouteLeadMinutes > 0
+          ? `It is too early to set off: this job can be marked en route ${formatLead(policy.enRouteLeadMinutes)} before its arrival window`
+          : "It is too early to set off: this job can be marked en route once its arrival window opens";
+      break;
+    case "IN_PROGRESS":
+      notBefore = booking.startsAt;
+      why = "This job has not started yet: it can be started at its start time";
+      break;
+    case "COMPLETED":
+      notBefore = booking.startsAt;
+      why = "This job has not started yet: it cannot be finished before its start time";
+      break;
+    case "NO_SHOW":
+      notBefore = booking.startsAt;
+      why = "A booking cannot be marked a no-show before its start time";
+      break;
+    default:
+      return { ok: true };
+  }
+  if (now >= notBefore) return { ok: true };
+  const local = instantToLocal(notBefore, policy.timeZone);
+  return { ok: false, notBefore, reason: `${why} (from ${local.date} ${local.time}).` };
+}
+
+function formatLead(minutes: number): string {
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  if (h === 0) return `${m} min`;
+  return m === 0 ? `${h} h` : `${h} h ${m} min`;
 }

@@ -57,6 +57,7 @@ import type * as messages from "../messages.js";
 import type * as migrations from "../migrations.js";
 import type * as model_actor from "../model/actor.js";
 import type * as model_bookingAccess from "../model/bookingAccess.js";
+import type * as model_bookingCommands from "../model/bookingCommands.js";
 import type * as model_bookingCreate from "../model/bookingCreate.js";
 import type * as model_bookingEvents from "../model/bookingEvents.js";
 import type * as model_bookingPolicy from "../model/bookingPolicy.js";
@@ -160,6 +161,7 @@ declare const fullApi: ApiFromModules<{
   migrations: typeof migrations;
   "model/actor": typeof model_actor;
   "model/bookingAccess": typeof model_bookingAccess;
+  "model/bookingCommands": typeof model_bookingCommands;
   "model/bookingCreate": typeof model_bookingCreate;
   "model/bookingEvents": typeof model_bookingEvents;
   "model/bookingPolicy": typeof model_bookingPolicy;

@@ -41,6 +41,7 @@ import {
 } from "../../domain/availability";
 import { chooseResource, type AssignmentCandidate } from "../../domain/assignment";
 import { isDomainError } from "../../domain/errors";
+import { NOT_STARTED_STATUSES } from "../../domain/bookingStatus";
 import { addDays, DAY_MS, localDateOf, localDayRange, MINUTE_MS } from "../../domain/time";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx as RawMutationCtx, QueryCtx as RawQueryCtx } from "../_generated/server";
@@ -476,7 +477,7 @@ export async function assignmentsOf(ctx: RawQueryCtx, bookingId: Id<"bookings">)
 
 /** Upper bound of overlapping unassigned bookings we look at in manual mode. */
 const MAX_UNASSIGNED_READ = 200;
-const UNASSIGNED_STATUSES = ["HELD", "PENDING_PAYMENT", "CONFIRMED"] as const;
+const UNASSIGNED_STATUSES = NOT_STARTED_STATUSES;
 
 /**
  * Manual assignment mode: the booking waits unassigned in the dispatch queue, so nothing is

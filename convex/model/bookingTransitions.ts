@@ -55,3 +55,16 @@ export async function transition(
   });
   return (await ctx.db.get("bookings", booking._id))!;
 }
+
+/** A history row for a change that keeps the status (a reschedule, a reassignment). */
+export async function recordSameStatus(ctx: RawMutationCtx, booking: Doc<"bookings">, actor: Actor, at: number, reason: string) {
+  await ctx.db.insert("bookingStatusHistory", {
+    businessId: booking.businessId,
+    bookingId: booking._id,
+    from: booking.status,
+    to: booking.status,
+    at,
+    actor,
+    reason,
+  });
+}

@@ -5,7 +5,8 @@
  *   - two customers and a dispatcher: one's hold shows on the other's picker, the booking
  *     removes the slot from the other's picker and lands on the dispatcher's board, live;
  *   - the customer cancels with the fee shown first;
- *   - a provider's status change reaches the customer's view;
+ *   - a provider cannot start or finish tomorrow's job today: the buttons are disabled with
+ *     the reason the server gives (bookings.statusOptions), and the customer's view is unchanged;
  *   - an owner's price change reaches the next cart (of a brand-new customer);
  *   - every main screen renders (screenshots in artifacts/screenshots/).
  */
@@ -190,7 +191,7 @@ describe("portal", () => {
     await page.context().close();
   });
 
-  test("a provider's status change reaches the customer's view", async () => {
+  test("a provider cannot work tomorrow's job today: the buttons say from when they open", async () => {
     const customer = booked.customerPage!;
     await customer.goto(`/bookings/${booked.bookingId}`);
     await expect.poll(() => customer.getByTestId("booking-status").innerText()).toBe("Scheduled");
@@ -199,12 +200,18 @@ describe("portal", () => {
     await signIn(provider, subjectOf(booked.provider!), `/today?date=${booked.localDate}`);
     const card = provider.locator(`[data-booking="${booked.bookingId}"]`);
     await card.waitFor();
-    await screenshot(provider, "09-provider-today");
-    await card.getByTestId("status-EN_ROUTE").click();
-    await expect.poll(() => customer.getByTestId("booking-status").innerText(), { timeout: LIVE_MS }).toBe("En route");
-    await card.getByTestId("status-IN_PROGRESS").click();
-    await expect.poll(() => customer.getByTestId("booking-status").innerText(), { timeout: LIVE_MS }).toBe("In progress");
-    await screenshot(customer, "10-customer-sees-in-progress");
+    // The job is on a later day: "On my way" (and so start and finish) is not open yet, and says why.
+    const onMyWay = card.getByTestId("status-EN_ROUTE");
+    await expect.poll(() => onMyWay.isDisabled()).toBe(true);
+    const why = card.getByTestId("status-unavailable-reason");
+    expect(await why.innerText()).toMatch(/too early to set off: this job can be marked en route 2 h before its arrival window \(from \d{4}-\d{2}-\d{2} \d{2}:\d{2}\)/);
+    expect(await card.getByTestId("status-NO_SHOW").isDisabled()).toBe(true);
+    // A provider cannot override; no start or finish is offered while the job is only confirmed.
+    expect(await card.getByTestId("status-override").count()).toBe(0);
+    expect(await card.getByTestId("status-IN_PROGRESS").count()).toBe(0);
+    expect(await card.getByTestId("status-COMPLETED").count()).toBe(0);
+    await screenshot(provider, "09-provider-today-too-early");
+    expect(await customer.getByTestId("booking-status").innerText()).toBe("Scheduled");
     await provider.context().close();
     await customer.context().close();
   });

@@ -124,7 +124,14 @@ describe("/v1/availability and /v1/bookings", { timeout: 120_000 }, () => {
     expect(moved).toMatchObject({ start: at(WEDNESDAY, "11:00"), localDate: WEDNESDAY, rescheduleCount: 1 });
 
     expectError(await call(t, "POST", `/v1/bookings/${b.id}/status`, { key: s.key, body: { status: "COMPLETED" } }), 409, "INVALID_TRANSITION");
-    const enRoute = expectOk(await call(t, "POST", `/v1/bookings/${b.id}/status`, { key: s.key, body: { status: "EN_ROUTE" } }), 200, zBooking);
+    // Two days early: refused with the reason, then set with an override the history keeps.
+    const early = expectError(await call(t, "POST", `/v1/bookings/${b.id}/status`, { key: s.key, body: { status: "EN_ROUTE" } }), 409, "TOO_EARLY");
+    expect(early.message).toContain("2 h before its arrival window");
+    const enRoute = expectOk(
+      await call(t, "POST", `/v1/bookings/${b.id}/status`, { key: s.key, body: { status: "EN_ROUTE", overrideReason: "Long drive" } }),
+      200,
+      zBooking,
+    );
     expect(enRoute.status).toBe("EN_ROUTE");
     const back = expectOk(await call(t, "POST", `/v1/bookings/${b.id}/status`, { key: s.key, body: { status: "CONFIRMED", note: "traffic" } }), 200, zBooking);
     expect(back.status).toBe("CONFIRMED");

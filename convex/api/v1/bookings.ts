@@ -176,12 +176,13 @@ export const bookingRoutes: Route[] = [
     method: "POST",
     path: "/v1/bookings/{bookingId}/status",
     operationId: "setBookingStatus",
-    summary: "Field status: EN_ROUTE, IN_PROGRESS, COMPLETED, NO_SHOW (after the start), back to CONFIRMED.",
+    summary:
+      "Field status: EN_ROUTE (from the business's lead time before the arrival window), IN_PROGRESS and COMPLETED (from the start), NO_SHOW (after the start), back to CONFIRMED. `overrideReason` sets one before its time.",
     tag,
     scope: write("bookings"),
     body: zBookingStatusChange,
     response: zBooking,
-    errors: ["INVALID_TRANSITION"],
+    errors: ["INVALID_TRANSITION", "TOO_EARLY"],
     handler: ({ ctx, businessId, apiKeyId, params, body }) =>
       ctx.runMutation(m.setStatus, { businessId, apiKeyId, bookingId: params.bookingId, ...body }),
   }),

@@ -10,6 +10,7 @@
  * Plain module: no registered functions.
  */
 import { z } from "zod";
+import { FIELD_STATUSES } from "../../../domain/bookingStatus";
 import { apiScopeResources, bookingStatuses, invoiceStatuses, resourceKinds } from "../../schema";
 import { apiErrorCodes } from "./errors";
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./pagination";
@@ -598,7 +599,13 @@ export const zBookingCancel = z
   })
   .register(apiRegistry, { id: "BookingCancel" });
 export const zBookingStatusChange = z
-  .strictObject({ status: z.enum(["CONFIRMED", "EN_ROUTE", "IN_PROGRESS", "COMPLETED", "NO_SHOW"]), note: zText(500).optional() })
+  .strictObject({
+    status: z.enum(FIELD_STATUSES),
+    note: zText(500).optional(),
+    overrideReason: zText(500)
+      .optional()
+      .describe("Set the status before its time (en route earlier than the business's lead time, started or completed before the start), saying why; kept in the booking's history."),
+  })
   .register(apiRegistry, { id: "BookingStatusChange" });
 export const zBookingConfirm = z.strictObject({}).register(apiRegistry, { id: "BookingConfirm" });
 

@@ -13,6 +13,7 @@ export const ERROR_TITLES: Record<string, string> = {
   SLOT_UNAVAILABLE: "That time has just been taken",
   HOLD_EXPIRED: "Your hold on this time ran out",
   INVALID_TRANSITION: "This cannot be done at this stage",
+  TOO_EARLY: "It is too early for this",
   POLICY_VIOLATION: "The business's policy does not allow this",
   BUSINESS_NOT_ACTIVE: "This business is not taking bookings right now",
   ALREADY_EXISTS: "This already exists",

@@ -8,6 +8,7 @@ import { useAction, useMutation, useQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
 import { useEffect, useState } from "react";
 import { api } from "../../../../convex/_generated/api";
+import { isIn, MOVABLE_STATUSES, PROGRESS_STATUSES, UPCOMING_STATUSES } from "../../../../domain/bookingStatus";
 import type { Id } from "../../../../convex/_generated/dataModel";
 import { roomIds } from "../../../../party/rooms";
 import { Badge, Button, Card, Empty, ErrorBoundary, ErrorBox, Field, LiveDot, Loading, Notice, PageHeader, StatusBadge, useRun } from "../../components/ui";
@@ -20,7 +21,7 @@ import { useReadySession } from "../../lib/session";
 type Detail = FunctionReturnType<typeof api.bookings.get>;
 type Business = NonNullable<FunctionReturnType<typeof api.businesses.get>>;
 
-const FIELD_STEPS = ["CONFIRMED", "EN_ROUTE", "IN_PROGRESS", "COMPLETED"] as const;
+const FIELD_STEPS = PROGRESS_STATUSES;
 
 export function BookingDetail({ bookingId }: { bookingId: Id<"bookings"> }) {
   const detail = useQuery(api.bookings.get, { bookingId });
@@ -188,7 +189,7 @@ function PaymentResult({ outcome, booking }: { outcome: string | null; booking: 
   return null;
 }
 
-const UPCOMING = new Set(["HELD", "PENDING_PAYMENT", "CONFIRMED", "EN_ROUTE", "IN_PROGRESS"]);
+const UPCOMING = new Set<string>(UPCOMING_STATUSES);
 
 function FieldProgress({ status }: { status: string }) {
   const index = FIELD_STEPS.indexOf(status as (typeof FIELD_STEPS)[number]);
@@ -336,7 +337,7 @@ function CustomerActions({ detail, business }: { detail: Detail; business: Busin
   const confirm = useMutation(api.bookings.confirm);
   const pay = useRun();
   const [mode, setMode] = useState<"none" | "reschedule" | "cancel">("none");
-  const canMove = ["HELD", "PENDING_PAYMENT", "CONFIRMED"].includes(booking.status);
+  const canMove = isIn(MOVABLE_STATUSES, booking.status);
   const owes = invoice && invoice.status === "open" && invoice.amountPaidMinor < invoice.totalMinor;
 
   return (

@@ -1,6 +1,7 @@
 /** The customer's bookings at each business they are a customer of, upcoming first; live. */
 import { usePaginatedQuery, useQuery } from "convex/react";
 import { api } from "../../../../convex/_generated/api";
+import { UPCOMING_STATUSES } from "../../../../domain/bookingStatus";
 import type { Id } from "../../../../convex/_generated/dataModel";
 import { roomIds } from "../../../../party/rooms";
 import { Button, Card, Empty, ErrorBoundary, LiveDot, Loading, PageHeader, StatusBadge } from "../../components/ui";
@@ -31,7 +32,7 @@ export function MyBookings() {
   );
 }
 
-const UPCOMING = new Set(["HELD", "PENDING_PAYMENT", "CONFIRMED", "EN_ROUTE", "IN_PROGRESS"]);
+const UPCOMING = new Set<string>(UPCOMING_STATUSES);
 
 function BusinessBookings({ businessId, customerId }: { businessId: Id<"businesses">; customerId: Id<"customers"> }) {
   const business = useQuery(api.businesses.get, { businessId });
