@@ -9,6 +9,7 @@
  */
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx as RawMutationCtx, QueryCtx as RawQueryCtx } from "../_generated/server";
+import { ASSIGNABLE_STATUSES as DOMAIN_ASSIGNABLE_STATUSES } from "../../domain/bookingStatus";
 import { appError } from "../errors";
 import { loadAuthorized, loadInBusiness, recordedActor, type CommandActor, type Grant, type Permission } from "./actor";
 import { placementRequestFor, requireBookableBusiness } from "./bookingCreate";
@@ -25,7 +26,8 @@ import {
 } from "./bookingSlots";
 
 /** Statuses in which a job may be given to (or taken from) a provider. */
-export const ASSIGNABLE_STATUSES: ReadonlyArray<Doc<"bookings">["status"]> = ["HELD", "PENDING_PAYMENT", "CONFIRMED", "EN_ROUTE"];
+/** The domain's assignable statuses, typed for `includes` on any booking status. */
+export const ASSIGNABLE_STATUSES: ReadonlyArray<Doc<"bookings">["status"]> = DOMAIN_ASSIGNABLE_STATUSES;
 
 function statusWords(status: Doc<"bookings">["status"]): string {
   return status.toLowerCase().replace(/_/g, " ");

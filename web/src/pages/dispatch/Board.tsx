@@ -13,6 +13,7 @@ import type { FunctionReturnType } from "convex/server";
 import { useEffect, useMemo, useRef, useState, type DragEvent } from "react";
 import { api } from "../../../../convex/_generated/api";
 import type { Id } from "../../../../convex/_generated/dataModel";
+import { ASSIGNABLE_STATUSES } from "../../../../domain/bookingStatus";
 import { localToInstant } from "../../../../domain/time";
 import type { Viewer } from "../../../../party/messages";
 import { roomIds } from "../../../../party/rooms";
@@ -31,7 +32,7 @@ type Candidates = FunctionReturnType<typeof api.dispatch.candidates>;
 
 const HEARTBEAT_MS = 20_000;
 // Only decides whether to offer drag and the menu at all; who can take it is the server's answer.
-const ASSIGNABLE = new Set(["HELD", "PENDING_PAYMENT", "CONFIRMED", "EN_ROUTE"]);
+const ASSIGNABLE = new Set<string>(ASSIGNABLE_STATUSES);
 
 export function DispatchBoard() {
   const session = useReadySession();
