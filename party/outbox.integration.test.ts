@@ -174,8 +174,10 @@ it("a booking cancelled in Convex reaches availability and dispatch subscribers 
 
   await client.mutation(api.bookings.cancel, { bookingId: booking._id, reason: "integration test" });
   const started = Date.now();
+  // The cancel schedules a delivery run of its own, which may win the race for the rows:
+  // what counts is that nothing fails and both rooms receive the change.
   const report = await deliverAll();
-  expect(report.delivered).toBeGreaterThanOrEqual(2);
+  expect(report.failed).toBe(0);
 
   const deadline = Date.now() + 10_000;
   while ((got.availability.length === 0 || got.dispatch.length === 0) && Date.now() < deadline) {
