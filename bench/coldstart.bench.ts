@@ -1,77 +1,88 @@
 /**
  * Cold start of the local backend with the platform's convex/ folder (printed, never asserted):
- * process start to the first answered call, first with an empty data folder (esbuild bundles
- * the functions) and then restarted over the same folder (the build is reused by content
- * hash), next to a floor measured in the same run: a bare Node process that opens SQLite.
- * Run: npx tsx bench/coldstart.bench.ts
+ * from spawning `node backend/bin/backend.mjs` to the first answered function call, next to a
+ * floor measured in the same run: a bare Node process that opens the same SQLite file, listens
+ * and answers one HTTP request.
+ *
+ * - warm cache: a restart over the same data folder; the compiled backend and every build
+ *   (app and components) come from their caches, so neither tsx nor esbuild runs;
+ * - cold cache: empty caches and data folder, as after a clean clone (esbuild runs);
+ * - warm cache under tsx: the same restart through `tsx backend/src/cli.ts`, for comparison.
+ *
+ * Run: npm run bench -- coldstart
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { ensureLocalEnv, repoRoot } from "../scripts/env.js";
+import { firstAnsweredQueryMs, freePort, spawnBackend, type BackendProcessOptions } from "../backend/src/testing/backend_process.js";
 
 const ROUNDS = 3;
+const FUNCTION = "businesses:getBySlug";
+const ARGS = { slug: "bench" };
 const tsxCli = path.join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs");
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", () => resolve())));
-}
-
-/** Bare `node` that opens the SQLite database and exits: what any backend pays at least. */
-async function floorMs(dataDir: string): Promise<number> {
+/** Bare `node`: opens the SQLite file (WAL), listens, answers; spawn to the first answer. */
+async function floorMs(sqliteFile: string): Promise<number> {
+  const port = await freePort();
+  const script = [
+    `const D = require("better-sqlite3"); const db = new D(${JSON.stringify(sqliteFile)}); db.pragma("journal_mode = WAL");`,
+    `require("node:http").createServer((q, s) => s.end(JSON.stringify(db.prepare("select 1 as one").get()))).listen(${port}, "127.0.0.1");`,
+  ].join("\n");
   const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    ["-e", `const D = require("better-sqlite3"); const db = new D(${JSON.stringify(path.join(dataDir, "floor.sqlite3"))}); db.pragma("journal_mode = WAL"); db.close();`],
-    { cwd: repoRoot, stdio: "ignore" },
-  );
-  await exited(child);
-  return performance.now() - started;
+  const child = spawn(process.execPath, ["-e", script], { cwd: repoRoot, stdio: "ignore" });
+  try {
+    for (;;) {
+      const answered = await fetch(`http://127.0.0.1:${port}/`).then(
+        (response) => response.ok,
+        () => false,
+      );
+      if (answered) return performance.now() - started;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  } finally {
+    child.kill("SIGTERM");
+  }
 }
 
-/** Starts the backend and returns the time until a function call is answered. */
-async function startMs(dataDir: string, envFile: string): Promise<{ ms: number; child: ChildProcess }> {
+async function coldStartMs(options: BackendProcessOptions): Promise<number> {
+  const backend = await spawnBackend(options);
+  try {
+    return await firstAnsweredQueryMs(backend, FUNCTION, ARGS);
+  } finally {
+    await backend.stop();
+  }
+}
+
+/** The same restart through tsx and the TypeScript sources (what `npm start` ran before). */
+async function tsxStartMs(options: BackendProcessOptions): Promise<number> {
   const [port, sitePort] = [await freePort(), await freePort()];
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    [tsxCli, "backend/src/cli.ts", "--convex-dir", "convex", "--data-dir", dataDir, "--port", String(port), "--site-port", String(sitePort), "--env-file", envFile],
+    [tsxCli, "backend/src/cli.ts", "--convex-dir", options.convexDir, "--data-dir", options.dataDir, "--port", String(port), "--site-port", String(sitePort), "--env-file", options.envFile, "--build-cache", options.buildCache!],
     { cwd: repoRoot, stdio: "ignore" },
   );
-  for (;;) {
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/api/query`, {
+  try {
+    for (;;) {
+      const status = await fetch(`http://127.0.0.1:${port}/api/query`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ path: "businesses:getBySlug", args: [{ slug: "bench" }], format: "convex_encoded_json" }),
-      });
-      if (response.status === 200 || response.status === 560) return { ms: performance.now() - started, child };
-      throw new Error(`unexpected status ${response.status}: ${await response.text()}`);
-    } catch (error) {
-      if ((error as Error).message.startsWith("unexpected status")) throw error;
-      if (child.exitCode !== null) throw new Error(`backend exited with ${child.exitCode}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+        body: JSON.stringify({ path: FUNCTION, args: [ARGS], format: "convex_encoded_json" }),
+      }).then(
+        (response) => response.status,
+        () => 0,
+      );
+      if (status === 200 || status === 560) return performance.now() - started;
+      if (status !== 0) throw new Error(`${FUNCTION} answered ${status}`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
     }
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once("exit", resolve)));
   }
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  child.kill("SIGTERM");
-  await exited(child);
 }
 
 function median(values: number[]): number {
@@ -81,30 +92,36 @@ function median(values: number[]): number {
 
 async function main(): Promise<void> {
   const scratch = mkdtempSync(path.join(os.tmpdir(), "bench-coldstart-"));
+  const compiledScratch = mkdtempSync(path.join(repoRoot, "node_modules", ".cache", "bench-coldstart-"));
   try {
     const envFile = path.join(scratch, "bench.env");
     await ensureLocalEnv(envFile);
-    const floors: number[] = [];
-    const firsts: number[] = [];
-    const restarts: number[] = [];
+    const convexDir = path.join(repoRoot, "convex");
+    const results = { floor: [] as number[], warm: [] as number[], cold: [] as number[], tsx: [] as number[] };
     for (let round = 0; round < ROUNDS; round++) {
       const dataDir = path.join(scratch, `data-${round}`);
-      floors.push(await floorMs(scratch));
-      const first = await startMs(dataDir, envFile);
-      firsts.push(first.ms);
-      await stop(first.child);
-      const again = await startMs(dataDir, envFile);
-      restarts.push(again.ms);
-      await stop(again.child);
+      const caches = path.join(scratch, `caches-${round}`);
+      const buildCache = path.join(caches, "builds");
+      // The compiled backend must sit under node_modules, where it finds its packages.
+      const env = { CONVEX_LOCAL_BACKEND_COMPILED_CACHE: path.join(compiledScratch, `round-${round}`) };
+      results.cold.push(await coldStartMs({ convexDir, dataDir, envFile, buildCache, env }));
+      results.floor.push(await floorMs(path.join(dataDir, "engine.sqlite3")));
+      results.warm.push(await coldStartMs({ convexDir, dataDir, envFile, buildCache, env }));
+      results.tsx.push(await tsxStartMs({ convexDir, dataDir, envFile, buildCache }));
+      rmSync(caches, { recursive: true, force: true });
+      rmSync(env.CONVEX_LOCAL_BACKEND_COMPILED_CACHE, { recursive: true, force: true });
     }
-    const floor = median(floors);
-    const report = (label: string, ms: number) =>
-      console.log(`${label.padEnd(44)} ${ms.toFixed(0).padStart(6)} ms  (${(ms / floor).toFixed(1)}x floor)`);
-    console.log(`floor: bare node process + SQLite open          ${floor.toFixed(0).padStart(6)} ms  (median of ${ROUNDS})`);
-    report("cold start, build cached (restart)", median(restarts));
-    report("first start, empty data folder (esbuild)", median(firsts));
+    const floor = median(results.floor);
+    const report = (label: string, values: number[]) =>
+      console.log(`${label.padEnd(52)} ${median(values).toFixed(0).padStart(6)} ms  (${(median(values) / floor).toFixed(1)}x floor)`);
+    console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}, ${os.cpus().length} cores; medians of ${ROUNDS} rounds`);
+    console.log(`${"floor: bare node, same SQLite file, listen, answer".padEnd(52)} ${floor.toFixed(0).padStart(6)} ms`);
+    report("cold start, warm cache (restart, no tsx, no esbuild)", results.warm);
+    report("cold start, cold cache (clean clone: esbuild runs)", results.cold);
+    report("cold start, warm cache, under tsx (for comparison)", results.tsx);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
+    rmSync(compiledScratch, { recursive: true, force: true });
   }
 }
 

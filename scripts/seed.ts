@@ -7,6 +7,7 @@
  * none, and in both cases returns a `SeedResult`.
  */
 import { convexToJson, jsonToConvex, type Value } from "convex/values";
+import { fetchWithRetry, type RetryOptions } from "./retry.js";
 
 export interface DemoSignIn {
   role: string;
@@ -26,6 +27,8 @@ export interface SeedOptions {
   /** Client API origin of the backend. */
   url?: string;
   adminKey: string;
+  /** A backend that is (re)starting is waited for: refused connections and 503s are retried. */
+  retry?: RetryOptions;
 }
 
 export class SeedError extends Error {}
@@ -38,10 +41,11 @@ interface ApiResponse {
   message?: string;
 }
 
-export async function seedDemoData({ url = "http://127.0.0.1:3210", adminKey }: SeedOptions): Promise<SeedResult> {
+export async function seedDemoData({ url = "http://127.0.0.1:3210", adminKey, retry }: SeedOptions): Promise<SeedResult> {
   let response: Response;
   try {
-    response = await fetch(new URL("/api/mutation", url), {
+    // seed:demo is idempotent, so sending it again after a refused connection or a 503 is safe.
+    response = await fetchWithRetry(new URL("/api/mutation", url), {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: `Convex ${adminKey}` },
       body: JSON.stringify({
@@ -49,7 +53,7 @@ export async function seedDemoData({ url = "http://127.0.0.1:3210", adminKey }: 
         format: "convex_encoded_json",
         args: [convexToJson({})],
       }),
-    });
+    }, retry);
   } catch (error) {
     throw new SeedError(`could not reach the backend at ${url}: ${(error as Error).message}`);
   }

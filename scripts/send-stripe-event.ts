@@ -19,6 +19,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import Stripe from "stripe";
 import { readEnvFile } from "./env.js";
+import { fetchWithRetry } from "./retry.js";
 
 type Options = {
   fixture: string;
@@ -109,11 +110,12 @@ async function main(): Promise<number> {
   let failed = false;
   for (let n = 1; n <= options.times; n++) {
     const started = performance.now();
-    const response = await fetch(options.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", "stripe-signature": header },
-      body: payload,
-    });
+    // A restarting backend refuses or answers 503 without processing: send again, as Stripe does.
+    const response = await fetchWithRetry(
+      options.url,
+      { method: "POST", headers: { "content-type": "application/json", "stripe-signature": header }, body: payload },
+      { onRetry: (reason, ms) => console.log(`${reason}: the backend is not ready, sending again in ${ms} ms`) },
+    );
     const body = await response.text();
     const ms = (performance.now() - started).toFixed(1);
     console.log(`${event.type} ${event.id} → HTTP ${response.status} in ${ms} ms ${body}`);

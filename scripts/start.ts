@@ -3,7 +3,7 @@
  *
  * 1. Ensures `.env.local` (scripts/env.ts).
  * 2. Starts, each only if its entry exists yet:
- *    - Convex: the local backend (`backend/src/cli.ts`) on 3210/3211, or `npx convex dev` when a
+ *    - Convex: the local backend (`backend/bin/backend.mjs`) on 3210/3211, or `npx convex dev` when a
  *      real deployment is configured (CONVEX_DEPLOYMENT, or a CONVEX_URL that is not local, in
  *      the environment or in .env.local);
  *    - PartyKit (`partykit.json`) on 1999, with the party vars from .env.local;
@@ -115,8 +115,8 @@ async function answers(url: string): Promise<boolean> {
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
     await response.body?.cancel();
-    // Any answer, even a 404, means it is up; 502-504 mean still starting (the backend answers
-    // 503 while it loads the functions).
+    // Any answer, even a 404, means it is up; 502-504 mean not up yet (the local backend holds
+    // requests until its functions are loaded, so it answers them only when ready).
     return response.status < 502 || response.status > 504;
   } catch {
     return false;
@@ -185,13 +185,13 @@ async function main(): Promise<void> {
       stdin: "inherit",
       readyUrls: [],
     });
-  } else if (exists("backend/src/cli.ts")) {
+  } else if (exists("backend/bin/backend.mjs")) {
     services.push({
       name: "backend",
       command: node,
       args: [
-        bin("tsx/dist/cli.mjs"),
-        "backend/src/cli.ts",
+        // Runs the compiled backend (no tsx, builds cached by content hash): ready in under a second.
+        "backend/bin/backend.mjs",
         ...["--convex-dir", "convex", "--data-dir", ".data/backend"],
         ...["--port", String(PORTS.backend), "--site-port", String(PORTS.site)],
         ...["--env-file", ".env.local"],
@@ -200,7 +200,7 @@ async function main(): Promise<void> {
       env: { CONVEX_SELF_HOSTED_ADMIN_KEY: local.env.LOCAL_ADMIN_KEY },
       readyUrls: [LOCAL_CONVEX_URL, `http://${HOST}:${PORTS.site}`],
     });
-  } else missing.push("local backend (backend/src/cli.ts)");
+  } else missing.push("local backend (backend/bin/backend.mjs)");
 
   if (exists("partykit.json")) {
     const vars = { ...Object.fromEntries(PARTY_VARS.filter((k) => env[k]).map((k) => [k, env[k]!])) };

@@ -6,7 +6,10 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { openEngine } from "./engine/index.js";
+import { performance } from "node:perf_hooks";
+import { componentsOf } from "./engine/components.js";
+import { openEngine, type LocalEngine } from "./engine/index.js";
+import type { LoadedApp } from "./engine/loader.js";
 import { readStoredEnv } from "./server/deployment_env.js";
 import { deploymentEnv, formatLogEntry, parseCliArgs, USAGE, UsageError, type CliOptions } from "./server/cli_options.js";
 import { startBackendServer, type BackendServer } from "./server/index.js";
@@ -40,24 +43,28 @@ async function main(): Promise<void> {
     process.exit(2);
   }
 
+  const startedAt = performance.now();
+  let engine: LocalEngine | null = null;
   const server: BackendServer = await startBackendServer({
     host,
     port,
     sitePort,
     adminKey,
     log: (line) => console.error(line),
-    openEngine: (urls) =>
-      openEngine({
+    openEngine: async (urls) =>
+      (engine = await openEngine({
         convexDir: path.resolve(convexDir),
         dataDir: path.resolve(dataDir),
+        buildCache: options.buildCache === undefined ? undefined : path.resolve(options.buildCache),
         env,
         siteUrl: urls.siteUrl,
         cloudUrl: urls.cloudUrl,
         watch: true,
         onLog: (entry) => console.log(formatLogEntry(entry)),
-      }),
+      })),
   });
-  console.log(`Local Convex backend ready (data in ${path.resolve(dataDir)})`);
+  console.log(`Local Convex backend ready in ${Math.round(performance.now() - startedAt)} ms (data in ${path.resolve(dataDir)})`);
+  console.log(`  functions:           ${describeBuild(engine!.loadedApp())}`);
   console.log(`  client API and sync: ${server.cloudUrl}`);
   console.log(`  HTTP actions:        ${server.siteUrl}`);
 
@@ -79,6 +86,15 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+/** Whether starting ran the bundler (a warm start finds every build in the cache). */
+function describeBuild(app: LoadedApp): string {
+  const builds = [app, ...[...componentsOf(app).values()].map((component) => component.app)];
+  const bundled = builds.filter((build) => build.bundled).length;
+  const components = builds.length - 1;
+  const what = `the app${components > 0 ? ` and ${components} component instance${components === 1 ? "" : "s"}` : ""}`;
+  return bundled === 0 ? `${what} from the build cache` : `${what}: ${bundled} bundled with esbuild, ${builds.length - bundled} from the build cache`;
 }
 
 main().catch((error: unknown) => {

@@ -3,7 +3,7 @@
  *   1. a fresh env file (scripts/env.ts `ensureLocalEnv`) pointing PARTYKIT_URL / PORTAL_URL at
  *      this run's ports;
  *   2. `partykit dev` (party/testing/dev-server.ts) with the party vars from that file;
- *   3. the local backend (`tsx backend/src/cli.ts …`) in its own process group;
+ *   3. the local backend (`node backend/bin/backend.mjs …`) in its own process group;
  *   4. the demo data (`seed:demo` through scripts/seed.ts, with the admin key);
  *   5. the Vite dev server (web/vite.config.ts) in-process, with VITE_CONVEX_URL,
  *      VITE_PARTYKIT_HOST and the local sign-in reading this run's env file;
@@ -143,8 +143,7 @@ export async function startStack(): Promise<Stack> {
     const backend = spawnGroup(
       process.execPath,
       [
-        join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs"),
-        "backend/src/cli.ts",
+        join(repoRoot, "backend", "bin", "backend.mjs"),
         ...["--convex-dir", "convex", "--data-dir", dataDir],
         ...["--port", String(port), "--site-port", String(sitePort)],
         ...["--env-file", envPath, "--admin-key", local.env.LOCAL_ADMIN_KEY],

@@ -15,8 +15,8 @@
  * The engine passes a target around as one string: `module:fn` for the app, the handle form
  * for a component.
  */
-import * as esbuild from "esbuild";
-import { existsSync, mkdirSync } from "node:fs";
+import type * as esbuildTypes from "esbuild";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { loadApp, type LoadedApp } from "./loader.js";
@@ -164,6 +164,8 @@ export async function readComponentTree(convexDir: string, buildDir: string): Pr
   const config = configFile(convexDir);
   if (config === null) return [];
   mkdirSync(buildDir, { recursive: true });
+  // Loaded only when a tree is evaluated: a warm start does not load the bundler.
+  const esbuild = await import("esbuild");
   const outfile = path.join(buildDir, `convex.config.${Date.now()}.${Math.random().toString(36).slice(2)}.mjs`);
   await esbuild.build({
     entryPoints: [config],
@@ -223,8 +225,35 @@ function collect(definition: DefinitionObject, parentPath: string, parentEnv: Re
   return children;
 }
 
+const COMPONENT_TREE_FILE = "components.json";
+
+/**
+ * The component tree, evaluated once per app build: the build's folder is named by the hash of
+ * the app's files (convex.config.ts included) and the lockfile (the component packages), so
+ * the tree stored next to it is the tree those sources give.
+ */
+async function cachedComponentTree(convexDir: string, appBuildDir: string): Promise<ComponentInstance[]> {
+  if (configFile(convexDir) === null) return [];
+  const cached = path.join(appBuildDir, COMPONENT_TREE_FILE);
+  try {
+    return JSON.parse(readFileSync(cached, "utf8")) as ComponentInstance[];
+  } catch {
+    // Not evaluated yet for this build.
+  }
+  const scratch = path.join(appBuildDir, `config.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  try {
+    const instances = await readComponentTree(convexDir, scratch);
+    const temporary = `${cached}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+    writeFileSync(temporary, JSON.stringify(instances));
+    renameSync(temporary, cached);
+    return instances;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 /** esbuild plugin: an imported `convex.config` learns the folder it lives in. */
-function definitionMarker(): esbuild.Plugin {
+function definitionMarker(): esbuildTypes.Plugin {
   return {
     name: "component-definitions",
     setup(build) {
@@ -258,16 +287,18 @@ function definitionMarker(): esbuild.Plugin {
 /** Builds the app and every installed component instance (each bundled on its own). */
 export async function loadAppWithComponents(
   convexDir: string,
-  buildRoot: string,
+  /** The build cache (see loader.ts); the app and every component build are named by content. */
+  buildCache: string,
   env: Record<string, string | undefined>,
 ): Promise<AppBuild> {
-  const app = await loadApp(convexDir, buildRoot, env);
-  const instances = await readComponentTree(convexDir, path.join(buildRoot, "components"));
+  const app = await loadApp(convexDir, buildCache, env);
+  const instances = await cachedComponentTree(convexDir, app.buildDir);
   const components = new Map<string, ComponentBuild>();
   // One at a time: module top-level code reads the env of the instance being imported.
   for (const instance of instances) {
-    const dir = path.join(buildRoot, "components", instance.path.replace(/\//g, "__"));
-    components.set(instance.path, { ...instance, app: await loadApp(instance.directory, dir, instance.env) });
+    // Builds are shared by content (two instances of one component: one build, two module instances).
+    const loaded = await loadApp(instance.directory, buildCache, instance.env, { instance: instance.path });
+    components.set(instance.path, { ...instance, app: loaded });
   }
   return Object.assign(app, { components });
 }

@@ -35,7 +35,7 @@ import { SearchIndexes, searchIndexesOfSchema, type SearchIndexDefinition } from
 import { SearchQueryStream, isSearchQuery, paginateSearch } from "./search_query.js";
 import { vectorIndexesOfSchema, vectorSearch, type VectorIndexDefinition, type VectorQuery } from "./vector.js";
 import { assertSchemaIdentifiers, checkValue, type ValidatorJson } from "./validate.js";
-import type { LoadedApp } from "./loader.js";
+import { defaultBuildCache, type LoadedApp } from "./loader.js";
 import { runInExecution, runOutsideExecution, runtime, seededRandom, type Execution } from "./runtime.js";
 import { Scheduler, SCHEDULED_FUNCTIONS, scheduledFunctionsIndexes } from "./scheduler.js";
 import { Crons } from "./crons.js";
@@ -778,10 +778,14 @@ export class LocalEngine implements Engine {
 
   private async load(sharedBuild?: Promise<LoadedApp>): Promise<void> {
     this.app = await (sharedBuild ??
-      loadAppWithComponents(this.options.convexDir, path.join(this.options.dataDir, ".build"), this.functionEnv()));
+      loadAppWithComponents(this.options.convexDir, this.buildCache(this.options.convexDir), this.functionEnv()));
     this.useComponents(componentsOf(this.app));
     this.schema = this.readAllSchemas(this.app);
     this.lookup = indexLookupFor(this.store, this.schemaIndexes());
+  }
+
+  private buildCache(sourceDir: string): string {
+    return this.options.buildCache ?? defaultBuildCache(sourceDir);
   }
 
   private useComponents(components: Map<string, ComponentBuild>): void {
@@ -893,7 +897,7 @@ export class LocalEngine implements Engine {
     let app: LoadedApp;
     const sourceDir = fromDir ?? this.sourceDir ?? this.options.convexDir;
     try {
-      app = await loadAppWithComponents(sourceDir, path.join(this.options.dataDir, ".build"), this.functionEnv());
+      app = await loadAppWithComponents(sourceDir, this.buildCache(sourceDir), this.functionEnv());
       this.readSchema(app.schema);
       for (const component of componentsOf(app).values()) this.readSchema(component.app.schema);
     } catch (error) {

@@ -1,13 +1,16 @@
 /**
- * Bundles a convex/ folder with esbuild (one ESM entry per function module, shared chunks)
- * into dataDir/.build/<content hash>/ and imports the result. A build is reused as long as
- * the folder's files, the lockfile and the bundler are unchanged, so a restart skips esbuild.
+ * Bundles a convex/ folder with esbuild (each runtime's function modules into one ESM file)
+ * into <build cache>/<content hash>/ and imports the result. A build is reused as long as the
+ * files it was built from, the lockfile and the bundler are unchanged, so a restart skips
+ * esbuild (which is then not even loaded).
  *
  * Convex's rules for runtimes are applied as the CLI and backend apply them: a module without
  * `"use node"` may not reach Node built-ins, and a `"use node"` module may export actions only.
  */
-import * as esbuild from "esbuild";
+import type * as esbuildTypes from "esbuild";
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import os from "node:os";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -15,14 +18,18 @@ import { injectSource, runtime } from "./runtime.js";
 
 const ENTRY_EXTENSIONS = [".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx"];
 /** Bumped when the build's shape changes, so older cached builds are not reused. */
-const BUILD_FORMAT = "4";
+const BUILD_FORMAT = "5";
 const MANIFEST = "manifest.json";
 const USE_NODE_LINE = /^\s*("|')use node("|');?\s*$/m;
 
 interface BuildManifest {
   inputs: string[];
+  /** Each runtime's modules, in the order of their `m<i>` exports in its app.mjs. */
+  isolateModules: string[];
   nodeModules: string[];
 }
+
+const APP_FILE = "app.mjs";
 
 export interface LoadedApp {
   /** Function modules by path without extension ("dir/module"). */
@@ -31,6 +38,8 @@ export interface LoadedApp {
   nodeModules: Set<string>;
   /** Whether esbuild ran (false: the build was found in the cache). */
   bundled: boolean;
+  /** The build's folder in the cache (named by content hash; other build products may join it). */
+  buildDir: string;
   schema: unknown | null;
   http: unknown | null;
   crons: unknown | null;
@@ -48,6 +57,7 @@ export interface LoadedApp {
 type Builder = (definition: { handler: (...args: any[]) => unknown }) => unknown;
 
 const BUILDERS_MODULE = "convex-local-backend:builders";
+const APP_MODULE = "convex-local-backend:app";
 
 function isSkipped(relPath: string): boolean {
   const base = path.basename(relPath);
@@ -96,64 +106,104 @@ export function modulePathOf(convexDir: string, file: string): string {
 }
 
 /**
- * Builds (or finds in the cache) and imports the app. `buildRoot` is dataDir/.build; a
- * build's folder is named by the hash of its sources.
+ * The default build cache: next to the app's packages (node_modules/.cache), shared by the
+ * CLI, the test harness and the benchmarks, so a build made by one is reused by the others.
+ */
+export function defaultBuildCache(convexDir: string): string {
+  const lockfile = nearestFile(convexDir, "package-lock.json") ?? nearestFile(convexDir, "package.json");
+  const root = lockfile ? path.dirname(lockfile) : null;
+  if (root && existsSync(path.join(root, "node_modules"))) return path.join(root, "node_modules", ".cache", "convex-local-backend", "builds");
+  return path.join(os.tmpdir(), "convex-local-backend-builds");
+}
+
+export interface LoadOptions {
+  /**
+   * Which instance of the code this is (a component path, ""). With the env it names the
+   * module instances: loading the same build for another instance or env evaluates it afresh.
+   */
+  instance?: string;
+}
+
+/**
+ * Builds (or finds in the cache) and imports the app. `buildCache` holds builds named by the
+ * hash of everything they were built from: the folder's files, the files outside it that the
+ * functions import (../domain/...), the lockfile and the bundler. A warm start does not load
+ * esbuild at all.
  */
 export async function loadApp(
   convexDir: string,
-  buildRoot: string,
+  buildCache: string,
   env: Record<string, string | undefined>,
+  options: LoadOptions = {},
 ): Promise<LoadedApp> {
   if (!existsSync(convexDir) || !statSync(convexDir).isDirectory()) {
     throw new Error(`Convex functions folder not found: ${convexDir}`);
   }
-  mkdirSync(buildRoot, { recursive: true });
+  mkdirSync(buildCache, { recursive: true });
   const functionFiles = functionEntryPoints(convexDir);
   const schemaFile = optionalEntry(convexDir, ["schema.ts", "schema.js"]);
   const authFile = optionalEntry(convexDir, ["auth.config.ts", "auth.config.js"]);
-  const outdir = path.join(buildRoot, sourceHash(convexDir));
+  const folderKey = sourceHash(convexDir);
+  let outdir = path.join(buildCache, buildKey(folderKey, readExternalInputs(buildCache, folderKey)));
   let manifest = readManifest(outdir);
   const bundled = manifest === null;
-  if (manifest === null) manifest = await bundle(convexDir, outdir, functionFiles, schemaFile, authFile);
-  else touch(outdir);
+  if (manifest === null) {
+    const built = await bundle(convexDir, buildCache, folderKey, functionFiles, schemaFile, authFile);
+    ({ outdir, manifest } = built);
+  } else touch(outdir);
 
-  const nodeModules = new Set(manifest.nodeModules);
-  const importEntry = async (name: string, runtimeDir = ISOLATE_DIR) =>
-    (await import(pathToFileURL(path.join(outdir, runtimeDir, `${name}.mjs`)).href)) as Record<string, unknown>;
+  // The query names the module instance: another instance or env gets its own module state.
+  const instanceKey = createHash("sha256").update(`${options.instance ?? ""}\n${JSON.stringify(env)}`).digest("hex").slice(0, 16);
+  const importFile = async (file: string) =>
+    (await import(`${pathToFileURL(path.join(outdir, file)).href}?instance=${instanceKey}`)) as Record<string, Record<string, unknown>>;
 
   const modules = new Map<string, Record<string, unknown>>();
-  let schema: unknown = null;
-  let authConfig: unknown = null;
+  let app: Record<string, Record<string, unknown>>;
   // Top-level code (auth.config.ts especially) reads the deployment env while it loads.
   const rt = runtime();
   const previousEnv = rt.loadingEnv;
   rt.loadingEnv = env;
   try {
-    if (authFile) authConfig = (await importEntry("special/auth.config")).default ?? null;
-    if (schemaFile) schema = (await importEntry("special/schema")).default ?? null;
-    for (const file of functionFiles) {
-      const modulePath = modulePathOf(convexDir, file);
-      modules.set(modulePath, await importEntry(`functions/${modulePath}`, nodeModules.has(modulePath) ? NODE_DIR : ISOLATE_DIR));
+    // Each runtime's modules are one file: one parse, no module graph to walk.
+    app = await importFile(`${ISOLATE_DIR}/${APP_FILE}`);
+    manifest.isolateModules.forEach((modulePath, i) => modules.set(modulePath, app[`m${i}`] ?? {}));
+    if (manifest.nodeModules.length > 0) {
+      const node = await importFile(`${NODE_DIR}/${APP_FILE}`);
+      manifest.nodeModules.forEach((modulePath, i) => modules.set(modulePath, node[`m${i}`] ?? {}));
     }
   } finally {
     rt.loadingEnv = previousEnv;
   }
+  const nodeModules = new Set(manifest.nodeModules);
   for (const modulePath of nodeModules) checkNodeModuleExports(modulePath, modules.get(modulePath) ?? {});
+  const schema = schemaFile ? (app.schema?.default ?? null) : null;
+  const authConfig = authFile ? (app.authConfig?.default ?? null) : null;
   const http = modules.get("http")?.default ?? null;
   const crons = modules.get("crons")?.default ?? null;
-  const builders = (await importEntry("special/builders")) as unknown as LoadedApp["builders"];
-  pruneOldBuilds(buildRoot, outdir);
-  return { modules, nodeModules, bundled, schema, http, crons, authConfig, inputs: manifest.inputs, builders };
+  const builders = app.builders as unknown as LoadedApp["builders"];
+  pruneOldBuilds(buildCache, outdir);
+  return { modules, nodeModules, bundled, buildDir: outdir, schema, http, crons, authConfig, inputs: manifest.inputs, builders };
+}
+
+/** The re-exports of one runtime's single entry: `m<i>` is the i-th module. */
+function appEntrySource(files: string[], specials: { authFile?: string | null; schemaFile?: string | null; builders?: boolean }): string {
+  return [
+    ...(specials.authFile ? [`export * as authConfig from ${JSON.stringify(specials.authFile)};`] : []),
+    ...(specials.schemaFile ? [`export * as schema from ${JSON.stringify(specials.schemaFile)};`] : []),
+    ...files.map((file, i) => `export * as m${i} from ${JSON.stringify(file)};`),
+    ...(specials.builders ? [`export * as builders from ${JSON.stringify(BUILDERS_MODULE)};`] : []),
+  ].join("\n");
 }
 
 async function bundle(
   convexDir: string,
-  outdir: string,
+  buildCache: string,
+  folderKey: string,
   functionFiles: string[],
   schemaFile: string | null,
   authFile: string | null,
-): Promise<BuildManifest> {
-  const staging = `${outdir}.tmp-${process.pid}-${Date.now()}`;
+): Promise<{ outdir: string; manifest: BuildManifest }> {
+  const staging = path.join(buildCache, `${folderKey}.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   mkdirSync(staging, { recursive: true });
   try {
     const injectFile = path.join(staging, "_runtime_inject.mjs");
@@ -169,38 +219,77 @@ async function bundle(
       if (MUST_BE_ISOLATE.includes(modulePath)) throw new Error(`"use node" directive is not allowed for ${modulePath}.js.`);
     }
     // Convex's default runtime: browser resolution, so a Node built-in does not resolve.
-    const isolateEntries: Record<string, string> = {};
-    for (const file of functionFiles) {
-      if (!nodeFiles.includes(file)) isolateEntries[`functions/${modulePathOf(convexDir, file)}`] = file;
-    }
-    if (schemaFile) isolateEntries["special/schema"] = schemaFile;
-    if (authFile) isolateEntries["special/auth.config"] = authFile;
-    isolateEntries["special/builders"] = BUILDERS_MODULE;
+    const isolateFiles = functionFiles.filter((file) => !nodeFiles.includes(file));
     const inputs = new Set<string>();
-    const isolate = await runEsbuild(convexDir, path.join(staging, ISOLATE_DIR), isolateEntries, injectFile, "browser");
+    const isolateSource = appEntrySource(isolateFiles, { authFile, schemaFile, builders: true });
+    const isolate = await runEsbuild(convexDir, path.join(staging, ISOLATE_DIR), isolateSource, injectFile, "browser");
     for (const input of Object.keys(isolate.metafile.inputs)) inputs.add(input);
     if (nodeFiles.length > 0) {
-      const nodeEntries: Record<string, string> = {};
-      for (const file of nodeFiles) nodeEntries[`functions/${modulePathOf(convexDir, file)}`] = file;
-      const node = await runEsbuild(convexDir, path.join(staging, NODE_DIR), nodeEntries, injectFile, "node");
+      const node = await runEsbuild(convexDir, path.join(staging, NODE_DIR), appEntrySource(nodeFiles, {}), injectFile, "node");
       for (const input of Object.keys(node.metafile.inputs)) inputs.add(input);
     }
+    rmSync(injectFile);
     const manifest: BuildManifest = {
-      inputs: [...inputs].filter((input) => !input.includes(BUILDERS_MODULE) && !input.includes(":")).map((input) => path.resolve(convexDir, input)),
+      inputs: [...inputs].filter((input) => !input.includes(":")).map((input) => path.resolve(convexDir, input)),
       nodeModules,
+      isolateModules: isolateFiles.map((file) => modulePathOf(convexDir, file)),
     };
     writeFileSync(path.join(staging, MANIFEST), JSON.stringify(manifest));
+    // Files outside the folder (and outside packages, which the lockfile covers) join the key.
+    const externals = manifest.inputs.filter((input) => isExternalInput(convexDir, input)).sort();
+    const outdir = path.join(buildCache, buildKey(folderKey, externals));
     try {
       renameSync(staging, outdir);
     } catch {
       // Another process finished the same build first; theirs is identical.
       rmSync(staging, { recursive: true, force: true });
     }
-    return manifest;
+    writeAtomically(externalInputsFile(buildCache, folderKey), JSON.stringify(externals));
+    return { outdir, manifest };
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     throw error;
   }
+}
+
+function isExternalInput(convexDir: string, input: string): boolean {
+  const relative = path.relative(convexDir, input);
+  const inside = !relative.startsWith("..") && !path.isAbsolute(relative);
+  return !inside && !input.split(path.sep).includes("node_modules");
+}
+
+function externalInputsFile(buildCache: string, folderKey: string): string {
+  return path.join(buildCache, `${folderKey}.inputs.json`);
+}
+
+/** The files outside the folder that its last build read (an empty list before any build). */
+function readExternalInputs(buildCache: string, folderKey: string): string[] {
+  try {
+    return JSON.parse(readFileSync(externalInputsFile(buildCache, folderKey), "utf8")) as string[];
+  } catch {
+    return [];
+  }
+}
+
+/** The folder's key combined with the contents of the files outside it that it imports. */
+function buildKey(folderKey: string, externals: string[]): string {
+  if (externals.length === 0) return folderKey;
+  const hash = createHash("sha256").update(folderKey);
+  for (const file of externals) {
+    hash.update(`\n${file}\0`);
+    try {
+      hash.update(readFileSync(file));
+    } catch {
+      hash.update("<missing>");
+    }
+  }
+  return hash.digest("hex").slice(0, 24);
+}
+
+function writeAtomically(file: string, text: string): void {
+  const temporary = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, file);
 }
 
 const ISOLATE_DIR = "isolate";
@@ -217,16 +306,17 @@ const USE_NODE_ADVICE =
 async function runEsbuild(
   convexDir: string,
   outdir: string,
-  entryPoints: Record<string, string>,
+  /** Source of the runtime's one entry (see appEntrySource). */
+  appSource: string,
   injectFile: string,
   platform: "browser" | "node",
-): Promise<esbuild.BuildResult & { metafile: esbuild.Metafile }> {
+): Promise<esbuildTypes.BuildResult & { metafile: esbuildTypes.Metafile }> {
+  const esbuild = await import("esbuild");
   try {
     return await esbuild.build({
-      entryPoints,
+      entryPoints: { app: APP_MODULE },
       outdir,
       bundle: true,
-      splitting: true,
       format: "esm",
       platform,
       target: "esnext",
@@ -234,7 +324,6 @@ async function runEsbuild(
       // The CLI's conditions (bundler/debugBundle.js).
       conditions: platform === "browser" ? ["convex", "module"] : ["convex", "module", "node"],
       outExtension: { ".js": ".mjs" },
-      chunkNames: "_deps/[hash]",
       inject: [injectFile],
       // Some packages (@convex-dev/migrations) reach the syscalls as `globalThis.Convex`.
       define: { "globalThis.Convex": "Convex" },
@@ -248,6 +337,13 @@ async function runEsbuild(
               resolveDir: convexDir,
               loader: "js",
             }));
+          },
+        },
+        {
+          name: "app",
+          setup(build) {
+            build.onResolve({ filter: /^convex-local-backend:app$/ }, () => ({ path: APP_MODULE, namespace: "app" }));
+            build.onLoad({ filter: /.*/, namespace: "app" }, () => ({ contents: appSource, resolveDir: convexDir, loader: "js" }));
           },
         },
         {
@@ -276,7 +372,7 @@ async function runEsbuild(
       },
     });
   } catch (error) {
-    const failure = error as { errors?: esbuild.Message[] };
+    const failure = error as { errors?: esbuildTypes.Message[] };
     if (!failure.errors) throw error;
     const text = failure.errors
       .map((message) => {
@@ -303,10 +399,18 @@ function checkNodeModuleExports(modulePath: string, exports: Record<string, unkn
   }
 }
 
-/** A hash of everything a build depends on: the folder's files, the lockfile, the bundler. */
+/** esbuild's version, read without loading esbuild (a warm start does not need it). */
+function esbuildVersion(): string {
+  return (createRequire(import.meta.url)("esbuild/package.json") as { version: string }).version;
+}
+
+/**
+ * A hash of what a build depends on inside its folder: the folder (where it is and its files),
+ * the lockfile, the bundler. Files outside the folder are added by `buildKey`.
+ */
 export function sourceHash(convexDir: string): string {
   const hash = createHash("sha256");
-  hash.update(`format ${BUILD_FORMAT}\nesbuild ${esbuild.version}\n${injectSource()}\n`);
+  hash.update(`format ${BUILD_FORMAT}\nesbuild ${esbuildVersion()}\n${path.resolve(convexDir)}\n${injectSource()}\n`);
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
@@ -350,13 +454,32 @@ function touch(dir: string): void {
   }
 }
 
-/** Keeps the three most recently used builds (a running one may still be referenced). */
-function pruneOldBuilds(buildRoot: string, current: string): void {
-  const builds = readdirSync(buildRoot, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && !entry.name.includes(".tmp-"))
-    .map((entry) => path.join(buildRoot, entry.name))
+/** How many builds the cache keeps beyond those used recently (several apps share it). */
+const KEPT_BUILDS = 40;
+/** A build used this recently may still be loading in another process: never pruned. */
+const RECENT_MS = 60 * 60 * 1000;
+
+/**
+ * Removes the least recently used builds beyond KEPT_BUILDS (a load touches its build), and
+ * staging folders that a crashed build left behind.
+ */
+function pruneOldBuilds(buildCache: string, current: string): void {
+  const now = Date.now();
+  const entries = readdirSync(buildCache, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => path.join(buildCache, entry.name))
     .filter((dir) => dir !== current)
-    .map((dir) => ({ dir, mtime: statSync(dir).mtimeMs }))
+    .map((dir) => {
+      try {
+        return { dir, mtime: statSync(dir).mtimeMs };
+      } catch {
+        return null; // removed meanwhile by another process
+      }
+    })
+    .filter((entry): entry is { dir: string; mtime: number } => entry !== null)
     .sort((a, b) => b.mtime - a.mtime);
-  for (const { dir } of builds.slice(2)) rmSync(dir, { recursive: true, force: true });
+  const staging = entries.filter(({ dir }) => path.basename(dir).includes(".tmp-"));
+  const builds = entries.filter(({ dir }) => !path.basename(dir).includes(".tmp-"));
+  const stale = [...builds.slice(KEPT_BUILDS), ...staging].filter(({ mtime }) => now - mtime > RECENT_MS);
+  for (const { dir } of stale) rmSync(dir, { recursive: true, force: true });
 }

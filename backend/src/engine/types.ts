@@ -66,8 +66,13 @@ export interface Commit {
 export interface EngineOptions {
   /** Folder of Convex functions (contains schema.ts, http.ts, crons.ts, auth.config.ts, ...). */
   convexDir: string;
-  /** Durable data folder (SQLite database, file storage, build output). */
+  /** Durable data folder (SQLite database, file storage). */
   dataDir: string;
+  /**
+   * Where function builds are cached by content hash; by default node_modules/.cache of the
+   * functions' package (shared with the test harness), see loader.ts `defaultBuildCache`.
+   */
+  buildCache?: string;
   /** Deployment environment variables that functions see as `process.env`. */
   env: Record<string, string>;
   /** Origin of the HTTP-actions site, e.g. http://127.0.0.1:3211 (for `process.env.CONVEX_SITE_URL`). */

@@ -10,6 +10,8 @@ export interface CliOptions {
   envFile: string;
   host: string;
   adminKey?: string;
+  /** Where function builds are cached (default: node_modules/.cache/convex-local-backend/builds). */
+  buildCache?: string;
 }
 
 export const USAGE = `Usage: npm run backend -- [options]
@@ -21,6 +23,8 @@ export const USAGE = `Usage: npm run backend -- [options]
   --host <address>     address to bind (default: 127.0.0.1)
   --admin-key <key>    accept this admin key (Authorization: Convex <key>); default: $CONVEX_SELF_HOSTED_ADMIN_KEY;
                        admin access (and the \`npx convex\` CLI) is refused without one
+  --build-cache <dir>  where function builds are cached by content hash
+                       (default: node_modules/.cache/convex-local-backend/builds next to the functions' packages)
   --help               show this help`;
 
 export class UsageError extends Error {}
@@ -33,6 +37,7 @@ const FLAGS: Record<string, keyof CliOptions> = {
   "--env-file": "envFile",
   "--host": "host",
   "--admin-key": "adminKey",
+  "--build-cache": "buildCache",
 };
 
 export function parseCliArgs(argv: string[]): CliOptions | "help" {

@@ -4,8 +4,9 @@
  * in-process over a fresh temporary data folder. The platform's Convex tests run under both.
  *
  * Differences from convex-test, by design of a real backend:
- * - the functions come from the convex/ folder on disk (bundled once per process and folder),
- *   not from the `modules` glob; the glob only tells where that folder is;
+ * - the functions come from the convex/ folder on disk (bundled once per content, cached in
+ *   node_modules/.cache across runs), not from the `modules` glob; the glob only tells where
+ *   that folder is;
  * - as with convex-test, tests may call internal functions (a test acts as an admin);
  * - scheduled functions run on the engine's scheduler, whose clock and timers follow the
  *   global `Date` and `setTimeout` (so `vi.useFakeTimers()` works as with convex-test).
@@ -18,7 +19,7 @@ import { convexTest as mockConvexTest } from "convex-test";
 import { getFunctionAddress, getFunctionName, type GenericSchema, type SchemaDefinition } from "convex/server";
 import { ConvexError, convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { LocalEngine, type ConvexFunction } from "../engine/engine.js";
-import type { LoadedApp } from "../engine/loader.js";
+import { defaultBuildCache, type LoadedApp } from "../engine/loader.js";
 import { componentsOf, loadAppWithComponents, targetFromReference, targetString } from "../engine/components.js";
 import { assertSchemaIdentifiers } from "../engine/validate.js";
 import type { CallOutcome, Identity } from "../engine/types.js";
@@ -106,13 +107,14 @@ export function convexDirFromModules(modules: Modules | undefined, baseDir: stri
 
 // ---- engine lifecycle ----------------------------------------------------------------------
 
+// Builds live in the shared build cache by content hash (see loader.ts), so test files and runs
+// after the first reuse them without bundling; in this process each folder and env loads once.
 const sharedBuilds = new Map<string, Promise<LoadedApp>>();
-const buildRoot = mkdtempSync(path.join(os.tmpdir(), "convex-harness-build-"));
 const dataDirs: string[] = [];
 const openEngines = new Set<LocalEngine>();
 process.once("exit", () => {
   for (const engine of openEngines) engine.store.close();
-  for (const dir of [...dataDirs, buildRoot]) rmSync(dir, { recursive: true, force: true });
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 class LazyEngine {
@@ -136,7 +138,7 @@ class LazyEngine {
     const key = `${this.convexDir}\n${JSON.stringify(this.env)}`;
     let build = sharedBuilds.get(key);
     if (!build) {
-      build = loadAppWithComponents(this.convexDir, path.join(buildRoot, String(sharedBuilds.size)), this.env);
+      build = loadAppWithComponents(this.convexDir, defaultBuildCache(this.convexDir), this.env);
       sharedBuilds.set(key, build);
       build.catch(() => sharedBuilds.delete(key));
     }

@@ -17,7 +17,8 @@ import { startBackendServer, type BackendServer, type BackendServerOptions } fro
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, "../../..");
 export const fixtureAppDir = path.resolve(here, "../fixtures/app");
-export const cliPath = path.resolve(repoRoot, "backend/src/cli.ts");
+/** `npm run backend`'s entry point (runs the compiled backend/src). */
+export const cliPath = path.resolve(repoRoot, "backend/bin/backend.mjs");
 
 export const JWT_ISSUER = "https://auth.fixture.test";
 export const JWT_AUDIENCE = "fixture";
@@ -142,8 +143,6 @@ export async function startCli(args: { convexDir?: string; dataDir: string; env?
   const child = spawn(
     process.execPath,
     [
-      "--import",
-      "tsx",
       cliPath,
       "--convex-dir",
       args.convexDir ?? fixtureAppDir,
