@@ -207,9 +207,9 @@ describe("/v1/availability and /v1/bookings", { timeout: 120_000 }, () => {
     expectError(await call(t, "GET", "/v1/bookings?limit=101", { key: s.key }), 422, "INVALID_ARGUMENT");
     expectError(await call(t, "GET", "/v1/bookings?limit=0", { key: s.key }), 422, "INVALID_ARGUMENT");
     const wrongCursor = (await list("limit=1")).next_cursor!;
-    const mixed = expectError(await call(t, "GET", `/v1/bookings?limit=1&order=desc&cursor=${wrongCursor}`, { key: s.key }), 422, "INVALID_ARGUMENT");
+    const mixed = expectError(await call(t, "GET", `/v1/bookings?limit=1&order=desc&cursor=${wrongCursor}`, { key: s.key }), 400, "INVALID_CURSOR");
     expect(mixed.param).toBe("cursor");
-    expectError(await call(t, "GET", "/v1/bookings?cursor=garbage", { key: s.key }), 422, "INVALID_ARGUMENT");
+    expectError(await call(t, "GET", "/v1/bookings?cursor=garbage", { key: s.key }), 400, "INVALID_CURSOR");
   });
 
   test("tenant isolation: another business's booking, customer, zone or product is 404 and nothing changes", async () => {
