@@ -230,7 +230,10 @@ async function bundle(
     }
     rmSync(injectFile);
     const manifest: BuildManifest = {
-      inputs: [...inputs].filter((input) => !input.includes(":")).map((input) => path.resolve(convexDir, input)),
+      inputs: [...inputs]
+        .filter((input) => !input.includes(":"))
+        .map((input) => path.resolve(convexDir, input))
+        .filter((input) => input !== injectFile),
       nodeModules,
       isolateModules: isolateFiles.map((file) => modulePathOf(convexDir, file)),
     };
