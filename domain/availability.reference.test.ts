@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type AvailabilityQuery, type AvailabilityResource, type HoursInterval, generateSlots } from "./availability";
+import { type AvailabilityQuery, type AvailabilityResource, type HoursInterval, type Slot, generateSlotTimes, generateSlots } from "./availability";
 import { referenceSlots } from "./availability.reference";
 import { type Weekday, MINUTE_MS, addDays, formatLocalTime, localDayRange } from "./time";
 
@@ -129,17 +129,21 @@ const arbQuery: fc.Arbitrary<AvailabilityQuery> = fc
     };
   });
 
+function withoutResources(slot: Slot) {
+  const { availableResourceIds: _ids, ...time } = slot;
+  return time;
+}
+
 describe("generateSlots against the reference", () => {
   it("gives the same slots, resources and remaining capacity for any resources and rules", () => {
     fc.assert(
       fc.property(arbQuery, (query) => {
-        const got = generateSlots(query);
-        if (process.env.STATS) (globalThis as any).__s = [...((globalThis as any).__s ?? []), got.length];
-        expect(got).toEqual(referenceSlots(query));
+        const expected = referenceSlots(query);
+        expect(generateSlots(query)).toEqual(expected);
+        expect(generateSlotTimes(query)).toEqual(expected.map(withoutResources));
       }),
       { numRuns: 400 },
     );
-    if (process.env.STATS) { const a = (globalThis as any).__s as number[]; console.log("nonempty", a.filter((x) => x > 0).length, "of", a.length, "max", Math.max(...a)); }
   });
 
   it("agrees on busy weeks: many overlapping bookings on working-day hours", () => {
@@ -179,7 +183,9 @@ describe("generateSlots against the reference", () => {
           minimumNoticeMinutes: 120,
           resources,
         };
-        expect(generateSlots(query)).toEqual(referenceSlots(query));
+        const expected = referenceSlots(query);
+        expect(generateSlots(query)).toEqual(expected);
+        expect(generateSlotTimes(query)).toEqual(expected.map(withoutResources));
       }),
       { numRuns: 60 },
     );

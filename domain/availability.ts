@@ -122,6 +122,9 @@ export interface Slot {
   remainingCapacity: number;
 }
 
+/** A slot without the list of resources that can take it. */
+export type SlotTime = Omit<Slot, "availableResourceIds">;
+
 export const SLOT_UNAVAILABLE_CODES = [
   "NOT_ELIGIBLE",
   "INSUFFICIENT_CAPACITY",
@@ -741,26 +744,17 @@ class SlotCollector {
 
   /** The slots in start order; `resourceIds[i]` names resource index i. */
   sorted(resourceIds: readonly string[]): Slot[] {
+    const offsets = this.prefixSums();
     // Each grid index's resources in resource order, laid out by counting sort, then each
     // slot's list built in one sequential pass.
-    const size = this.size;
-    const offsets = new Int32Array(size + 1);
-    let count = 0;
-    let constantRemaining = 0;
-    for (let i = 0; i < size; i++) {
-      count += this.countDelta[i];
-      constantRemaining += this.remainingDelta[i];
-      offsets[i + 1] = offsets[i] + count;
-      this.remaining[i] += constantRemaining;
-    }
-    const members = new Int32Array(offsets[size]);
-    const filled = offsets.slice(0, size);
+    const members = new Int32Array(offsets[this.size]);
+    const filled = offsets.slice(0, this.size);
     for (let r = 0; r < this.runCount; r++) {
       const resourceIndex = this.runs[3 * r];
       for (let i = this.runs[3 * r + 1], end = this.runs[3 * r + 2]; i < end; i++) members[filled[i]++] = resourceIndex;
     }
     const slots: Slot[] = [];
-    for (let i = 0; i < size; i++) {
+    for (let i = 0; i < this.size; i++) {
       if (offsets[i + 1] === offsets[i]) continue;
       const ids: string[] = [];
       for (let k = offsets[i]; k < offsets[i + 1]; k++) ids.push(resourceIds[members[k]]);
@@ -770,6 +764,42 @@ class SlotCollector {
     }
     if (this.offGrid.size === 0) return slots;
     return [...slots, ...this.offGrid.values()].sort((a, b) => a.start - b.start);
+  }
+
+  /** The slots in start order without their resource lists. */
+  times(): SlotTime[] {
+    const offsets = this.prefixSums();
+    const slots: SlotTime[] = [];
+    for (let i = 0; i < this.size; i++) {
+      if (offsets[i + 1] === offsets[i]) continue;
+      slots.push(this.newTime(this.origin + i * this.stepMs, this.remaining[i]));
+    }
+    if (this.offGrid.size === 0) return slots;
+    for (const slot of this.offGrid.values()) slots.push(this.newTime(slot.start, slot.remainingCapacity));
+    return slots.sort((a, b) => a.start - b.start);
+  }
+
+  private newTime(start: number, remainingCapacity: number): SlotTime {
+    const slot: SlotTime = { start, end: start + this.spanMs, remainingCapacity };
+    if (this.windowMs > 0) slot.arrivalWindowEnd = start + this.windowMs;
+    return slot;
+  }
+
+  /**
+   * Adds up the differences (once): per grid index, `remaining` gets its constant part and
+   * offsets[i + 1] − offsets[i] is the number of resources offering start i.
+   */
+  private prefixSums(): Int32Array {
+    const offsets = new Int32Array(this.size + 1);
+    let count = 0;
+    let constantRemaining = 0;
+    for (let i = 0; i < this.size; i++) {
+      count += this.countDelta[i];
+      constantRemaining += this.remainingDelta[i];
+      offsets[i + 1] = offsets[i] + count;
+      this.remaining[i] += constantRemaining;
+    }
+    return offsets;
   }
 }
 
@@ -805,7 +835,22 @@ function collectStarts(working: Spans, forbidden: Spans, min: number, max: numbe
 // Public API
 // ---------------------------------------------------------------------------------------
 
+/** Every bookable start in the range, with the resources that can take it and their remaining capacity. */
 export function generateSlots(query: AvailabilityQuery): Slot[] {
+  const collected = collectSlots(query);
+  return collected === null ? [] : collected.collector.sorted(collected.resourceIds);
+}
+
+/**
+ * `generateSlots` without the resource lists: what a customer's slot picker shows (start,
+ * end, arrival window, remaining capacity), at less cost.
+ */
+export function generateSlotTimes(query: AvailabilityQuery): SlotTime[] {
+  return collectSlots(query)?.collector.times() ?? [];
+}
+
+/** Validates the query and gathers every resource's starts; null when the range has none. */
+function collectSlots(query: AvailabilityQuery): { collector: SlotCollector; resourceIds: string[] } | null {
   const rules = normalizeRules(query);
   parseLocalDate(query.fromDate);
   parseLocalDate(query.toDate);
@@ -821,7 +866,7 @@ export function generateSlots(query: AvailabilityQuery): Slot[] {
   const rangeEnd = days.ends[days.dates.length - 2];
   const min = Math.max(rangeStart, rules.earliestStart);
   const max = Math.min(rangeEnd, rules.horizonEnd);
-  if (max <= min) return [];
+  if (max <= min) return null;
   const collector = new SlotCollector(rangeStart, max, stepMs, rules.spanMs, rules.windowMs);
   const scratch = new Scratch();
 
@@ -845,7 +890,7 @@ export function generateSlots(query: AvailabilityQuery): Slot[] {
         : (start: number) => resource.capacity - usage.maxIn(start - parsed.bufferBeforeMs, start + rules.spanMs + parsed.bufferAfterMs, cursor);
     collectStarts(working, forbidden, min, max, rules.spanMs, stepMs, (first, end) => collector.addRun(first, end, resourceIndex, resource.id, remaining));
   }
-  return collector.sorted(resourceIds);
+  return { collector, resourceIds };
 }
 
 /**
