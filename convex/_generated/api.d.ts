@@ -15,6 +15,8 @@ import type {
 } from "convex/server";
 import type * as access from "../access.js";
 import type * as api_apiKeyFormat from "../api/apiKeyFormat.js";
+import type * as api_commands from "../api/commands.js";
+import type * as api_gate from "../api/gate.js";
 import type * as api_internalBilling from "../api/internalBilling.js";
 import type * as api_internalBookings from "../api/internalBookings.js";
 import type * as api_internalCatalogue from "../api/internalCatalogue.js";
@@ -121,6 +123,8 @@ import type * as zones from "../zones.js";
 declare const fullApi: ApiFromModules<{
   access: typeof access;
   "api/apiKeyFormat": typeof api_apiKeyFormat;
+  "api/commands": typeof api_commands;
+  "api/gate": typeof api_gate;
   "api/internalBilling": typeof api_internalBilling;
   "api/internalBookings": typeof api_internalBookings;
   "api/internalCatalogue": typeof api_internalCatalogue;
