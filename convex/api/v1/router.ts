@@ -22,6 +22,7 @@ import type { Id } from "../../_generated/dataModel";
 import { httpAction, type ActionCtx } from "../../_generated/server";
 import { hasScope, hashApiKey, KEY_PATTERN, sha256Hex } from "../apiKeyFormat";
 import { ApiError, classifyError, type ClassifiedError } from "./errors";
+import { tooNestedMessage } from "../../model/jsonNesting";
 import { compileRoutes, matchRoute, validate, type Route } from "./framework";
 import { openApiRoute } from "./openapi";
 import { apiRoutes } from "./routes";
@@ -91,11 +92,15 @@ async function readJsonBody(request: Request): Promise<unknown> {
   } catch {
     throw new ApiError("MALFORMED_JSON", "The request body is not valid UTF-8.");
   }
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw new ApiError("MALFORMED_JSON", "The request body is not valid JSON.");
   }
+  const tooNested = tooNestedMessage(body);
+  if (tooNested !== null) throw new ApiError("MALFORMED_JSON", tooNested);
+  return body;
 }
 
 function bearerKey(request: Request): string {
