@@ -196,9 +196,7 @@ describe("the REST API", () => {
     expect(await stack.tableCounts(DOMAIN_TABLES)).toEqual(before);
   });
 
-  // Issue 13 finding 2 (tampered cursors → 400 INVALID_CURSOR) is the REST layer's own change, not
-  // landed yet: today these answer 422 INVALID_ARGUMENT. Unskip when it lands.
-  it.skip("answers tampered cursors with 400 INVALID_CURSOR on every list", async () => {
+  it("answers tampered cursors with 400 INVALID_CURSOR on every list", async () => {
     const ops = (await operations()).filter((op) => op.method === "GET" && op.query.includes("cursor"));
     expect(ops.length).toBeGreaterThan(0);
     const tampered = ["garbage", "", "{}", Buffer.from('{"c":"x","f":"y"}').toString("base64url"), "A".repeat(1_400), "%00", "eyJ"];
@@ -216,10 +214,7 @@ describe("the REST API", () => {
     expect(failures).toEqual([]);
   });
 
-  // Issue 13 finding 9 (failed authentications limited per client address and key prefix, 429
-  // with Retry-After) is the REST layer's own change, not landed yet: today every unknown key gets
-  // 401, never 429. Unskip when it lands.
-  it.skip("refuses well-formed unknown keys without a write, and limits failed authentications", async () => {
+  it("refuses well-formed unknown keys without a write, and limits failed authentications", async () => {
     const before = await stack.tableCounts(DOMAIN_TABLES);
     const statuses: number[] = [];
     let retryAfter: string | null = null;

@@ -1,8 +1,9 @@
 /** /v1/availability and /v1/bookings. */
 import { api, internal } from "../../_generated/api";
 import { ApiError } from "./errors";
+import type { z } from "zod";
 import { tooNestedMessage } from "../../model/jsonNesting";
-import { read, route, validate, write, type Route } from "./framework";
+import { command, read, route, validate, write, type Route } from "./framework";
 import {
   expandableBookingFields,
   listOf,
@@ -111,7 +112,7 @@ export const bookingRoutes: Route[] = [
     response: zBooking,
     status: 201,
     errors: ["SLOT_UNAVAILABLE", "BUSINESS_NOT_ACTIVE", "NOT_FOUND", "POLICY_VIOLATION"],
-    handler: ({ ctx, businessId, apiKeyId, body }) => ctx.runMutation(m.create, { businessId, apiKeyId, ...body }),
+    command: command(m.create, ({ body }: { body: z.output<typeof zBookingCreate> }) => body),
   }),
   route({
     method: "GET",
