@@ -860,10 +860,13 @@ function collectSlots(query: AvailabilityQuery): { collector: SlotCollector; res
   const stepMs = assertInteger(query.stepMinutes, "stepMinutes", 1, 24 * 60) * MINUTE_MS;
   if (!Array.isArray(query.resources)) throw invalidArgument("resources must be an array");
 
-  // One day before the range: hours crossing midnight can open slots on fromDate.
-  const days = new DayTable(addDays(query.fromDate, -1), query.toDate, rules.timeZone);
+  // One day before the range: hours crossing midnight can open slots on fromDate. Days after
+  // it, as many as a booking can last: a slot starting on toDate may run into their hours
+  // (as checkSlot sees it), so the last day of a page offers what a longer range would.
+  const daysAfter = Math.ceil(rules.spanMs / DAY_MS);
+  const days = new DayTable(addDays(query.fromDate, -1), addDays(query.toDate, daysAfter), rules.timeZone);
   const rangeStart = days.starts[1];
-  const rangeEnd = days.ends[days.dates.length - 2];
+  const rangeEnd = days.ends[rangeDays];
   const min = Math.max(rangeStart, rules.earliestStart);
   const max = Math.min(rangeEnd, rules.horizonEnd);
   if (max <= min) return null;
