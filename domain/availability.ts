@@ -574,34 +574,35 @@ function subtractKeepingAnchor(base: Spans, cuts: readonly Interval[], out: Span
 /** The resource's busy blocks (bookings and holds, buffers included) swept into usage, in `scratch.usage`. */
 function usageOf(resource: AvailabilityResource, scratch: Scratch): Usage {
   const busy = resource.busy ?? [];
+  const usage = scratch.usage;
+  usage.length = 0;
+  if (busy.length === 0) return usage;
+  // One pass over the blocks validates them and lays out their blocked ranges for the common
+  // case (every block one unit): starts and ends sorted apart (they usually arrive sorted,
+  // read in index order) and swept without event objects.
+  scratch.ensureBlocks(busy.length);
   let allSingleUnit = true;
+  let n = 0;
   for (let i = 0; i < busy.length; i++) {
     const b = busy[i];
     if (!Number.isFinite(b.start) || !Number.isFinite(b.end) || b.end < b.start) {
       throw invalidArgument(`resource "${resource.id}" busy[${i}] must have finite start ≤ end`);
     }
     const units = b.units ?? 1;
-    if (!Number.isInteger(units) || units < 0) throw invalidArgument(`resource "${resource.id}" busy[${i}].units must be a non-negative integer`);
-    if (units !== 1) allSingleUnit = false;
-  }
-  const usage = scratch.usage;
-  usage.length = 0;
-  if (busy.length === 0) return usage;
-  if (!allSingleUnit) {
-    const blocks = busy.map((b) => ({ start: blockedStart(b), end: blockedEnd(b), units: b.units ?? 1 }));
-    for (const segment of capacitySweep(blocks)) usage.push(segment.start, segment.end, segment.used);
-    return usage;
-  }
-  // The common case: every block one unit, so starts and ends can be sorted apart (they
-  // usually arrive sorted already, read in index order) and swept without event objects.
-  scratch.ensureBlocks(busy.length);
-  let n = 0;
-  for (const b of busy) {
+    if (units !== 1) {
+      if (!Number.isInteger(units) || units < 0) throw invalidArgument(`resource "${resource.id}" busy[${i}].units must be a non-negative integer`);
+      allSingleUnit = false;
+    }
     const start = blockedStart(b);
     const end = blockedEnd(b);
     if (end <= start) continue;
     scratch.blockedStarts[n] = start;
     scratch.blockedEnds[n++] = end;
+  }
+  if (!allSingleUnit) {
+    const blocks = busy.map((b) => ({ start: blockedStart(b), end: blockedEnd(b), units: b.units ?? 1 }));
+    for (const segment of capacitySweep(blocks)) usage.push(segment.start, segment.end, segment.used);
+    return usage;
   }
   const starts = scratch.blockedStarts.subarray(0, n);
   const ends = scratch.blockedEnds.subarray(0, n);
