@@ -25,10 +25,10 @@
  *   resource at its limit on a date offers no slot starting on that date.
  * - Notice: start ≥ now + minimum notice. Horizon: start before the end of the local date
  *   `bookingHorizonDays` after today (0 = today only). Range: start on a local date in
- *   [fromDate, toDate].
+ *   [fromDate, toDate]; its [start, end) may run into the hours of the days after toDate.
  *
- * Cost: per resource, O(days × hours entries + busy log busy + slots); no slot is compared
- * with every booking.
+ * Cost: O(grid + Σ per resource (days × hours entries + busy blocks) + resource-slots out),
+ * busy blocks bucket-sorted; no slot is compared with every booking (docs/PERFORMANCE.md).
  */
 import { assertInteger, invalidArgument } from "./errors";
 import { type Interval, capacitySweep, mergeIntervals } from "./intervals";
