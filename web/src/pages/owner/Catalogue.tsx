@@ -40,7 +40,9 @@ export function OwnerCatalogue() {
                         <th>Duration (min)</th>
                         <th>Quantity</th>
                         <th>Status</th>
-                        <th />
+                        <th>
+                    <span className="sr-only">Actions</span>
+                  </th>
                       </tr>
                     </thead>
                     <tbody>
@@ -66,7 +68,9 @@ export function OwnerCatalogue() {
                   <th>Adds (min)</th>
                   <th>Pricing</th>
                   <th>Status</th>
-                  <th />
+                  <th>
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>

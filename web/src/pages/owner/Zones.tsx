@@ -42,7 +42,9 @@ export function OwnerZones() {
                     <th>Price ×</th>
                     <th>Minimum</th>
                     <th>Tax</th>
-                    <th />
+                    <th>
+                    <span className="sr-only">Actions</span>
+                  </th>
                   </tr>
                 </thead>
                 <tbody>
