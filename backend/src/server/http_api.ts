@@ -13,6 +13,7 @@ import { createAdminApi } from "./admin_api.js";
 import { HttpError, readBody, sendJson, sendText } from "./http_util.js";
 import { canonicalFunctionPath, functionPathFromRunRoute, InvalidFunctionPathError } from "./paths.js";
 import { decodeTs, encodeTs } from "./timestamps.js";
+import { tooNestedMessageFor, valueNesting } from "./value_nesting.js";
 
 /** Status Convex uses for "the function ran and threw". */
 export const STATUS_FUNCTION_FAILED = 560;
@@ -66,6 +67,7 @@ export function createHttpApi(options: HttpApiOptions) {
     }
     const caller = await callerOf(request, options.auth);
     const body = parseJsonBody(await readBody(request, bodyLimit));
+    refuseDeepNesting(body);
     const callRequest = parseCallRequest(body, isRun ? functionPathFromRunRoute(pathname.slice("/api/run/".length)) : undefined);
     checkArgsSize(callRequest, options.maxArgsBytes);
 
@@ -161,8 +163,10 @@ export function createHttpApi(options: HttpApiOptions) {
       return sendText(response, 200, "This Convex deployment is running (local backend).", cors);
     }
     try {
-      if (url.pathname.startsWith("/api/storage/") && (await storage(request, response, url, cors))) return;
-      if (admin !== null && (await admin.handle(request, response, url, cors))) return;
+      // The function-call endpoints are the hot path and no storage or admin route shares them.
+      const isCall = request.method === "POST" && fixedKind(url.pathname) !== undefined;
+      if (!isCall && url.pathname.startsWith("/api/storage/") && (await storage(request, response, url, cors))) return;
+      if (!isCall && admin !== null && (await admin.handle(request, response, url, cors))) return;
       const { status, body } = await route(request, url);
       sendJson(response, status, body, cors);
     } catch (error) {
@@ -250,6 +254,16 @@ function parseJsonBody(body: Buffer): unknown {
   } catch {
     throw new HttpError(400, "BadJsonBody", "Request body is not valid JSON");
   }
+}
+
+/**
+ * Before anything recurses over the body (Convex answers 400 TooNestedError). The arguments
+ * are measured as the engine measures them, as the positional array: the body is one level
+ * more (the `{path, args}` envelope).
+ */
+function refuseDeepNesting(body: unknown): void {
+  const message = tooNestedMessageFor(valueNesting(body as JSONValue) - 1);
+  if (message !== null) throw new HttpError(400, "TooNestedError", message);
 }
 
 function parseCallRequest(body: unknown, pathFromRoute: string | undefined): CallRequest {

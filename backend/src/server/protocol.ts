@@ -5,16 +5,10 @@
 import { z } from "zod";
 import type { JSONValue } from "convex/values";
 
-const jsonValue: z.ZodType<JSONValue> = z.lazy(() =>
-  z.union([
-    z.null(),
-    z.boolean(),
-    z.number(),
-    z.string(),
-    z.array(jsonValue),
-    z.record(z.string(), jsonValue),
-  ]),
-);
+// Frames come from JSON.parse, so every value in them is already JSON. Checking it again would
+// recurse over hostile arguments nested thousands of levels deep and overflow the stack before
+// the session can refuse them with Convex's nesting message (sync_session.ts refuseCall).
+const jsonValue = z.custom<JSONValue>((value) => value !== undefined);
 
 const nonNegativeInt = z.number().int().nonnegative();
 const functionArgs = z.array(jsonValue);
@@ -182,3 +176,19 @@ export type ServerMessage =
   | { type: "AuthError"; error: string; baseVersion: number; authUpdateAttempted: boolean }
   | { type: "FatalError"; error: string }
   | { type: "Ping" };
+
+/**
+ * A Transition as wire text, from modifications already encoded as JSON text. A result shared by
+ * many connections is encoded once and only the version numbers differ per connection, so the
+ * per-connection work is string concatenation, not JSON encoding of the values.
+ */
+export function encodeTransition(start: StateVersion, end: StateVersion, encodedModifications: string[]): string {
+  return (
+    `{"type":"Transition","startVersion":${encodeVersion(start)},"endVersion":${encodeVersion(end)},` +
+    `"modifications":[${encodedModifications.join(",")}]}`
+  );
+}
+
+function encodeVersion(version: StateVersion): string {
+  return `{"querySet":${version.querySet},"ts":${JSON.stringify(version.ts)},"identity":${version.identity}}`;
+}
