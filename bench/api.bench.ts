@@ -13,7 +13,7 @@
  *  - GET /v1/bookings?limit=20 (1,000 bookings in the business), 16 in flight on one hour
  *    (20 providers: exactly 20 must win), POST /v1/customers with Idempotency-Key.
  *
- * A "durable transaction" is an engine commit that wrote something (one `lastTs` advance);
+ * A "durable transaction" is an engine transaction that wrote something;
  * several may share one SQLite COMMIT (group commit), also printed. The business is on the
  * premium plan (2,000 requests/min per key) and requests rotate over several keys so that
  * the figures measure the API, not the rate limiter refusing. The scheduler is stopped and
@@ -108,16 +108,35 @@ async function startPartySink(): Promise<{ url: string; rows: () => number; post
   };
 }
 
-/** Counts engine commits that wrote (durable transactions) and SQLite COMMITs. */
+/**
+ * Counts engine transactions that wrote something (durable transactions) and SQLite COMMITs.
+ * The engine hands each transaction of a commit batch its own `writeListener` and clears it
+ * after; a transaction counts when its listener heard a write.
+ */
 function commitCounter(engine: LocalEngine) {
   const counts = { transactions: 0, sqliteCommits: 0 };
-  const store = engine.store as unknown as { setMeta(key: string, value: string): void; commit(): void };
-  const setMeta = store.setMeta.bind(store);
+  type Listener = ((changes: unknown[]) => void) | null;
+  const store = engine.store as unknown as { writeListener: Listener; commit(): void };
+  let current: Listener = store.writeListener;
+  let wrote = false;
+  Object.defineProperty(store, "writeListener", {
+    configurable: true,
+    get: () => current,
+    set: (listener: Listener) => {
+      if (listener === null) {
+        if (wrote) counts.transactions++;
+        wrote = false;
+        current = null;
+        return;
+      }
+      wrote = false;
+      current = (changes) => {
+        if (changes.length > 0) wrote = true;
+        listener(changes);
+      };
+    },
+  });
   const commit = store.commit.bind(store);
-  store.setMeta = (key, value) => {
-    if (key === "lastTs") counts.transactions++;
-    setMeta(key, value);
-  };
   store.commit = () => {
     counts.sqliteCommits++;
     commit();
