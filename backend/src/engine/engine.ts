@@ -40,6 +40,9 @@ import { runInExecution, runOutsideExecution, runtime, seededRandom, type Execut
 import { Scheduler, SCHEDULED_FUNCTIONS, scheduledFunctionsIndexes } from "./scheduler.js";
 import { Crons } from "./crons.js";
 import { EngineError } from "./errors.js";
+import { workerPool, type FunctionWorker, type WorkerHost } from "./worker_pool.js";
+import { convexJsonFromResponse, requestFromConvexJson } from "./worker_protocol.js";
+import { failureFrom, nestedFailure, timedOutMessage } from "./failures.js";
 import * as limits from "./limits.js";
 import {
   Namespace, ROOT, baseTableName, componentOfTable as componentOfTableName, componentsOf, isScheduledFunctionsTable, loadAppWithComponents, parseTarget, scheduledFunctionsTable,
@@ -51,15 +54,12 @@ const realSetTimeout = globalThis.setTimeout.bind(globalThis);
 const realClearTimeout = globalThis.clearTimeout.bind(globalThis);
 
 const STORAGE_TABLE = "_storage";
+/** How long a worker may take to import a function's module before the call fails. */
+const MODULE_LOAD_LIMIT_MS = 60_000;
 
 export { EngineError };
+export { failureFrom, isConvexErrorLike } from "./failures.js";
 
-/** The failure of a nested call, rethrown into the calling function. */
-interface NestedFailure extends Error {
-  data?: JSONValue;
-}
-
-type Failure = Extract<CallOutcome, { success: false }>;
 
 /** A registered Convex function object (what `query(...)`, `mutation(...)` etc. return). */
 export interface ConvexFunction {
@@ -82,6 +82,8 @@ interface ResolvedFunction {
   fn: ConvexFunction;
   args: ValidatorJson;
   returns: ValidatorJson | null;
+  /** Where a worker thread finds the function: its module's bundle and export (null: run in-process). */
+  location: { url: string; exportName: string } | null;
 }
 
 interface SchemaInfo {
@@ -114,51 +116,6 @@ interface BatchScope {
 }
 
 type Task = ReadTask | WriteTask;
-
-export function isConvexErrorLike(error: unknown): error is { message: string; data: unknown } {
-  return (
-    typeof error === "object" &&
-    error !== null &&
-    ((error as { name?: string }).name === "ConvexError" || Symbol.for("ConvexError") in error) &&
-    "data" in error
-  );
-}
-
-export function failureFrom(error: unknown, logLines: string[]): Failure {
-  if (isConvexErrorLike(error)) {
-    let errorData: JSONValue;
-    if (typeof error.data === "string" && (error as Record<symbol | string, unknown>).ConvexErrorSymbol !== undefined) {
-      errorData = JSON.parse(error.data) as JSONValue; // serialized by convex's invokeFunction
-    } else {
-      errorData = convexToJson((error.data ?? null) as Value);
-    }
-    return { success: false, errorMessage: `Uncaught ConvexError: ${error.message}`, errorData, logLines };
-  }
-  if (error instanceof EngineError) return { success: false, errorMessage: error.message, logLines };
-  if (isNestedFailure(error)) {
-    const failure: Failure = { success: false, errorMessage: error.message, logLines };
-    if (error.data !== undefined) failure.errorData = error.data;
-    return failure;
-  }
-  if (error instanceof Error) {
-    return { success: false, errorMessage: `Uncaught ${error.name || "Error"}: ${error.message}`, logLines };
-  }
-  return { success: false, errorMessage: `Uncaught ${String(error)}`, logLines };
-}
-
-const NESTED = Symbol("nestedFailure");
-function nestedFailure(failure: Failure): NestedFailure {
-  // convex's performAsyncSyscall rethrows it as a new Error(message) (a ConvexError(message)
-  // when it has `data`), which the caller reports as uncaught again: drop the first prefix.
-  const message = failure.errorMessage.replace(/^Uncaught (ConvexError|Error): /, "");
-  const error = new Error(message) as NestedFailure & { [NESTED]: true };
-  if (failure.errorData !== undefined) error.data = failure.errorData;
-  error[NESTED] = true;
-  return error;
-}
-function isNestedFailure(error: unknown): error is NestedFailure {
-  return typeof error === "object" && error !== null && NESTED in error;
-}
 
 function parseFunctionPath(udfPath: string): { module: string; name: string } {
   const [modulePart, name] = udfPath.includes(":") ? udfPath.split(":", 2) : [udfPath, "default"];
@@ -232,7 +189,7 @@ interface TransactionState {
   snapshot: Store | null;
 }
 
-class FunctionExecution implements Execution {
+class FunctionExecution implements Execution, WorkerHost {
   readonly logLines: string[];
   readonly engineId: string;
   private readonly streams = new Map<number, QueryStream | SearchQueryStream>();
@@ -243,6 +200,12 @@ class FunctionExecution implements Execution {
   visibility: "public" | "internal" = "public";
   frozenNow: number | null;
   random: (() => number) | null;
+  /** The seed of `random` (a worker thread draws the same numbers). */
+  readonly seed: number | null;
+  /** The worker thread running this function's code (null: the engine's own thread). */
+  worker: FunctionWorker | null = null;
+  /** Called when a worker has loaded the function's module and starts running it. */
+  onStarted: (loadMs: number) => void = () => undefined;
   /** The calling component's view of table names. */
   readonly ns: Namespace;
 
@@ -262,7 +225,8 @@ class FunctionExecution implements Execution {
     this.ns = new Namespace(componentPath);
     const start = engine.now();
     this.frozenNow = tx ? start : null;
-    this.random = tx ? seededRandom(Number(BigInt.asUintN(32, engine.latestTs())) ^ start) : null;
+    this.seed = tx ? (Number(BigInt.asUintN(32, engine.latestTs())) ^ start) >>> 0 : null;
+    this.random = this.seed === null ? null : seededRandom(this.seed);
   }
 
   now(): number {
@@ -290,7 +254,7 @@ class FunctionExecution implements Execution {
     if (performance.now() > tx.deadline) {
       tx.dead = true;
       throw new EngineError(
-        `Function execution timed out: ${this.path} ran longer than ${this.engine.transactionTimeoutMs} ms`,
+        timedOutMessage(this.engine.transactionTimeoutMs),
       );
     }
     return tx;
@@ -516,25 +480,29 @@ class FunctionExecution implements Execution {
           const bytes = readFileSync(this.engine.blobPath(file._id as string));
           return new Blob([bytes], { type: (file.contentType as string | undefined) ?? "" });
         })();
-      case "requestFromConvexJson": {
-        const json = (input.convexJson ?? {}) as { url: string; method: string; headers: [string, string][]; body?: string };
-        return new Request(json.url, {
-          method: json.method,
-          headers: json.headers,
-          body: json.body === undefined || json.body === null ? undefined : Buffer.from(json.body, "base64"),
-        });
-      }
+      case "requestFromConvexJson":
+        return requestFromConvexJson(input);
       case "convexJsonFromResponse":
-        return (async () => {
-          const response = input.response as Response;
-          const body = Buffer.from(await response.arrayBuffer()).toString("base64");
-          const headers: [string, string][] = [];
-          response.headers.forEach((value, name) => headers.push([name, value]));
-          return { status: response.status, headers, body };
-        })();
+        return convexJsonFromResponse(input);
       default:
         throw new EngineError(`Unknown js operation ${op}`);
     }
+  }
+
+  // ---- what a worker thread running this function asks of the engine (WorkerHost) ----
+
+  async storeBlob(bytes: Uint8Array, contentType: string | null): Promise<string> {
+    return await this.engine.storeFile(bytes, contentType);
+  }
+
+  async getBlob(storageId: string): Promise<{ bytes: Uint8Array; contentType: string | null } | null> {
+    const file = await this.storageDocument(storageId);
+    if (file === null) return null;
+    return { bytes: readFileSync(this.engine.blobPath(file._id as string)), contentType: (file.contentType as string | undefined) ?? null };
+  }
+
+  started(loadMs: number): void {
+    this.onStarted(loadMs);
   }
 
   /**
@@ -694,6 +662,8 @@ export class LocalEngine implements Engine {
   readonly siteUrl: string;
   readonly transactionTimeoutMs: number;
   readonly actionTimeoutMs: number;
+  /** Whether function code runs on worker threads (stopped at its time limit) or on this thread. */
+  readonly functionThreads: boolean;
   readonly transactionLimits: limits.TransactionLimitsConfig;
   /** Convex size of the document the last insert/patch/replace wrote (for write metering). */
   lastWriteSize = 0;
@@ -734,6 +704,8 @@ export class LocalEngine implements Engine {
     this.transactionTimeoutMs = options.transactionTimeoutMs ?? 1000;
     this.transactionLimits = limits.limitsWith(options.transactionLimits);
     this.actionTimeoutMs = options.actionTimeoutMs ?? 600_000;
+    this.functionThreads = options.functionThreads ?? true;
+    if (this.functionThreads) workerPool.warm();
     this.maxBatchSize = options.maxBatchSize ?? 256;
     const dateNow = Date.now;
     this.now = options.now ?? (() => dateNow());
@@ -967,7 +939,11 @@ export class LocalEngine implements Engine {
     }
     const args = JSON.parse(fn.exportArgs?.() ?? '{"type":"any"}') as ValidatorJson;
     const returns = JSON.parse(fn.exportReturns?.() ?? "null") as ValidatorJson | null;
-    return { path, componentPath, udfType, fn, args, returns };
+    const isSystem = componentPath === ROOT && this.systemModules.has(module);
+    const moduleUrls = componentPath === ROOT ? this.app.moduleUrls : this.components.get(componentPath)?.app.moduleUrls;
+    const url = isSystem ? undefined : moduleUrls?.get(module);
+    const location = url === undefined ? null : { url, exportName: name };
+    return { path, componentPath, udfType, fn, args, returns, location };
   }
 
   /** A path, or a function object passed directly (the test harness's inline functions). */
@@ -975,7 +951,7 @@ export class LocalEngine implements Engine {
     if (typeof target === "string") return this.resolve(target, expected, allowInternal);
     const kind = target.isQuery ? "query" : target.isMutation ? "mutation" : target.isAction ? "action" : null;
     if (kind !== expected) throw new EngineError(`An inline ${expected} must be a registered ${expected} function`);
-    return { path: "inline", componentPath: ROOT, udfType: expected, fn: target, args: { type: "any" }, returns: null };
+    return { path: "inline", componentPath: ROOT, udfType: expected, fn: target, args: { type: "any" }, returns: null, location: null };
   }
 
   /** For `v.id(table)` validators: the table of an id, as the component names it. */
@@ -1019,22 +995,34 @@ export class LocalEngine implements Engine {
     argsJson: JSONValue,
     execution: FunctionExecution,
     endsTransaction = true,
+    parent: FunctionExecution | null = null,
   ): Promise<JSONValue> {
     const argsText = JSON.stringify([argsJson]);
     limits.checkArgumentsLimits(resolved.path, [argsJson]);
     execution.visibility = resolved.fn.isInternal ? "internal" : "public";
-    const fn = resolved.fn;
-    const run = (): Promise<string> => {
-      if (resolved.udfType === "query") return fn.invokeQuery!(argsText);
-      if (resolved.udfType === "mutation") return fn.invokeMutation!(argsText);
-      return fn.invokeAction!(execution.requestId, argsText);
-    };
     const limitMs = execution.tx ? this.transactionTimeoutMs : this.actionTimeoutMs;
+    // Nested calls run on their caller's worker: they share its transaction and its fate.
+    const ownsWorker = resolved.location !== null && this.functionThreads && !parent?.worker;
+    const worker = resolved.location === null || !this.functionThreads ? null : (parent?.worker ?? workerPool.acquire());
+    execution.worker = worker;
+    const timedOut = () => new EngineError(timedOutMessage(limitMs));
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const wallDeadline = performance.now() + limitMs;
+    let wallDeadline = performance.now() + limitMs;
+    // Loading the function's module (a fresh worker imports it first) is not the function's time.
+    let loading = worker !== null;
+    execution.onStarted = (loadMs) => {
+      loading = false;
+      if (execution.tx) execution.tx.deadline += loadMs;
+      else wallDeadline += loadMs;
+    };
+    const loadDeadline = performance.now() + MODULE_LOAD_LIMIT_MS;
     const timeout = new Promise<never>((_, reject) => {
-      // Re-armed while the transaction's deadline moved out (time spent in the engine).
+      // Re-armed while the deadline moved out (time spent in the engine or loading).
       const check = () => {
+        if (loading && performance.now() < loadDeadline) {
+          timer = realSetTimeout(check, limitMs);
+          return;
+        }
         const deadline = execution.tx ? execution.tx.deadline : wallDeadline;
         const remaining = deadline - performance.now();
         if (remaining > 0) {
@@ -1042,17 +1030,41 @@ export class LocalEngine implements Engine {
           return;
         }
         if (execution.tx) execution.tx.dead = true;
-        reject(new EngineError(`Function execution timed out: ${resolved.path} ran longer than ${limitMs} ms`));
+        const error = timedOut();
+        // A worker is stopped where it is, even in the middle of a loop without syscalls.
+        worker?.kill(error);
+        reject(error);
       };
       timer = realSetTimeout(check, limitMs);
     });
+    const run = (): Promise<string> => {
+      if (worker !== null) {
+        return worker.run(execution, {
+          url: resolved.location!.url,
+          exportName: resolved.location!.exportName,
+          udfType: resolved.udfType,
+          argsText,
+          requestId: execution.requestId,
+          engineId: execution.engineId,
+          env: runtime().envs.get(execution.engineId) ?? {},
+          frozenNow: execution.frozenNow,
+          seed: execution.seed,
+        });
+      }
+      const fn = resolved.fn;
+      return runInExecution(execution, () => {
+        if (resolved.udfType === "query") return fn.invokeQuery!(argsText);
+        if (resolved.udfType === "mutation") return fn.invokeMutation!(argsText);
+        return fn.invokeAction!(execution.requestId, argsText);
+      });
+    };
     try {
-      const resultText = await Promise.race([runInExecution(execution, run), timeout]);
+      const resultText = await Promise.race([run(), timeout]);
       const tx = execution.tx;
       if (tx && !tx.dead && performance.now() > tx.deadline) {
-        // A busy loop without database calls cannot be interrupted; it is refused afterwards.
+        // On the engine's own thread a busy loop cannot be interrupted; it is refused afterwards.
         tx.dead = true;
-        throw new EngineError(`Function execution timed out: ${resolved.path} ran longer than ${limitMs} ms`);
+        throw timedOut();
       }
       const value = JSON.parse(resultText) as JSONValue;
       limits.checkResultLimits(resolved.path, value);
@@ -1063,6 +1075,7 @@ export class LocalEngine implements Engine {
       execution.finishStreams();
       // Stray continuations of this function must not touch a later transaction.
       if (endsTransaction && execution.tx) execution.tx.dead = true;
+      if (ownsWorker && worker !== null) workerPool.release(worker);
     }
   }
 
@@ -1103,7 +1116,7 @@ export class LocalEngine implements Engine {
     tx.metrics.push(options.limits);
     try {
       const args = this.validateArgs(resolved, [argsJson]);
-      const value = await this.invoke(resolved, args, execution, false);
+      const value = await this.invoke(resolved, args, execution, false, parent);
       if (isMutation) this.store.releaseSavepoint();
       tx.metrics.commit();
       return { success: true, value, logLines: [] };

@@ -94,6 +94,11 @@ export interface EngineOptions {
   /** Time limit of one action, in ms (default 600000, as Convex). */
   actionTimeoutMs?: number;
   /**
+   * Run function code on worker threads (default true), where a function is stopped at its
+   * time limit; false runs it on the engine's own thread (benchmarks compare the two).
+   */
+  functionThreads?: boolean;
+  /**
    * Lower per-transaction budgets than Convex's (documents/bytes read and written, index
    * ranges, scheduled functions); tests use it as convex-test's `transactionLimits`.
    */
