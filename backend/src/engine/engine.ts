@@ -93,6 +93,22 @@ interface SchemaInfo {
   vectorIndexes: VectorIndexDefinition[];
 }
 
+/** An idle read connection, with the search indexes read through it. */
+interface Reader {
+  store: Store;
+  search: SearchIndexes;
+  /** Readers of an older generation (before a reload) are closed, not reused. */
+  generation: number;
+}
+
+/** A reader in a read transaction: it shows the state of commit `ts`. */
+interface ReadSnapshot extends Reader {
+  ts: Timestamp;
+}
+
+/** Read connections kept open for queries beside the writer. */
+const IDLE_READERS = 4;
+
 interface ReadTask {
   kind: "read";
   run(): Promise<void>;
@@ -187,6 +203,10 @@ interface TransactionState {
   metrics: limits.TransactionMetrics;
   /** A `useStaleSnapshot` query reads the last committed state, not the mutation's writes. */
   snapshot: Store | null;
+  /** The search indexes read through `snapshot`'s connection (a query beside the writer). */
+  snapshotSearch: SearchIndexes | null;
+  /** The commit timestamp `snapshot` shows (a query beside the writer). */
+  snapshotTs: Timestamp | null;
 }
 
 class FunctionExecution implements Execution, WorkerHost {
@@ -236,6 +256,11 @@ class FunctionExecution implements Execution, WorkerHost {
   /** The store this execution reads: the engine's, or a committed snapshot. */
   private get store(): Store {
     return this.tx?.snapshot ?? this.engine.store;
+  }
+
+  /** The search indexes as this execution reads them (through its snapshot's connection). */
+  private get search(): SearchIndexes {
+    return this.tx?.snapshotSearch ?? this.engine.search;
   }
 
   /** Counts one document read (Convex-JSON text) against the transaction's limits. */
@@ -296,7 +321,7 @@ class FunctionExecution implements Execution, WorkerHost {
         const query = this.ns.query(args.query as QueryJson);
         const id = this.nextQueryId++;
         if (isSearchQuery(query)) {
-          this.streams.set(id, new SearchQueryStream(this.store, this.engine.search, query, tx.readSet));
+          this.streams.set(id, new SearchQueryStream(this.store, this.search, query, tx.readSet));
           return JSON.stringify({ queryId: id });
         }
         const plan = planQuery(query, this.engine.indexLookup());
@@ -314,8 +339,7 @@ class FunctionExecution implements Execution, WorkerHost {
         return JSON.stringify({ id: table !== null && this.ns.logical(table.name) === args.table ? args.idString : null });
       }
       case "1.0/getSnapshotTs":
-        this.checkAlive(op);
-        return JSON.stringify(convexToJson(this.engine.latestTs()));
+        return JSON.stringify(convexToJson(this.checkAlive(op).snapshotTs ?? this.engine.latestTs()));
       default:
         throw new EngineError(`Unknown operation ${op}`);
     }
@@ -530,7 +554,7 @@ class FunctionExecution implements Execution, WorkerHost {
   private async storageDocument(storageId: string): Promise<Record<string, Value> | null> {
     if (this.tx) {
       this.checkAlive("storage");
-      return this.engine.readDocument(STORAGE_TABLE, storageId, this.tx.readSet);
+      return this.engine.readDocument(STORAGE_TABLE, storageId, this.tx.readSet, this.store);
     }
     return await this.engine.readOutside(() => this.engine.readDocument(STORAGE_TABLE, storageId, null));
   }
@@ -581,7 +605,7 @@ class FunctionExecution implements Execution, WorkerHost {
         pageSize: args.pageSize,
         maximumRowsRead: args.maximumRowsRead ?? null,
       };
-      const result = paginateSearch(this.engine.store, this.engine.search, query, request, tx.readSet);
+      const result = paginateSearch(this.store, this.search, query, request, tx.readSet);
       tx.metrics.indexRange();
       for (const json of result.page) this.meterRead(tx, json);
       return (
@@ -664,6 +688,8 @@ export class LocalEngine implements Engine {
   readonly actionTimeoutMs: number;
   /** Whether function code runs on worker threads (stopped at its time limit) or on this thread. */
   readonly functionThreads: boolean;
+  /** Whether queries run beside the writer on read connections, or in the executor's queue. */
+  readonly concurrentQueries: boolean;
   readonly transactionLimits: limits.TransactionLimitsConfig;
   /** Convex size of the document the last insert/patch/replace wrote (for write metering). */
   lastWriteSize = 0;
@@ -683,6 +709,10 @@ export class LocalEngine implements Engine {
   private watcher: FSWatcher | null = null;
   private reloadTimer: ReturnType<typeof setTimeout> | null = null;
   private inFlightActions = new Set<Promise<unknown>>();
+  /** Queries running beside the writer, each on its own read connection. */
+  private inFlightQueries = new Set<Promise<unknown>>();
+  private idleReaders: Reader[] = [];
+  private readerGeneration = 0;
   /** Installed components by path (convex.config.ts). */
   private components = new Map<string, ComponentBuild>();
   /** Whether each component's schema validates documents ("" is the app). */
@@ -705,6 +735,7 @@ export class LocalEngine implements Engine {
     this.transactionLimits = limits.limitsWith(options.transactionLimits);
     this.actionTimeoutMs = options.actionTimeoutMs ?? 600_000;
     this.functionThreads = options.functionThreads ?? true;
+    this.concurrentQueries = options.concurrentQueries ?? true;
     if (this.functionThreads) workerPool.warm();
     this.maxBatchSize = options.maxBatchSize ?? 256;
     const dateNow = Date.now;
@@ -888,6 +919,7 @@ export class LocalEngine implements Engine {
       if (this.options.runCrons ?? true) this.crons.syncInTransaction();
       return null;
     });
+    this.dropReaders();
     if (this.options.runCrons ?? true) this.crons.rearm();
     for (const listener of this.reloadListeners) listener();
     return { ok: true };
@@ -1091,6 +1123,8 @@ export class LocalEngine implements Engine {
       engineMs: 0,
       metrics: new limits.TransactionMetrics(this.transactionLimits),
       snapshot: null,
+      snapshotSearch: null,
+      snapshotTs: null,
     };
   }
 
@@ -1159,10 +1193,53 @@ export class LocalEngine implements Engine {
   }
 
   async runQuery(path: string | ConvexFunction, args: JSONValue[], options: CallOptions): Promise<QueryOutcome> {
-    return await this.enqueueRead(() => this.executeQuery(path, args, options));
+    if (!this.concurrentQueries) return await this.enqueueRead(() => this.executeQuery(path, args, options, null));
+    // Beside the writer, at the last committed state: a query never waits for a write batch.
+    if (this.closed) throw new EngineError("The engine is closed");
+    const reader = this.openSnapshot();
+    const running = this.executeQuery(path, args, options, reader).finally(() => this.closeSnapshot(reader));
+    this.inFlightQueries.add(running);
+    try {
+      return await running;
+    } finally {
+      this.inFlightQueries.delete(running);
+    }
   }
 
-  private async executeQuery(udfPath: string | ConvexFunction, args: JSONValue[], options: CallOptions): Promise<QueryOutcome> {
+  /** A read connection in a read transaction at the last commit (queries beside the writer). */
+  private openSnapshot(): ReadSnapshot {
+    const reader = this.idleReaders.pop() ?? this.openReader();
+    const lastTs = reader.store.beginSnapshot();
+    return { ...reader, ts: lastTs === null ? 0n : BigInt(lastTs) };
+  }
+
+  private openReader(): Reader {
+    const store = new Store(this.store.db.name);
+    return { store, search: this.search.readerOn(store.db), generation: this.readerGeneration };
+  }
+
+  private closeSnapshot(snapshot: ReadSnapshot): void {
+    const { store, search, generation } = snapshot;
+    store.endSnapshot();
+    if (!this.closed && generation === this.readerGeneration && this.idleReaders.length < IDLE_READERS) {
+      this.idleReaders.push({ store, search, generation });
+    } else {
+      store.close();
+    }
+  }
+
+  /** Closes the idle read connections (after a reload their table registry may be stale). */
+  private dropReaders(): void {
+    this.readerGeneration++;
+    for (const reader of this.idleReaders.splice(0)) reader.store.close();
+  }
+
+  private async executeQuery(
+    udfPath: string | ConvexFunction,
+    args: JSONValue[],
+    options: CallOptions,
+    snapshot: ReadSnapshot | null,
+  ): Promise<QueryOutcome> {
     const started = performance.now();
     const readSet = new ReadSetBuilder();
     const logLines: string[] = [];
@@ -1172,9 +1249,10 @@ export class LocalEngine implements Engine {
       const resolved = this.resolveTarget(udfPath, "query", options.allowInternal ?? false);
       path = resolved.path;
       const argsJson = this.validateArgs(resolved, args);
+      const tx = this.newTransaction("query", readSet);
+      if (snapshot !== null) Object.assign(tx, { snapshot: snapshot.store, snapshotSearch: snapshot.search, snapshotTs: snapshot.ts });
       const execution = new FunctionExecution(
-        this, "query", resolved.path, options.identity, this.newTransaction("query", readSet), logLines, randomUUID(), null,
-        resolved.componentPath,
+        this, "query", resolved.path, options.identity, tx, logLines, randomUUID(), null, resolved.componentPath,
       );
       const value = await this.invoke(resolved, argsJson, execution);
       outcome = { success: true, value, logLines };
@@ -1182,7 +1260,7 @@ export class LocalEngine implements Engine {
       outcome = failureFrom(error, logLines);
     }
     this.logOutcome("query", path, started, outcome);
-    return { ...outcome, ts: this.lastTs, readSet: readSet.build() };
+    return { ...outcome, ts: snapshot?.ts ?? this.lastTs, readSet: readSet.build() };
   }
 
   private logOutcome(udfType: FunctionLogEntry["udfType"], path: string, started: number, outcome: CallOutcome): void {
@@ -1634,12 +1712,12 @@ export class LocalEngine implements Engine {
     return vectorSearch(index, query, rows.map((row) => jsonToConvex(JSON.parse(row.value)) as Record<string, Value>));
   }
 
-  readDocument(table: string, id: string, readSet: ReadSetBuilder | null): Record<string, Value> | null {
-    const info = typeof id === "string" ? this.store.tableOfId(id) : null;
+  readDocument(table: string, id: string, readSet: ReadSetBuilder | null, store = this.store): Record<string, Value> | null {
+    const info = typeof id === "string" ? store.tableOfId(id) : null;
     if (info === null || info.name !== table) return null;
     const key = encodeValue(id);
     readSet?.add(`${table}.${BY_ID}`, key, justAfter(key));
-    const stored = this.store.getDocument(id);
+    const stored = store.getDocument(id);
     return stored === null ? null : (jsonToConvex(JSON.parse(stored.json)) as Record<string, Value>);
   }
 
@@ -1775,7 +1853,9 @@ export class LocalEngine implements Engine {
     this.scheduler.stop();
     // Let queued work finish so nothing acknowledged is lost, then refuse new work.
     await this.enqueueRead(() => undefined);
+    while (this.inFlightQueries.size > 0) await Promise.allSettled([...this.inFlightQueries]);
     this.closed = true;
+    this.dropReaders();
     this.store.close();
     runtime().envs.delete(this.engineId);
     for (const path of this.components.keys()) runtime().envs.delete(this.envKey(path));

@@ -99,6 +99,11 @@ export interface EngineOptions {
    */
   functionThreads?: boolean;
   /**
+   * Run queries beside the writer, each on its own read connection at the last commit
+   * (default true); false queues them with the writes (benchmarks compare the two).
+   */
+  concurrentQueries?: boolean;
+  /**
    * Lower per-transaction budgets than Convex's (documents/bytes read and written, index
    * ranges, scheduled functions); tests use it as convex-test's `transactionLimits`.
    */
