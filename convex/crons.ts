@@ -19,7 +19,7 @@ crons.interval("sweep expired holds", { minutes: 1 }, internal.bookings.sweepExp
 crons.interval("send due reminders", { minutes: 5 }, internal.notifications.sendDueReminders, {});
 crons.interval("send queued notifications", { minutes: 1 }, internal.notifications.deliverQueued, {});
 crons.interval("deliver realtime outbox", { seconds: 5 }, internal.realtime.sweep, {});
-crons.interval("partner webhook sweep", { minutes: 1 }, internal.webhooks.sweep, {});
+crons.interval("partner webhook sweep", { minutes: 1 }, internal.webhookDelivery.sweep, {});
 crons.daily(
   "purge expired idempotency records",
   { hourUTC: 4, minuteUTC: 30 },

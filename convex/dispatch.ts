@@ -10,6 +10,7 @@
  */
 import { v } from "convex/values";
 import { ON_BOARD_STATUSES, UPCOMING_STATUSES } from "../domain/bookingStatus";
+import { bookingTitle } from "../domain/pricing";
 import { localDayRange, todayIn, weekdayOf, isValidLocalDate } from "../domain/time";
 import type { Doc } from "./_generated/dataModel";
 import type { QueryCtx as RawQueryCtx } from "./_generated/server";
@@ -84,7 +85,7 @@ async function jobOf(
     zoneId: booking.zoneId,
     customerId: booking.customerId,
     customerName,
-    serviceName: booking.items.map((i) => i.name).join(", ") || "Service",
+    serviceName: bookingTitle(booking.items),
     totalMinor: booking.quote.totalMinor,
     ...(booking.address ? { address: addressLine(booking.address) } : {}),
   };

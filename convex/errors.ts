@@ -25,6 +25,8 @@ export const errorCodes = {
   IDEMPOTENCY_MISMATCH: 422,
   IDEMPOTENCY_IN_FLIGHT: 409,
   UNSUPPORTED: 400,
+  /** A list cursor this API did not issue (tampered, truncated, or another list's). */
+  INVALID_CURSOR: 400,
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

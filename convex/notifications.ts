@@ -17,7 +17,7 @@
  */
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
-import { formatMoney } from "../domain";
+import { bookingTitle, formatMoney } from "../domain";
 import type { Doc, Id } from "./_generated/dataModel";
 import type { MutationCtx as RawMutationCtx } from "./_generated/server";
 import { accessTo, requireBusinessRole, requireUser } from "./access";
@@ -156,7 +156,7 @@ export function bookingVars(
   return {
     customerName: customer.name,
     businessName: business.name,
-    serviceName: booking.items.map((i) => i.name).join(", "),
+    serviceName: bookingTitle(booking.items, "booking"),
     bookingDate: formatDate(booking.start, tz, locale),
     bookingTime: time,
     totalAmount: formatMoney(booking.quote.totalMinor, booking.quote.currency, locale),

@@ -1,29 +1,18 @@
 /**
- * Partner webhooks: endpoints registered by a business's owner, deliveries of platform
- * events signed per Standard Webhooks, retries, a delivery log and replay.
+ * Partner webhooks, the owner's side: endpoints registered by a business's owner, the
+ * delivery log (deliveries and their attempts) and replay.
  *
- * Flow: an event is written to `events` → `fanOutEvent` (model/webhookFanout.ts) inserts a
- * pending `webhookDeliveries` row per matching enabled endpoint and schedules `deliver` →
- * `deliver` claims the row, POSTs the signed JSON, and `recordAttempt` logs the attempt
- * (`webhookAttempts`) and either marks it succeeded or schedules the next retry
- * (model/webhookPolicy.ts: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h, 14 h ×4, ±10 % jitter,
- * about 3.5 days). An endpoint gets `failingSince` at its first failure (cleared by any
- * success) and is disabled, with a notification to the owner, when a failure arrives after
- * it has been failing continuously for 3 days.
- *
- * Fan-out trigger: `emitEvent` fans out in the transaction of the event itself; the `sweep`
- * cron (every minute) is the safety net: it fans out events of the last `SWEEP_WINDOW_MS` for
- * businesses with endpoints, idempotently, and re-schedules overdue deliveries.
+ * Deliveries themselves (fan-out, the signed Standard Webhooks POST, retries with backoff,
+ * disabling an endpoint that has failed for days, the cron sweep) run on the
+ * `webhookWorkpool` component: see webhookDelivery.ts and model/webhookQueue.ts.
  */
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
 import { doc } from "convex-helpers/validators";
-import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
-import type { MutationCtx as RawMutationCtx } from "./_generated/server";
 import { requireBusinessRole } from "./access";
 import { appError } from "./errors";
-import { internalAction, internalMutation, internalQuery, mutation, query } from "./functions";
+import { mutation, query } from "./functions";
 import { userActor } from "./model/actor";
 import {
   createWebhookEndpoint,
@@ -35,18 +24,11 @@ import {
   rotateWebhookEndpointSecret,
   updateWebhookEndpoint,
 } from "./model/webhookEndpointCommands";
-import { fanOutEvent } from "./model/webhookFanout";
-import { DISABLE_AFTER_FAILING_MS, isSuccessStatus, retryDelayMs } from "./model/webhookPolicy";
-import { secretHint, webhookHeaders } from "./model/webhookSigning";
+import { secretHint } from "./model/webhookSigning";
 import schema from "./schema";
 
 const vDelivery = doc(schema, "webhookDeliveries");
 const vAttempt = doc(schema, "webhookAttempts");
-const REQUEST_TIMEOUT_MS = 15_000;
-const EXCERPT_BYTES = 1024;
-/** A claimed delivery is not handed out again for this long (the request's own timeout + slack). */
-const CLAIM_LEASE_MS = 60_000;
-export const SWEEP_WINDOW_MS = 15 * 60_000;
 
 const vEndpointView = v.object({
   endpointId: v.id("webhookEndpoints"),
@@ -72,10 +54,6 @@ function endpointView(e: Doc<"webhookEndpoints">) {
     secrets: e.secrets.map((s) => ({ hint: secretHint(s.secret), createdAt: s.createdAt, expiresAt: s.expiresAt ?? null })),
     createdAt: e.createdAt,
   };
-}
-
-function liveSecrets(e: Doc<"webhookEndpoints">, now: number) {
-  return e.secrets.filter((s) => s.expiresAt === undefined || s.expiresAt > now);
 }
 
 type Ctx = Parameters<typeof requireBusinessRole>[0];
@@ -188,216 +166,4 @@ export const replay = mutation({
   args: { eventId: v.id("events"), endpointId: v.optional(v.id("webhookEndpoints")) },
   returns: v.array(v.id("webhookDeliveries")),
   handler: async (ctx, { eventId, endpointId }) => (await replayEvent(ctx, userActor(ctx), eventId, endpointId)).deliveries.map((d) => d.id),
-});
-
-// ---------------------------------------------------------------------------------------
-// Worker (internal)
-// ---------------------------------------------------------------------------------------
-
-/** Fans one event out (idempotent). */
-export const fanOut = internalMutation({
-  args: { eventId: v.id("events") },
-  returns: v.number(),
-  handler: async (ctx, args) => await fanOutEvent(ctx, args.eventId),
-});
-
-const vClaim = v.union(
-  v.object({
-    ok: v.literal(true),
-    url: v.string(),
-    secrets: v.array(v.string()),
-    msgId: v.string(),
-    body: v.string(),
-  }),
-  v.object({ ok: v.literal(false), reason: v.string() }),
-);
-
-/** Takes a due delivery for one attempt (a short lease so that the sweep does not double it). */
-export const claimDelivery = internalMutation({
-  args: { deliveryId: v.id("webhookDeliveries") },
-  returns: vClaim,
-  handler: async (ctx, args) => {
-    const delivery = await ctx.db.get("webhookDeliveries", args.deliveryId);
-    if (delivery === null || delivery.status !== "pending") return { ok: false as const, reason: "not pending" };
-    const now = Date.now();
-    if (delivery.nextAttemptAt > now) return { ok: false as const, reason: "not due" };
-    const endpoint = await ctx.db.get("webhookEndpoints", delivery.endpointId);
-    const event = await ctx.db.get("events", delivery.eventId);
-    if (endpoint === null || endpoint.status !== "enabled" || event === null) {
-      await ctx.db.patch("webhookDeliveries", delivery._id, { status: "abandoned" });
-      return { ok: false as const, reason: endpoint === null ? "endpoint deleted" : event === null ? "event deleted" : "endpoint disabled" };
-    }
-    const secrets = liveSecrets(endpoint, now).map((s) => s.secret);
-    await ctx.db.patch("webhookDeliveries", delivery._id, { nextAttemptAt: now + CLAIM_LEASE_MS });
-    const body = JSON.stringify({
-      id: event._id,
-      type: event.type,
-      timestamp: new Date(event.createdAt).toISOString(),
-      businessId: event.businessId,
-      entity: event.entity,
-      data: event.data,
-    });
-    return { ok: true as const, url: endpoint.url, secrets, msgId: `msg_${event._id}`, body };
-  },
-});
-
-async function notifyOwner(ctx: RawMutationCtx, endpoint: Doc<"webhookEndpoints">, reason: string) {
-  const business = await ctx.db.get("businesses", endpoint.businessId);
-  if (business === null) return;
-  const owner = await ctx.db.get("users", business.ownerId);
-  const body = `Your webhook endpoint ${endpoint.url} was disabled: ${reason}. Fix it, then re-enable it in Settings → Webhooks; use replay to resend missed events.`;
-  if (!owner?.email) {
-    console.warn(`webhook endpoint ${endpoint._id} disabled; owner has no email. ${body}`);
-    return;
-  }
-  await ctx.db.insert("notifications", {
-    businessId: business._id,
-    userId: owner._id,
-    // No dedicated template key exists for this yet; "payment_failed" is the closest
-    // operational alert. See the report: a `webhook_disabled` template key is requested.
-    templateKey: "payment_failed",
-    channel: "email",
-    to: owner.email,
-    subject: "A webhook endpoint was disabled",
-    body,
-    status: "queued",
-    createdAt: Date.now(),
-  });
-}
-
-export const recordAttempt = internalMutation({
-  args: {
-    deliveryId: v.id("webhookDeliveries"),
-    at: v.number(),
-    latencyMs: v.number(),
-    statusCode: v.optional(v.number()),
-    responseExcerpt: v.optional(v.string()),
-    error: v.optional(v.string()),
-  },
-  returns: v.object({ status: v.string(), nextAttemptAt: v.union(v.number(), v.null()) }),
-  handler: async (ctx, args) => {
-    const delivery = await ctx.db.get("webhookDeliveries", args.deliveryId);
-    if (delivery === null) return { status: "missing", nextAttemptAt: null };
-    await ctx.db.insert("webhookAttempts", {
-      businessId: delivery.businessId,
-      deliveryId: delivery._id,
-      at: args.at,
-      latencyMs: args.latencyMs,
-      ...(args.statusCode !== undefined ? { statusCode: args.statusCode } : {}),
-      ...(args.responseExcerpt !== undefined ? { responseExcerpt: args.responseExcerpt.slice(0, EXCERPT_BYTES) } : {}),
-      ...(args.error !== undefined ? { error: args.error.slice(0, EXCERPT_BYTES) } : {}),
-    });
-    const attempts = delivery.attempts + 1;
-    const now = Date.now();
-    const endpoint = await ctx.db.get("webhookEndpoints", delivery.endpointId);
-    const ok = args.error === undefined && args.statusCode !== undefined && isSuccessStatus(args.statusCode);
-    if (ok) {
-      await ctx.db.patch("webhookDeliveries", delivery._id, { status: "succeeded", attempts, lastAttemptAt: args.at });
-      if (endpoint?.failingSince !== undefined) await ctx.db.patch("webhookEndpoints", endpoint._id, { failingSince: undefined });
-      return { status: "succeeded", nextAttemptAt: null };
-    }
-    if (endpoint !== null && endpoint.status === "enabled") {
-      const failingSince = endpoint.failingSince ?? args.at;
-      if (endpoint.failingSince === undefined) await ctx.db.patch("webhookEndpoints", endpoint._id, { failingSince });
-      if (now - failingSince >= DISABLE_AFTER_FAILING_MS) {
-        const reason = `every delivery failed for ${Math.round((now - failingSince) / 3_600_000)} hours (last: ${args.statusCode ? `HTTP ${args.statusCode}` : (args.error ?? "error")})`;
-        await ctx.db.patch("webhookEndpoints", endpoint._id, { status: "disabled", disabledReason: reason });
-        await notifyOwner(ctx, endpoint, reason);
-        await ctx.db.patch("webhookDeliveries", delivery._id, { status: "abandoned", attempts, lastAttemptAt: args.at });
-        return { status: "abandoned", nextAttemptAt: null };
-      }
-    }
-    const delay = retryDelayMs(attempts);
-    if (delay === null || endpoint === null || endpoint.status !== "enabled") {
-      await ctx.db.patch("webhookDeliveries", delivery._id, { status: "failed", attempts, lastAttemptAt: args.at });
-      return { status: "failed", nextAttemptAt: null };
-    }
-    const nextAttemptAt = now + delay;
-    await ctx.db.patch("webhookDeliveries", delivery._id, { attempts, lastAttemptAt: args.at, nextAttemptAt });
-    await ctx.scheduler.runAt(nextAttemptAt, internal.webhooks.deliver, { deliveryId: delivery._id });
-    return { status: "pending", nextAttemptAt };
-  },
-});
-
-async function readExcerpt(response: Response): Promise<string> {
-  const text = await response.text();
-  const bytes = new TextEncoder().encode(text);
-  if (bytes.length <= EXCERPT_BYTES) return text;
-  return new TextDecoder().decode(bytes.slice(0, EXCERPT_BYTES)).replace(/\uFFFD+$/, "");
-}
-
-/** One delivery attempt: claim, sign, POST, record. */
-export const deliver = internalAction({
-  args: { deliveryId: v.id("webhookDeliveries") },
-  returns: v.null(),
-  handler: async (ctx, args) => {
-    const claim = await ctx.runMutation(internal.webhooks.claimDelivery, { deliveryId: args.deliveryId });
-    if (!claim.ok) return null;
-    const at = Date.now();
-    const headers = await webhookHeaders(claim.secrets, claim.msgId, Math.floor(at / 1000), claim.body);
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
-    let outcome: { statusCode?: number; responseExcerpt?: string; error?: string };
-    try {
-      const response = await fetch(claim.url, {
-        method: "POST",
-        headers: { ...headers, "content-type": "application/json", "user-agent": "booking-platform-webhooks/1" },
-        body: claim.body,
-        redirect: "manual",
-        signal: controller.signal,
-      });
-      outcome = { statusCode: response.status, responseExcerpt: await readExcerpt(response) };
-    } catch (error) {
-      // The failure is recorded as an attempt and retried; it is not swallowed.
-      outcome = { error: controller.signal.aborted ? `timed out after ${REQUEST_TIMEOUT_MS} ms` : error instanceof Error ? error.message : String(error) };
-    } finally {
-      clearTimeout(timer);
-    }
-    await ctx.runMutation(internal.webhooks.recordAttempt, { deliveryId: args.deliveryId, at, latencyMs: Date.now() - at, ...outcome });
-    return null;
-  },
-});
-
-/**
- * The cron safety net (every minute): re-schedules deliveries whose scheduled run was lost
- * and fans out recent events of businesses that have endpoints (in case a fan-out was missed).
- * Both idempotent.
- */
-export const sweep = internalMutation({
-  args: {},
-  returns: v.object({ rescheduled: v.number(), fannedOut: v.number() }),
-  handler: async (ctx) => {
-    const now = Date.now();
-    const overdue = await ctx.db
-      .query("webhookDeliveries")
-      .withIndex("by_status_and_nextAttemptAt", (q) => q.eq("status", "pending").lt("nextAttemptAt", now - CLAIM_LEASE_MS))
-      .take(200);
-    for (const delivery of overdue) {
-      await ctx.db.patch("webhookDeliveries", delivery._id, { nextAttemptAt: now });
-      await ctx.scheduler.runAfter(0, internal.webhooks.deliver, { deliveryId: delivery._id });
-    }
-    // Businesses with enabled endpoints (the table is small: ≤ 20 endpoints per business).
-    const endpoints = await ctx.db.query("webhookEndpoints").take(2_000);
-    const businesses = new Set(endpoints.filter((e) => e.status === "enabled").map((e) => e.businessId));
-    let fannedOut = 0;
-    for (const businessId of businesses) {
-      const events = await ctx.db
-        .query("events")
-        .withIndex("by_businessId_and_createdAt", (q) => q.eq("businessId", businessId).gte("createdAt", now - SWEEP_WINDOW_MS))
-        .take(500);
-      for (const event of events) fannedOut += await fanOutEvent(ctx, event._id);
-    }
-    return { rescheduled: overdue.length, fannedOut };
-  },
-});
-
-/** Deliveries of one event (for the portal's event detail and for tests). */
-export const deliveriesForEvent = internalQuery({
-  args: { eventId: v.id("events") },
-  returns: v.array(vDelivery),
-  handler: async (ctx, args) =>
-    await ctx.db
-      .query("webhookDeliveries")
-      .withIndex("by_eventId", (q) => q.eq("eventId", args.eventId))
-      .take(100),
 });

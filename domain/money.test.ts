@@ -8,6 +8,7 @@ import {
   divideRounded,
   formatMoney,
   minorToDecimalString,
+  parseMoneyInput,
   multiplyDivide,
   percentToBasisPoints,
   taxExclusive,
@@ -174,5 +175,44 @@ describe("display", () => {
     [1, "BHD", "0.001"],
   ])("minorToDecimalString(%i, %s) = %s", (amount, currency, expected) => {
     expect(minorToDecimalString(amount, currency)).toBe(expected);
+  });
+});
+
+describe("parseMoneyInput", () => {
+  it.each([
+    ["12", "USD", 1200],
+    ["12.5", "USD", 1250],
+    ["12,50", "EUR", 1250],
+    ["1,250.00", "USD", 125000],
+    ["1.250,00", "EUR", 125000],
+    ["1,250,000", "USD", 125000000],
+    [" 0.99 ", "USD", 99],
+    ["1250", "JPY", 1250],
+    ["1.250", "BHD", 1250],
+    ["0.125", "BHD", 125],
+  ])("%s %s is %d minor units", (text, currency, minor) => {
+    expect(parseMoneyInput(text, currency)).toEqual({ minor });
+  });
+
+  it.each([
+    ["", "USD", "Enter an amount."],
+    ["-5", "USD", "cannot be negative"],
+    ["12.345", "USD", "at most 2 decimals"],
+    ["12.5", "JPY", "no decimals"],
+    ["abc", "USD", "is not an amount"],
+    ["1e5", "USD", "is not an amount"],
+    ["1,250", "USD", "at most 2 decimals"],
+    ["1,25,0", "USD", "is not an amount"],
+  ])("%j in %s is refused: %s", (text, currency, message) => {
+    const result = parseMoneyInput(text, currency);
+    expect("error" in result && result.error).toContain(message);
+  });
+
+  it("round-trips every amount written by minorToDecimalString", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10 ** 12 }), fc.constantFrom("USD", "JPY", "BHD"), (minor, currency) => {
+        expect(parseMoneyInput(minorToDecimalString(minor, currency), currency)).toEqual({ minor });
+      }),
+    );
   });
 });

@@ -211,3 +211,47 @@ export function minorToDecimalString(amountMinor: number, currency: CurrencyCode
   const fraction = exponent > 0 ? `.${digits.slice(digits.length - exponent)}` : "";
   return `${negative ? "-" : ""}${whole}${fraction}`;
 }
+
+/**
+ * An amount a person typed in the currency's units ("12.5", "1,250.00", "12,50" for a
+ * currency with decimals) to integer minor units, exactly (no floating point). Returns a
+ * message naming what is wrong instead of guessing: more decimals than the currency has,
+ * a sign, or anything that is not a number.
+ */
+export function parseMoneyInput(text: string, currency: CurrencyCode): { minor: number } | { error: string } {
+  const exponent = currencyExponent(currency);
+  const trimmed = text.trim().replace(/[\s\u00a0]/g, "");
+  if (trimmed === "") return { error: "Enter an amount." };
+  if (trimmed.startsWith("-")) return { error: "The amount cannot be negative." };
+  const split = splitDecimal(trimmed);
+  if (split === null) return { error: `"${text.trim()}" is not an amount; write it like ${minorToDecimalString(125 * 10 ** exponent, currency)}.` };
+  if (split.fraction.length > exponent) {
+    return { error: exponent === 0 ? `${currency} amounts have no decimals.` : `${currency} amounts have at most ${exponent} decimals.` };
+  }
+  const minor = Number(split.whole) * 10 ** exponent + Number(split.fraction.padEnd(exponent, "0") || "0");
+  if (!Number.isSafeInteger(minor)) return { error: "The amount is too large." };
+  return { minor };
+}
+
+/**
+ * Whole and fraction digits of "1,250.00" / "1.250,00" / "12,5". With both separators the
+ * last is the decimal one; a separator used twice groups thousands; a lone one is decimal
+ * (so "1,250" in dollars is refused as three decimals rather than guessed).
+ */
+function splitDecimal(text: string): { whole: string; fraction: string } | null {
+  if (!/^\d[\d.,]*$/.test(text)) return null;
+  const last = Math.max(text.lastIndexOf("."), text.lastIndexOf(","));
+  if (last === -1) return { whole: text, fraction: "" };
+  const separator = text[last];
+  const tail = text.slice(last + 1);
+  const both = text.includes(".") && text.includes(",");
+  const repeated = text.indexOf(separator) !== last;
+  const decimal = both || !repeated;
+  const grouped = decimal ? text.slice(0, last) : text;
+  const groups = grouped.split(decimal ? /[.,]/ : separator);
+  if (groups.length > 1 && (groups[0].length > 3 || groups.slice(1).some((g) => g.length !== 3))) return null;
+  if (groups.some((g) => !/^\d+$/.test(g))) return null;
+  const fraction = decimal ? tail : "";
+  if (!/^\d*$/.test(fraction)) return null;
+  return { whole: groups.join(""), fraction };
+}

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type Catalogue, type CartLine, type QuoteInput, formatRate, quoteCart } from "./pricing";
+import { type Catalogue, type CartLine, type QuoteInput, bookingTitle, formatRate, quoteCart } from "./pricing";
 
 const catalogue: Catalogue = {
   products: [
@@ -189,5 +189,26 @@ describe("formatRate", () => {
     [5, "0.05%"],
   ])("%i bp → %s", (bp, text) => {
     expect(formatRate(bp)).toBe(text);
+  });
+});
+
+describe("bookingTitle", () => {
+  const productLines = (cart: CartLine[]) =>
+    quote(cart).lines.filter((l) => l.kind === "product").map((l) => ({ productId: l.productId!, name: l.description }));
+
+  it("names each product once, however many price lines it was billed as", () => {
+    const lines = productLines([{ productId: "rooms", quantity: 5 }]);
+    expect(lines.map((l) => l.name)).toEqual(["Deep clean (includes 2)", "Deep clean, additional"]);
+    expect(bookingTitle(lines)).toBe("Deep clean");
+  });
+
+  it("lists several products in cart order", () => {
+    expect(bookingTitle(productLines([{ productId: "std", quantity: 1 }, { productId: "rooms", quantity: 3 }, { productId: "windows", quantity: 10 }]))).toBe(
+      "Standard clean, Deep clean, Windows",
+    );
+  });
+
+  it("falls back when nothing is booked", () => {
+    expect(bookingTitle([])).toBe("Service");
   });
 });

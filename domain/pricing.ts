@@ -191,6 +191,40 @@ interface LineTotals {
   durationMinutes: number;
 }
 
+const INCLUDED_SUFFIX = / \(includes \d+\)$/;
+const ADDITIONAL_SUFFIX = ", additional";
+
+/** "Standard clean (includes 2)": the base price line of a product that includes units. */
+export function baseLineDescription(productName: string, included: number): string {
+  return included > 0 ? `${productName} (includes ${included})` : productName;
+}
+
+/** "Standard clean, additional": the line for units beyond those included. */
+export function additionalLineDescription(productName: string): string {
+  return `${productName}${ADDITIONAL_SUFFIX}`;
+}
+
+/** The product's own name from the description of one of its price lines (see above). */
+export function productNameOfLine(description: string): string {
+  if (description.endsWith(ADDITIONAL_SUFFIX)) return description.slice(0, -ADDITIONAL_SUFFIX.length);
+  return description.replace(INCLUDED_SUFFIX, "");
+}
+
+/**
+ * What a booking is, in words: each product once, in cart order ("Standard clean, Oven
+ * clean"), however many price lines it was billed as. Extras are left to the details.
+ */
+export function bookingTitle(items: ReadonlyArray<{ productId: string; name: string }>, fallback = "Service"): string {
+  const names: string[] = [];
+  const seen = new Set<string>();
+  for (const item of items) {
+    if (seen.has(item.productId)) continue;
+    seen.add(item.productId);
+    names.push(productNameOfLine(item.name));
+  }
+  return names.length > 0 ? names.join(", ") : fallback;
+}
+
 function priceProductLine(
   line: CartLine,
   index: number,
@@ -213,10 +247,10 @@ function priceProductLine(
   const common = { productId: product.id, cartLineIndex: index };
   if ((product.basePriceMinor ?? 0) > 0 || included > 0) {
     const base = scale(product.basePriceMinor ?? 0);
-    lines.push({ kind: "product", description: included > 0 ? `${product.name} (includes ${included})` : product.name, quantity: 1, unitAmountMinor: base, amountMinor: base, ...common });
+    lines.push({ kind: "product", description: baseLineDescription(product.name, included), quantity: 1, unitAmountMinor: base, amountMinor: base, ...common });
     if (additionalUnits > 0) {
       const unit = scale(product.unitPriceMinor);
-      lines.push({ kind: "product", description: `${product.name}, additional`, quantity: additionalUnits, unitAmountMinor: unit, amountMinor: unit * additionalUnits, ...common });
+      lines.push({ kind: "product", description: additionalLineDescription(product.name), quantity: additionalUnits, unitAmountMinor: unit, amountMinor: unit * additionalUnits, ...common });
     }
   } else {
     const unit = scale(product.unitPriceMinor);

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { DomainError } from "./errors";
 import {
+  wallClockText,
   addDays,
   assertTimeZone,
   daysBetween,
@@ -201,5 +202,12 @@ describe("properties", () => {
       }),
       { numRuns: 400 },
     );
+  });
+});
+
+describe("wallClockText", () => {
+  it("reads an instant in the business's zone, with the zone's name", () => {
+    expect(wallClockText(Date.UTC(2026, 11, 2, 13, 0), "America/New_York")).toBe("Wed, Dec 2, 8:00 AM EST");
+    expect(wallClockText(Date.UTC(2026, 6, 2, 13, 0), "Europe/Berlin")).toMatch(/^Thu, Jul 2, 3:00\sPM GMT\+2$/);
   });
 });

@@ -396,3 +396,16 @@ export function localDayLengthMinutes(date: LocalDate, timeZone: string): number
 export function todayIn(now: number, timeZone: string): LocalDate {
   return localDateOf(now, timeZone);
 }
+
+/** "Wed, Dec 2, 8:00 AM EST": an instant as people read it in the zone where the work happens. */
+export function wallClockText(instant: number, timeZone: string, locale = "en-US"): string {
+  return new Intl.DateTimeFormat(locale, {
+    timeZone,
+    weekday: "short",
+    month: "short",
+    day: "numeric",
+    hour: "numeric",
+    minute: "2-digit",
+    timeZoneName: "short",
+  }).format(instant);
+}

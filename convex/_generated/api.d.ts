@@ -15,6 +15,8 @@ import type {
 } from "convex/server";
 import type * as access from "../access.js";
 import type * as api_apiKeyFormat from "../api/apiKeyFormat.js";
+import type * as api_commands from "../api/commands.js";
+import type * as api_gate from "../api/gate.js";
 import type * as api_internalBilling from "../api/internalBilling.js";
 import type * as api_internalBookings from "../api/internalBookings.js";
 import type * as api_internalCatalogue from "../api/internalCatalogue.js";
@@ -87,6 +89,7 @@ import type * as model_validation from "../model/validation.js";
 import type * as model_webhookEndpointCommands from "../model/webhookEndpointCommands.js";
 import type * as model_webhookFanout from "../model/webhookFanout.js";
 import type * as model_webhookPolicy from "../model/webhookPolicy.js";
+import type * as model_webhookQueue from "../model/webhookQueue.js";
 import type * as model_webhookSigning from "../model/webhookSigning.js";
 import type * as model_zoneCommands from "../model/zoneCommands.js";
 import type * as model_zones from "../model/zones.js";
@@ -105,6 +108,7 @@ import type * as stripe from "../stripe.js";
 import type * as stripeWebhook from "../stripeWebhook.js";
 import type * as templates from "../templates.js";
 import type * as users from "../users.js";
+import type * as webhookDelivery from "../webhookDelivery.js";
 import type * as webhooks from "../webhooks.js";
 import type * as zones from "../zones.js";
 
@@ -119,6 +123,8 @@ import type * as zones from "../zones.js";
 declare const fullApi: ApiFromModules<{
   access: typeof access;
   "api/apiKeyFormat": typeof api_apiKeyFormat;
+  "api/commands": typeof api_commands;
+  "api/gate": typeof api_gate;
   "api/internalBilling": typeof api_internalBilling;
   "api/internalBookings": typeof api_internalBookings;
   "api/internalCatalogue": typeof api_internalCatalogue;
@@ -191,6 +197,7 @@ declare const fullApi: ApiFromModules<{
   "model/webhookEndpointCommands": typeof model_webhookEndpointCommands;
   "model/webhookFanout": typeof model_webhookFanout;
   "model/webhookPolicy": typeof model_webhookPolicy;
+  "model/webhookQueue": typeof model_webhookQueue;
   "model/webhookSigning": typeof model_webhookSigning;
   "model/zoneCommands": typeof model_zoneCommands;
   "model/zones": typeof model_zones;
@@ -209,6 +216,7 @@ declare const fullApi: ApiFromModules<{
   stripeWebhook: typeof stripeWebhook;
   templates: typeof templates;
   users: typeof users;
+  webhookDelivery: typeof webhookDelivery;
   webhooks: typeof webhooks;
   zones: typeof zones;
 }>;

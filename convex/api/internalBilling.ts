@@ -8,7 +8,7 @@ import { appError } from "../errors";
 import { internalMutation, internalQuery } from "../functions";
 import { requestRefund } from "../model/stripeRefunds";
 import { vInvoiceStatus } from "../schema";
-import { decodeCursor, listFingerprint, toListPage } from "./v1/pagination";
+import { decodeCursor, listFingerprint, paginateFrom, toListPage } from "./v1/pagination";
 import { presentInvoice, presentRefund } from "./v1/present";
 import { apiActor, ownDoc, vApiCaller } from "./tenant";
 
@@ -40,7 +40,7 @@ export const listInvoices = internalQuery({
     if (status !== undefined) query = query.filter((q) => q.eq(q.field("status"), status));
     // eslint-disable-next-line @convex-dev/no-filter-in-query -- narrows an index range of this business during pagination
     if (customerId !== undefined) query = query.filter((q) => q.eq(q.field("customerId"), customerId));
-    const result = await query.order(args.order).paginate({ numItems: args.limit, cursor });
+    const result = await paginateFrom(query.order(args.order), args.limit, cursor);
     return toListPage(result, presentInvoice, fingerprint);
   },
 });

@@ -8,9 +8,9 @@
  * notifications, partner webhooks and refunds are the command's, so they are the same as the
  * portal's (see parity.test.ts).
  */
-import { v } from "convex/values";
+import { v, type Infer } from "convex/values";
 import type { Doc } from "../_generated/dataModel";
-import type { QueryCtx } from "../_generated/server";
+import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { appError } from "../errors";
 import { internalMutation, internalQuery } from "../functions";
 import { apiKeyActor } from "../model/actor";
@@ -29,8 +29,9 @@ import { priceCart } from "../model/bookingPricing";
 import { optionalText, requireText } from "../model/validation";
 import type { CartItem } from "../schema";
 import { vAddress, vFieldStatus } from "../schema";
-import { decodeCursor, listFingerprint, toListPage } from "./v1/pagination";
+import { decodeCursor, listFingerprint, paginateFrom, toListPage } from "./v1/pagination";
 import { presentBooking, presentCustomer, presentInvoice, presentZone } from "./v1/present";
+import { runAdmitted, vCommandOutcome, vCommandRequest, type Caller } from "./commands";
 import { notFound, ownDoc, vApiCaller } from "./tenant";
 
 const vActingFor = v.union(v.literal("customer"), v.literal("business"));
@@ -133,7 +134,7 @@ export const list = internalQuery({
     }
     // eslint-disable-next-line @convex-dev/no-filter-in-query -- narrows an index range of this business during pagination
     if (zoneId !== undefined) query = query.filter((q) => q.eq(q.field("zoneId"), zoneId));
-    const result = await query.order(args.order).paginate({ numItems: args.limit, cursor });
+    const result = await paginateFrom(query.order(args.order), args.limit, cursor);
     // The resource filter reads an array field, which index ranges and filters cannot test:
     // it is applied to the page, which may then hold fewer than `limit` items.
     const page = resourceId === undefined ? result.page : result.page.filter((b) => b.assignedResourceIds.includes(resourceId));
@@ -177,44 +178,53 @@ function validAddress(a: Doc<"customerAddresses">["address"]): Doc<"customerAddr
   };
 }
 
+const vCreateInput = v.object({
+  customerId: v.string(),
+  zoneId: v.string(),
+  cart: vCartInput,
+  start: v.number(),
+  address: v.optional(vAddress),
+  addressId: v.optional(v.string()),
+  customerNotes: v.optional(v.string()),
+  confirm: v.boolean(),
+  actingFor: vActingFor,
+});
+
+/** Holds (and by default confirms) a booking for the API key's business; the presented booking. */
+async function createBooking(ctx: MutationCtx, caller: Caller, args: Infer<typeof vCreateInput>) {
+  assertInstant(args.start, "start");
+  if (args.address !== undefined && args.addressId !== undefined) {
+    throw appError("INVALID_ARGUMENT", "Give either address or addressId, not both.", { param: "addressId" });
+  }
+  const business = await requireBookableBusiness(ctx, caller.businessId);
+  const zone = await requireZone(ctx, business, (await ownDoc(ctx, "zones", business._id, args.zoneId, "zoneId"))._id);
+  const customer = await ownDoc(ctx, "customers", business._id, args.customerId, "customerId");
+  let address: Doc<"bookings">["address"];
+  if (args.addressId !== undefined) {
+    const saved = await ownDoc(ctx, "customerAddresses", business._id, args.addressId, "addressId");
+    if (saved.customerId !== customer._id) throw notFound("customerAddresses", "addressId");
+    address = saved.address;
+  } else if (args.address !== undefined) {
+    address = validAddress(args.address);
+  }
+  const priced = await priceCart(ctx, business, zone, normalizeCart(ctx, args.cart));
+  const booking = await holdBooking(
+    ctx,
+    bookingActorOfKey(await apiKeyActor(ctx, caller), args.actingFor),
+    { business, zone, customer, priced, start: args.start, source: "api", address, customerNotes: args.customerNotes, confirm: args.confirm },
+    Date.now(),
+  );
+  return presentBooking(booking);
+}
+
+/**
+ * POST /v1/bookings in one transaction: admission, Idempotency-Key and the booking command
+ * (api/commands.ts). Delivery of what the booking emitted happens after, batched.
+ */
 export const create = internalMutation({
-  args: {
-    ...vApiCaller,
-    customerId: v.string(),
-    zoneId: v.string(),
-    cart: vCartInput,
-    start: v.number(),
-    address: v.optional(vAddress),
-    addressId: v.optional(v.string()),
-    customerNotes: v.optional(v.string()),
-    confirm: v.boolean(),
-    actingFor: vActingFor,
-  },
-  handler: async (ctx, args) => {
-    assertInstant(args.start, "start");
-    if (args.address !== undefined && args.addressId !== undefined) {
-      throw appError("INVALID_ARGUMENT", "Give either address or addressId, not both.", { param: "addressId" });
-    }
-    const business = await requireBookableBusiness(ctx, args.businessId);
-    const zone = await requireZone(ctx, business, (await ownDoc(ctx, "zones", business._id, args.zoneId, "zoneId"))._id);
-    const customer = await ownDoc(ctx, "customers", business._id, args.customerId, "customerId");
-    let address: Doc<"bookings">["address"];
-    if (args.addressId !== undefined) {
-      const saved = await ownDoc(ctx, "customerAddresses", business._id, args.addressId, "addressId");
-      if (saved.customerId !== customer._id) throw notFound("customerAddresses", "addressId");
-      address = saved.address;
-    } else if (args.address !== undefined) {
-      address = validAddress(args.address);
-    }
-    const priced = await priceCart(ctx, business, zone, normalizeCart(ctx, args.cart));
-    const booking = await holdBooking(
-      ctx,
-      bookingActorOfKey(await apiKeyActor(ctx, args), args.actingFor),
-      { business, zone, customer, priced, start: args.start, source: "api", address, customerNotes: args.customerNotes, confirm: args.confirm },
-      Date.now(),
-    );
-    return presentBooking(booking);
-  },
+  args: { request: vCommandRequest, input: vCreateInput },
+  returns: vCommandOutcome,
+  handler: async (ctx, { request, input }) => await runAdmitted(ctx, request, (caller) => createBooking(ctx, caller, input)),
 });
 
 export const confirm = internalMutation({

@@ -12,7 +12,7 @@ import { internalMutation, internalQuery } from "../functions";
 import { apiKeyActor } from "../model/actor";
 import * as fields from "../model/catalogue";
 import * as commands from "../model/catalogueCommands";
-import { decodeCursor, listFingerprint, toListPage } from "./v1/pagination";
+import { decodeCursor, listFingerprint, paginateFrom, toListPage } from "./v1/pagination";
 import { presentCategory, presentExtra, presentIndustry, presentProduct } from "./v1/present";
 import { ownDoc, vApiCaller } from "./tenant";
 
@@ -42,7 +42,7 @@ export const listIndustries = internalQuery({
   handler: async (ctx, args) => {
     const fingerprint = listFingerprint({ list: "industries", active: args.active });
     const query = activeFilter(ctx.db.query("industries").withIndex("by_businessId", (q) => q.eq("businessId", args.businessId)), args.active);
-    const result = await query.paginate({ numItems: args.limit, cursor: decodeCursor(args.cursor, fingerprint) });
+    const result = await paginateFrom(query, args.limit, decodeCursor(args.cursor, fingerprint));
     return toListPage(result, presentIndustry, fingerprint);
   },
 });
@@ -78,7 +78,7 @@ export const listCategories = internalQuery({
       industry === null
         ? ctx.db.query("categories").withIndex("by_businessId", (q) => q.eq("businessId", args.businessId))
         : ctx.db.query("categories").withIndex("by_industryId", (q) => q.eq("industryId", industry._id));
-    return toListPage(await query.paginate({ numItems: args.limit, cursor }), presentCategory, fingerprint);
+    return toListPage(await paginateFrom(query, args.limit, cursor), presentCategory, fingerprint);
   },
 });
 
@@ -129,7 +129,7 @@ export const listProducts = internalQuery({
     } else {
       query = ctx.db.query("products").withIndex("by_businessId", (q) => q.eq("businessId", args.businessId));
     }
-    return toListPage(await activeFilter(query, args.active).paginate({ numItems: args.limit, cursor }), presentProduct, fingerprint);
+    return toListPage(await paginateFrom(activeFilter(query, args.active), args.limit, cursor), presentProduct, fingerprint);
   },
 });
 
@@ -164,7 +164,7 @@ export const listExtras = internalQuery({
       industry === null
         ? ctx.db.query("extras").withIndex("by_businessId", (q) => q.eq("businessId", args.businessId))
         : ctx.db.query("extras").withIndex("by_industryId", (q) => q.eq("industryId", industry._id));
-    return toListPage(await activeFilter(query, args.active).paginate({ numItems: args.limit, cursor }), presentExtra, fingerprint);
+    return toListPage(await paginateFrom(activeFilter(query, args.active), args.limit, cursor), presentExtra, fingerprint);
   },
 });
 

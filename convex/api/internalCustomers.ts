@@ -24,7 +24,7 @@ import {
 import { addressesOf } from "../model/customers";
 import { normalizeEmail } from "../model/validation";
 import { vAddress } from "../schema";
-import { decodeCursor, listFingerprint, toListPage } from "./v1/pagination";
+import { decodeCursor, listFingerprint, paginateFrom, toListPage } from "./v1/pagination";
 import { presentAddress, presentCustomer } from "./v1/present";
 import { ownDoc, vApiCaller } from "./tenant";
 
@@ -42,12 +42,12 @@ export const list = internalQuery({
   handler: async (ctx, args) => {
     const email = args.email === undefined ? undefined : normalizeEmail(args.email);
     const fingerprint = listFingerprint({ list: "customers", email, order: args.order });
-    const paginationOpts = { numItems: args.limit, cursor: decodeCursor(args.cursor, fingerprint) };
+    const cursor = decodeCursor(args.cursor, fingerprint);
     const query =
       email === undefined
         ? ctx.db.query("customers").withIndex("by_businessId", (q) => q.eq("businessId", args.businessId))
         : ctx.db.query("customers").withIndex("by_businessId_and_email", (q) => q.eq("businessId", args.businessId).eq("email", email));
-    const result = await query.order(args.order).paginate(paginationOpts);
+    const result = await paginateFrom(query.order(args.order), args.limit, cursor);
     return toListPage(result, (c) => presentCustomer(c), fingerprint);
   },
 });

@@ -17,7 +17,7 @@ import {
   rotateWebhookEndpointSecret,
   updateWebhookEndpoint,
 } from "../model/webhookEndpointCommands";
-import { decodeCursor, listFingerprint, toListPage } from "./v1/pagination";
+import { decodeCursor, listFingerprint, paginateFrom, toListPage } from "./v1/pagination";
 import { presentEvent, presentWebhookEndpoint } from "./v1/present";
 import { ownDoc, vApiCaller } from "./tenant";
 
@@ -100,7 +100,7 @@ export const listEvents = internalQuery({
             const lower = from === undefined ? base : base.gte("createdAt", from);
             return to === undefined ? lower : lower.lt("createdAt", to);
           });
-    return toListPage(await query.order(args.order).paginate({ numItems: args.limit, cursor }), presentEvent, fingerprint);
+    return toListPage(await paginateFrom(query.order(args.order), args.limit, cursor), presentEvent, fingerprint);
   },
 });
 

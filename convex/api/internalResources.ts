@@ -9,7 +9,7 @@ import { internalMutation, internalQuery } from "../functions";
 import { apiKeyActor } from "../model/actor";
 import { createResource, updateResource, vMoveAffected, vResourceFields, vResourcePatchFields } from "../model/resourceCommands";
 import { vResourceKind } from "../schema";
-import { decodeCursor, listFingerprint, toListPage } from "./v1/pagination";
+import { decodeCursor, listFingerprint, paginateFrom, toListPage } from "./v1/pagination";
 import { presentResource } from "./v1/present";
 import { ownDoc, vApiCaller } from "./tenant";
 
@@ -18,7 +18,7 @@ export const list = internalQuery({
   handler: async (ctx, args) => {
     const fingerprint = listFingerprint({ list: "resources", active: args.active, kind: args.kind });
     const { active, kind } = args;
-    const result = await ctx.db
+    const query = ctx.db
       .query("resources")
       .withIndex("by_businessId", (q) => q.eq("businessId", args.businessId))
       // eslint-disable-next-line @convex-dev/no-filter-in-query -- narrows an index range of this business during pagination
@@ -27,8 +27,8 @@ export const list = internalQuery({
           active === undefined ? true : q.eq(q.field("active"), active),
           kind === undefined ? true : q.eq(q.field("kind"), kind),
         ),
-      )
-      .paginate({ numItems: args.limit, cursor: decodeCursor(args.cursor, fingerprint) });
+      );
+    const result = await paginateFrom(query, args.limit, decodeCursor(args.cursor, fingerprint));
     return toListPage(result, presentResource, fingerprint);
   },
 });

@@ -10,7 +10,7 @@ import { createZone, updateZone, zoneFields, zonePatchFields, type ZoneWithCodes
 import { postalCodesOf, resolveZoneFor } from "../model/zones";
 import { invalid } from "../model/validation";
 import { vLatLng } from "../schema";
-import { decodeCursor, listFingerprint, toListPage } from "./v1/pagination";
+import { decodeCursor, listFingerprint, paginateFrom, toListPage } from "./v1/pagination";
 import { presentZone } from "./v1/present";
 import { ownDoc, vApiCaller } from "./tenant";
 
@@ -24,7 +24,7 @@ export const list = internalQuery({
     const active = args.active;
     // eslint-disable-next-line @convex-dev/no-filter-in-query -- narrows an index range of this business during pagination
     const query = active === undefined ? base : base.filter((q) => q.eq(q.field("active"), active));
-    const result = await query.paginate({ numItems: args.limit, cursor: decodeCursor(args.cursor, fingerprint) });
+    const result = await paginateFrom(query, args.limit, decodeCursor(args.cursor, fingerprint));
     return toListPage(result, (z) => presentZone(z), fingerprint);
   },
 });

@@ -21,7 +21,7 @@ import {
   type ActorRole,
   type FieldStatus,
 } from "../../domain/bookingStatus";
-import { localDateOf, MINUTE_MS } from "../../domain/time";
+import { localDateOf, MINUTE_MS, wallClockText } from "../../domain/time";
 import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
@@ -264,7 +264,7 @@ export async function rescheduleBooking(
     assignedResourceIds: resourceIds,
   });
   if (verdict.feeMinor > 0 && invoice !== null) await addRescheduleFee(ctx, invoice, verdict.feeMinor);
-  await recordSameStatus(ctx, booking, who.actor, now, `rescheduled from ${new Date(booking.start).toISOString()}`);
+  await recordSameStatus(ctx, booking, who.actor, now, `rescheduled from ${wallClockText(booking.start, business.timeZone)}`);
   const updated = (await ctx.db.get("bookings", booking._id))!;
   await emitBookingChange(ctx, updated, "rescheduled", {
     previous: { start: booking.start, end: booking.end, localDate: booking.localDate },

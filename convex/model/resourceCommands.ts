@@ -19,6 +19,7 @@
 import { v } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx as RawMutationCtx, QueryCtx as RawQueryCtx } from "../_generated/server";
+import { bookingTitle } from "../../domain/pricing";
 import { addDays, DAY_MS, localDayRange } from "../../domain/time";
 import { membershipOf } from "../access";
 import { appError } from "../errors";
@@ -279,7 +280,7 @@ export async function scheduleImpact(
       end: booking.end,
       status: booking.status,
       customerName: customer?.name ?? "Unknown customer",
-      serviceName: booking.items.map((i) => i.name).join(", ") || "Service",
+      serviceName: bookingTitle(booking.items),
       reason: await refusalInWords(ctx, request, after.check, productNames),
     };
     if (options.suggest) {

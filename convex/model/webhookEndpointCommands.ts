@@ -3,7 +3,7 @@
  * and replay an event. One body each for the portal's `webhooks.ts` and the REST API's
  * `api/internalEvents.ts`. People need the owner role (managers may replay); API keys need
  * `webhooks:write` (`events:write` to replay). The delivery machinery (fan-out, attempts,
- * retries) is `webhookFanout.ts` and `webhooks.ts`'s worker.
+ * retries) is `webhookFanout.ts`, `webhookQueue.ts` and `../webhookDelivery.ts`.
  *
  * Plain module: no registered functions.
  */
@@ -13,7 +13,7 @@ import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { appError } from "../errors";
 import { authorize, loadAuthorized, loadInBusiness, type CommandActor, type Permission } from "./actor";
 import { enabledEndpoints, enqueueDelivery } from "./webhookFanout";
-import { SECRET_ROTATION_GRACE_MS, checkEndpointUrl, checkEventTypeFilters, matchesEventType } from "./webhookPolicy";
+import { SECRET_ROTATION_GRACE_MS, checkEndpointUrl, checkEventTypeFilters, liveSecrets, matchesEventType } from "./webhookPolicy";
 import { generateWebhookSecret } from "./webhookSigning";
 
 export const MAX_ENDPOINTS = 20;
@@ -141,9 +141,7 @@ export async function rotateWebhookEndpointSecret(ctx: MutationCtx, actor: Comma
   const now = Date.now();
   const previousSecretsExpireAt = now + SECRET_ROTATION_GRACE_MS;
   const secret = generateWebhookSecret();
-  const kept = endpoint.secrets
-    .filter((s) => s.expiresAt === undefined || s.expiresAt > now)
-    .map((s) => ({ ...s, expiresAt: Math.min(s.expiresAt ?? previousSecretsExpireAt, previousSecretsExpireAt) }));
+  const kept = liveSecrets(endpoint.secrets, now).map((s) => ({ ...s, expiresAt: Math.min(s.expiresAt ?? previousSecretsExpireAt, previousSecretsExpireAt) }));
   await ctx.db.patch("webhookEndpoints", endpoint._id, { secrets: [...kept, { secret, createdAt: now }] });
   return { endpoint: (await ctx.db.get("webhookEndpoints", endpoint._id))!, secret, previousSecretsExpireAt };
 }

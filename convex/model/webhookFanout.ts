@@ -2,16 +2,17 @@
  * Fan-out of platform events to partner webhook endpoints.
  *
  * `fanOutEvent` turns one `events` row into one pending `webhookDeliveries` row per enabled
- * endpoint of the event's business whose filters match, and schedules the delivery worker
- * for each. It is idempotent per (event, endpoint), so it may run both in the transaction
- * that emits the event and again from the cron safety net (`webhooks.sweep`).
+ * endpoint of the event's business whose filters match, and queues the first attempt of
+ * each on the delivery workpool (webhookQueue.ts). It is idempotent per (event, endpoint), so
+ * it may run both in the transaction that emits the event and again from the cron safety net
+ * (`webhookDelivery.sweep`).
  *
  * Businesses without endpoints pay one indexed read per event.
  */
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
-import { internal } from "../_generated/api";
 import { matchesEventType } from "./webhookPolicy";
+import { enqueueAttempt } from "./webhookQueue";
 
 const MAX_ENDPOINTS_PER_BUSINESS = 50;
 
@@ -38,7 +39,7 @@ export async function enqueueDelivery(
     nextAttemptAt: now,
     createdAt: now,
   });
-  await ctx.scheduler.runAfter(0, internal.webhooks.deliver, { deliveryId });
+  await enqueueAttempt(ctx, deliveryId);
   return deliveryId;
 }
 

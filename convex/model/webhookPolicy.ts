@@ -26,6 +26,11 @@ export function retryDelayMs(attempts: number, random: () => number = Math.rando
   return Math.max(1_000, Math.round(base * (1 + jitter)));
 }
 
+/** The signing secrets of an endpoint still valid at `now` (rotation keeps old ones for a while). */
+export function liveSecrets<S extends { expiresAt?: number }>(secrets: S[], now: number): S[] {
+  return secrets.filter((s) => s.expiresAt === undefined || s.expiresAt > now);
+}
+
 export function isSuccessStatus(status: number): boolean {
   return status >= 200 && status < 300;
 }

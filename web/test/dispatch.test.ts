@@ -6,27 +6,16 @@
  * board shows the time off on the provider's lane.
  */
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { screenshot, signIn, startStack, watchConsole, type Stack } from "./fixture";
+import { describe, expect, test } from "vitest";
+import { screenshot, signIn, useStack } from "./fixture";
 
-let stack: Stack;
+const { newPage } = useStack();
 const LIVE_MS = 20_000;
 /** Convex ids are long runs of lowercase letters and digits; no message a person sees has one. */
 const ID_LIKE = /\b[a-z0-9]{24,}\b/;
 
-beforeAll(async () => {
-  stack = await startStack();
-}, 300_000);
-
-afterAll(async () => {
-  await stack?.stop();
-}, 60_000);
-
 async function dispatcherPage(): Promise<Page> {
-  const context = await stack.context();
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  watchConsole(page, "dispatcher");
+  const page = await newPage("dispatcher");
   await signIn(page, "demo-dispatcher", "/dispatch");
   await page.locator(".board").waitFor();
   return page;
@@ -106,15 +95,9 @@ describe("dispatch board", () => {
   });
 
   test("time off over a booked job shows the job first, moves it, and the board shows the time off", async () => {
-    const owner = await (async () => {
-      const context = await stack.context();
-      const page = await context.newPage();
-      page.setDefaultTimeout(30_000);
-      watchConsole(page, "owner");
-      await signIn(page, "demo-owner", "/dispatch");
-      await page.locator(".board").waitFor();
-      return page;
-    })();
+    const owner = await newPage("owner");
+    await signIn(owner, "demo-owner", "/dispatch");
+    await owner.locator(".board").waitFor();
     // A booked job on a provider's lane, from today on.
     const dayInput = owner.locator(`input[type="date"][aria-label="Day"]`);
     let found: { bookingId: string; provider: string; date: string } | null = null;

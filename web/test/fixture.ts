@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
 import { createServer as createViteServer, type ViteDevServer } from "vite";
 import { startDevServer, type DevServer } from "../../party/testing/dev-server";
 import { ensureLocalEnv } from "../../scripts/env";
@@ -228,4 +229,40 @@ export function watchConsole(page: Page, label: string): string[] {
     if (m.type() === "error") lines.push(`[${label}] console: ${m.text().slice(0, 500)}`);
   });
   return lines;
+}
+
+export type Suite = {
+  /** The stack of this test file (started before its first test). */
+  stack: () => Stack;
+  /** A page in a fresh context, its page errors and console errors collected in `problems`. */
+  newPage: (label: string, options?: { mobile?: boolean }) => Promise<Page>;
+  problems: string[];
+};
+
+/** Starts one stack for the calling test file and stops it after the file's last test. */
+export function useStack(): Suite {
+  let stack: Stack | undefined;
+  const problems: string[] = [];
+  beforeAll(async () => {
+    stack = await startStack();
+  }, 300_000);
+  afterAll(async () => {
+    await stack?.stop();
+  }, 60_000);
+  const current = () => {
+    if (!stack) throw new Error("the stack has not started (useStack() must be called at the top of the test file)");
+    return stack;
+  };
+  return {
+    stack: current,
+    problems,
+    newPage: async (label, options = {}) => {
+      const context = await current().context(options);
+      const page = await context.newPage();
+      page.setDefaultTimeout(30_000);
+      const lines = watchConsole(page, label);
+      page.on("close", () => problems.push(...lines));
+      return page;
+    },
+  };
 }

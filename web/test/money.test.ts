@@ -9,33 +9,15 @@
  *      shows the booking released, never "confirmed".
  */
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { screenshot, signIn, startStack, watchConsole, type Stack } from "./fixture";
+import { describe, expect, test } from "vitest";
+import { screenshot, signIn, useStack } from "./fixture";
 
-let stack: Stack;
-const problems: string[] = [];
+const { stack, newPage, problems } = useStack();
 const LIVE_MS = 20_000;
-
-beforeAll(async () => {
-  stack = await startStack();
-}, 300_000);
-
-afterAll(async () => {
-  await stack?.stop();
-}, 60_000);
-
-async function newPage(label: string): Promise<Page> {
-  const context = await stack.context();
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  const lines = watchConsole(page, label);
-  page.on("close", () => problems.push(...lines));
-  return page;
-}
 
 /** Book a Standard clean from the 4th day on (well before the free-cancellation cut-off) and go to the checkout. */
 async function reserveAndGoToCheckout(page: Page, postalCode: string, line1: string) {
-  await page.goto(`/book/${stack.seed.businessId as string}`);
+  await page.goto(`/book/${stack().seed.businessId as string}`);
   await page.getByLabel("Postal code").fill(postalCode);
   await page.getByRole("button", { name: "Find services" }).click();
   await page.getByTestId("zone-name").waitFor();

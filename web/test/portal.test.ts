@@ -11,40 +11,22 @@
  *   - every main screen renders (screenshots in artifacts/screenshots/).
  */
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { screenshot, signIn, startStack, watchConsole, type Stack } from "./fixture";
+import { describe, expect, test } from "vitest";
+import { screenshot, signIn, useStack } from "./fixture";
 
-let stack: Stack;
-const problems: string[] = [];
+const { stack, newPage, problems } = useStack();
 const LIVE_MS = 20_000;
 
-beforeAll(async () => {
-  stack = await startStack();
-}, 300_000);
-
-afterAll(async () => {
-  await stack?.stop();
-}, 60_000);
-
 function subjectOf(name: string): string {
-  const signIns = (stack.seed.signIns ?? []) as { subject?: string; name?: string }[];
+  const signIns = (stack().seed.signIns ?? []) as { subject?: string; name?: string }[];
   const found = signIns.find((s) => s.name === name);
   if (!found?.subject) throw new Error(`no demo sign-in named ${name}`);
   return found.subject;
 }
 
-async function newPage(label: string, options: { mobile?: boolean } = {}): Promise<Page> {
-  const context = await stack.context(options);
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  const lines = watchConsole(page, label);
-  page.on("close", () => problems.push(...lines));
-  return page;
-}
-
 /** Steps 1 and 2 of the booking page: the zone for a postal code, then one product in the cart. */
 async function startCart(page: Page, postalCode: string, product: string, industry = "Home cleaning") {
-  await page.goto(`/book/${stack.seed.businessId as string}`);
+  await page.goto(`/book/${stack().seed.businessId as string}`);
   await page.getByLabel("Postal code").fill(postalCode);
   await page.getByRole("button", { name: "Find services" }).click();
   await page.getByTestId("zone-name").waitFor();

@@ -4,29 +4,10 @@
  *   - a dispatcher looks a customer up on the board and jumps to the day of their booking;
  *   - a customer searches the portal's catalogue and books from the results.
  */
-import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { screenshot, signIn, startStack, watchConsole, type Stack } from "./fixture";
+import { describe, expect, test } from "vitest";
+import { screenshot, signIn, useStack } from "./fixture";
 
-let stack: Stack;
-const problems: string[] = [];
-
-beforeAll(async () => {
-  stack = await startStack();
-}, 300_000);
-
-afterAll(async () => {
-  await stack?.stop();
-}, 60_000);
-
-async function newPage(label: string): Promise<Page> {
-  const context = await stack.context();
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  const lines = watchConsole(page, label);
-  page.on("close", () => problems.push(...lines));
-  return page;
-}
+const { stack, newPage, problems } = useStack();
 
 describe("search", () => {
   test("an owner finds a customer by part of the name, then by the start of the email", async () => {
@@ -72,7 +53,7 @@ describe("search", () => {
   test("a customer searches the catalogue and adds a service from the results", async () => {
     const page = await newPage("portal-catalogue");
     await signIn(page, "demo-customer-1");
-    await page.goto(`/book/${stack.seed.businessId as string}`);
+    await page.goto(`/book/${stack().seed.businessId as string}`);
     await page.getByLabel("Postal code").fill("11201");
     await page.getByRole("button", { name: "Find services" }).click();
     await page.getByTestId("zone-name").waitFor();

@@ -18,8 +18,12 @@
  * - reactivity: a search reads, per query term, the (filter value, token) keys of the index,
  *   so a write re-runs the query only when the old or new document holds a matching token.
  *
- * Postings live in `search_postings` (text terms prefixed "t", filter values "f<i>:"), the
- * document lengths in `search_documents`, the BM25 totals in `search_stats`.
+ * Storage: `search_terms` is the term dictionary with document frequencies (prefix expansion
+ * and BM25 statistics are global, as in Convex); `search_postings` holds each token's postings
+ * (with term frequency, document length and creation time) once for the whole index and once
+ * per filter value, so a search filtered on a tenant's id reads only that tenant's postings,
+ * plus one membership row per filter value for further `.eq` conditions; `search_stats` holds
+ * the document and token totals.
  */
 import type Database from "better-sqlite3";
 import type { Value } from "convex/values";
@@ -116,6 +120,11 @@ function filterScope(position: number, value: Value | undefined): string {
   return `f${position}:${filterValueKey(value)}`;
 }
 
+/** The postings row key of a token under a scope (all documents, or one filter value). */
+function postingTerm(scope: string, token: string): string {
+  return `${scope}\u0001${token}`;
+}
+
 /** Read/write key of one token under one scope (all documents, or one filter value). */
 function tokenKey(scope: string, token: string): Buffer {
   return encodeTuple([scope, token]);
@@ -131,12 +140,13 @@ function prefixRange(scope: string, prefix: string): { lower: Buffer; upper: Buf
 
 const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS search_indexes (name TEXT PRIMARY KEY, definition TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS search_terms (
+  index_name TEXT NOT NULL, term TEXT NOT NULL, df INTEGER NOT NULL,
+  PRIMARY KEY (index_name, term)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS search_postings (
   index_name TEXT NOT NULL, term TEXT NOT NULL, doc_id TEXT NOT NULL, tf INTEGER NOT NULL,
+  length INTEGER NOT NULL, creation_time REAL NOT NULL,
   PRIMARY KEY (index_name, term, doc_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS search_documents (
-  index_name TEXT NOT NULL, doc_id TEXT NOT NULL, length INTEGER NOT NULL, creation_time REAL NOT NULL,
-  PRIMARY KEY (index_name, doc_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS search_stats (
   index_name TEXT PRIMARY KEY, documents INTEGER NOT NULL, tokens INTEGER NOT NULL) WITHOUT ROWID;
 `;
@@ -174,12 +184,22 @@ export class SearchIndexes {
   private readonly filteredStatements = new Map<number, Database.Statement>();
 
   constructor(private readonly db: Database.Database) {
+    const columns = db.prepare<[], { name: string }>("PRAGMA table_info(search_postings)").all();
+    if (columns.length > 0 && !columns.some((column) => column.name === "length")) {
+      // An index from the first layout (no lengths in postings): drop it; sync() rebuilds it.
+      db.exec("DROP TABLE IF EXISTS search_postings; DROP TABLE IF EXISTS search_documents; DROP TABLE IF EXISTS search_indexes; DROP TABLE IF EXISTS search_stats;");
+    }
     db.exec(SCHEMA_SQL);
     this.statements = {
-      insertPosting: db.prepare("INSERT INTO search_postings (index_name, term, doc_id, tf) VALUES (?, ?, ?, ?)"),
+      insertPosting: db.prepare(
+        "INSERT INTO search_postings (index_name, term, doc_id, tf, length, creation_time) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
       deletePosting: db.prepare("DELETE FROM search_postings WHERE index_name = ? AND term = ? AND doc_id = ?"),
-      insertDocument: db.prepare("INSERT INTO search_documents (index_name, doc_id, length, creation_time) VALUES (?, ?, ?, ?)"),
-      deleteDocument: db.prepare("DELETE FROM search_documents WHERE index_name = ? AND doc_id = ?"),
+      bumpTerm: db.prepare(
+        `INSERT INTO search_terms (index_name, term, df) VALUES (?, ?, ?)
+         ON CONFLICT(index_name, term) DO UPDATE SET df = df + excluded.df`,
+      ),
+      dropUnusedTerm: db.prepare("DELETE FROM search_terms WHERE index_name = ? AND term = ? AND df <= 0"),
       bumpStats: db.prepare(
         `INSERT INTO search_stats (index_name, documents, tokens) VALUES (?, ?, ?)
          ON CONFLICT(index_name) DO UPDATE SET documents = documents + excluded.documents, tokens = tokens + excluded.tokens`,
@@ -187,14 +207,12 @@ export class SearchIndexes {
       stats: db.prepare<[string], { documents: number; tokens: number }>(
         "SELECT documents, tokens FROM search_stats WHERE index_name = ?",
       ),
-      termExists: db.prepare<[string, string], { n: number }>(
+      postingExists: db.prepare<[string, string], { n: number }>(
         "SELECT 1 AS n FROM search_postings WHERE index_name = ? AND term = ? LIMIT 1",
       ),
-      docFrequency: db.prepare<[string, string], { n: number }>(
-        "SELECT COUNT(*) AS n FROM search_postings WHERE index_name = ? AND term = ?",
-      ),
+      docFrequency: db.prepare<[string, string], { df: number }>("SELECT df FROM search_terms WHERE index_name = ? AND term = ?"),
       termsFrom: db.prepare<[string, string], { term: string }>(
-        "SELECT DISTINCT term FROM search_postings WHERE index_name = ? AND term > ? ORDER BY term",
+        "SELECT term FROM search_terms WHERE index_name = ? AND term > ? ORDER BY term",
       ),
     };
   }
@@ -229,7 +247,7 @@ export class SearchIndexes {
     for (const [name, definition] of existing) {
       const next = wantedByName.get(name);
       if (next && JSON.stringify(next) === definition) continue;
-      for (const table of ["search_postings", "search_documents", "search_stats"]) {
+      for (const table of ["search_postings", "search_terms", "search_stats"]) {
         this.db.prepare(`DELETE FROM ${table} WHERE index_name = ?`).run(name);
       }
       this.db.prepare("DELETE FROM search_indexes WHERE name = ?").run(name);
@@ -261,9 +279,14 @@ export class SearchIndexes {
     const name = qualifiedName(index);
     const id = document._id as string;
     const analysed = this.analyse(index, document);
-    for (const [token, tf] of analysed.termFrequencies) this.statements.insertPosting.run(name, `t${token}`, id, tf);
-    for (const term of analysed.filterTerms) this.statements.insertPosting.run(name, term, id, 1);
-    this.statements.insertDocument.run(name, id, analysed.length, document._creationTime as number);
+    const creationTime = document._creationTime as number;
+    for (const [token, tf] of analysed.termFrequencies) {
+      this.statements.bumpTerm.run(name, token, 1);
+      for (const scope of [ALL_SCOPE, ...analysed.filterTerms]) {
+        this.statements.insertPosting.run(name, postingTerm(scope, token), id, tf, analysed.length, creationTime);
+      }
+    }
+    for (const term of analysed.filterTerms) this.statements.insertPosting.run(name, term, id, 0, 0, creationTime);
     this.statements.bumpStats.run(name, 1, analysed.length);
     return analysed;
   }
@@ -272,9 +295,12 @@ export class SearchIndexes {
     const name = qualifiedName(index);
     const id = document._id as string;
     const analysed = this.analyse(index, document);
-    for (const token of analysed.termFrequencies.keys()) this.statements.deletePosting.run(name, `t${token}`, id);
+    for (const token of analysed.termFrequencies.keys()) {
+      this.statements.bumpTerm.run(name, token, -1);
+      this.statements.dropUnusedTerm.run(name, token);
+      for (const scope of [ALL_SCOPE, ...analysed.filterTerms]) this.statements.deletePosting.run(name, postingTerm(scope, token), id);
+    }
     for (const term of analysed.filterTerms) this.statements.deletePosting.run(name, term, id);
-    this.statements.deleteDocument.run(name, id);
     this.statements.bumpStats.run(name, -1, -analysed.length);
     return analysed;
   }
@@ -370,18 +396,18 @@ export class SearchIndexes {
     const name = qualifiedName(index);
     if (tokens.length === 0) return [];
     const filterTerms = [...new Set(conditions.map((c) => filterScope(c.position, c.value)))];
-    for (const term of filterTerms) if (!this.statements.termExists.get(name, term)) return [];
+    for (const term of filterTerms) if (!this.statements.postingExists.get(name, term)) return [];
     // Term selection as Convex's TokenMatchAggregator: exact matches, then prefix matches of
     // the last token in byte order, up to 64 distinct terms including the filter terms.
     const exact = new Set<string>();
-    for (const token of tokens) if (this.statements.termExists.get(name, `t${token}`)) exact.add(token);
+    for (const token of tokens) if (this.statements.docFrequency.get(name, token)) exact.add(token);
     const budget = MAX_UNIQUE_QUERY_TERMS - exact.size - filterTerms.length;
     const prefixMatches: string[] = [];
     const last = tokens[tokens.length - 1];
     if (budget > 0) {
-      for (const row of this.statements.termsFrom.iterate(name, `t${last}`)) {
-        if (!row.term.startsWith(`t${last}`)) break;
-        const token = row.term.slice(1);
+      for (const row of this.statements.termsFrom.iterate(name, last)) {
+        if (!row.term.startsWith(last)) break;
+        const token = row.term;
         if (exact.has(token)) continue;
         prefixMatches.push(token);
         if (prefixMatches.length >= budget) break;
@@ -396,11 +422,13 @@ export class SearchIndexes {
     const documents = stats.documents === 0 ? 1 : stats.documents;
     const averageLength = f32(stats.tokens / documents);
     const scores = new Map<string, { score: number; creationTime: number }>();
-    const postings = this.postingsStatement(filterTerms.length);
+    // The first filter's own postings, then membership checks for the other filters.
+    const [scope, ...otherFilters] = filterTerms.length === 0 ? [ALL_SCOPE] : filterTerms;
+    const postings = this.postingsStatement(otherFilters.length);
     for (const { token, boost } of terms) {
-      const docFrequency = this.statements.docFrequency.get(name, `t${token}`)?.n ?? 0;
+      const docFrequency = this.statements.docFrequency.get(name, token)?.df ?? 0;
       const weight = f32(f32(f32(idf(docFrequency, documents) * (1 + K1))) * boost);
-      const rows = postings.all(name, `t${token}`, ...filterTerms) as DocumentPosting[];
+      const rows = postings.all(name, postingTerm(scope, token), ...otherFilters) as DocumentPosting[];
       for (const row of rows) {
         const entry = scores.get(row.doc_id) ?? { score: 0, creationTime: row.creation_time };
         entry.score = f32(entry.score + termScore(weight, averageLength, row.length, row.tf));
@@ -424,8 +452,7 @@ export class SearchIndexes {
         () => " AND EXISTS (SELECT 1 FROM search_postings f WHERE f.index_name = p.index_name AND f.term = ? AND f.doc_id = p.doc_id)",
       ).join("");
       statement = this.db.prepare(
-        `SELECT p.doc_id AS doc_id, p.tf AS tf, d.length AS length, d.creation_time AS creation_time FROM search_postings p
-         JOIN search_documents d ON d.index_name = p.index_name AND d.doc_id = p.doc_id
+        `SELECT p.doc_id AS doc_id, p.tf AS tf, p.length AS length, p.creation_time AS creation_time FROM search_postings p
          WHERE p.index_name = ? AND p.term = ?${exists}`,
       );
       this.filteredStatements.set(filterCount, statement);

@@ -207,7 +207,7 @@ describe("transactions and durability", () => {
     await engine.close();
     engine = await open(dataDir);
     expect(await search("persistent")).toEqual(["persistent memory"]);
-    engine.store.db.exec("DELETE FROM search_indexes; DELETE FROM search_postings; DELETE FROM search_documents; DELETE FROM search_stats");
+    engine.store.db.exec("DELETE FROM search_indexes; DELETE FROM search_postings; DELETE FROM search_terms; DELETE FROM search_stats");
     await engine.close();
     engine = await open(dataDir);
     expect(await search("persist")).toEqual(["persistent memory"]);

@@ -68,6 +68,36 @@ describe("/v1/availability and /v1/bookings", { timeout: 120_000 }, () => {
     expect(events.data.map((e) => e.entity.id)).toEqual([created.id]);
   });
 
+  test("Idempotency-Key: duplicates in flight at once make one booking and all get its answer; a domain error is replayed", async () => {
+    freezeClock();
+    const t = newTest();
+    const s = await setup(t);
+    const body = { customerId: s.customer.customerId, zoneId: s.zoneId, cart: s.apiCart, start: at(TUESDAY, "10:00") };
+    const answers = await Promise.all(Array.from({ length: 5 }, () => call(t, "POST", "/v1/bookings", { key: s.key, body, idempotencyKey: "book-1" })));
+    const created = expectOk(answers[0], 201, zBooking);
+    for (const answer of answers) expect({ status: answer.status, body: answer.body }).toEqual({ status: 201, body: created });
+    expect(answers.filter((a) => a.headers.get("idempotent-replayed") === "true").length).toBe(4);
+    const bookings = await t.run((ctx) => ctx.db.query("bookings").collect());
+    expect(bookings.map((b) => b._id)).toEqual([created.id]);
+    // The record and the booking were written together: one record, completed.
+    const records = await t.run((ctx) => ctx.db.query("idempotencyRecords").collect());
+    expect(records.map((r) => ({ status: r.status, response: r.response?.status }))).toEqual([{ status: "completed", response: 201 }]);
+    expectError(await call(t, "POST", "/v1/bookings", { key: s.key, body: { ...body, customerNotes: "x" }, idempotencyKey: "book-1" }), 422, "IDEMPOTENCY_MISMATCH");
+
+    // The slot is taken now: the refusal is the answer of its key, replayed even once the slot is free again.
+    const refused = await call(t, "POST", "/v1/bookings", { key: s.key, body, idempotencyKey: "book-2" });
+    expectError(refused, 409, "SLOT_UNAVAILABLE");
+    expect(refused.headers.get("ratelimit-limit")).toBe("100");
+    await t.run((ctx) => ctx.db.patch("bookings", created.id as never, { status: "CANCELLED" }));
+    const replayed = await call(t, "POST", "/v1/bookings", { key: s.key, body, idempotencyKey: "book-2" });
+    expect({ status: replayed.status, body: replayed.body, replayed: replayed.headers.get("idempotent-replayed") }).toEqual({
+      status: 409,
+      body: refused.body,
+      replayed: "true",
+    });
+    expect((await t.run((ctx) => ctx.db.query("bookings").collect())).length).toBe(1);
+  });
+
   test("explicit steps: hold, then confirm; a deposit makes it PENDING_PAYMENT; an expired hold is 410", async () => {
     freezeClock();
     const t = newTest();
@@ -207,9 +237,9 @@ describe("/v1/availability and /v1/bookings", { timeout: 120_000 }, () => {
     expectError(await call(t, "GET", "/v1/bookings?limit=101", { key: s.key }), 422, "INVALID_ARGUMENT");
     expectError(await call(t, "GET", "/v1/bookings?limit=0", { key: s.key }), 422, "INVALID_ARGUMENT");
     const wrongCursor = (await list("limit=1")).next_cursor!;
-    const mixed = expectError(await call(t, "GET", `/v1/bookings?limit=1&order=desc&cursor=${wrongCursor}`, { key: s.key }), 422, "INVALID_ARGUMENT");
+    const mixed = expectError(await call(t, "GET", `/v1/bookings?limit=1&order=desc&cursor=${wrongCursor}`, { key: s.key }), 400, "INVALID_CURSOR");
     expect(mixed.param).toBe("cursor");
-    expectError(await call(t, "GET", "/v1/bookings?cursor=garbage", { key: s.key }), 422, "INVALID_ARGUMENT");
+    expectError(await call(t, "GET", "/v1/bookings?cursor=garbage", { key: s.key }), 400, "INVALID_CURSOR");
   });
 
   test("tenant isolation: another business's booking, customer, zone or product is 404 and nothing changes", async () => {

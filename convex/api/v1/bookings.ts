@@ -1,7 +1,8 @@
 /** /v1/availability and /v1/bookings. */
 import { api, internal } from "../../_generated/api";
 import { ApiError } from "./errors";
-import { read, route, validate, write, type Route } from "./framework";
+import type { z } from "zod";
+import { command, read, route, validate, write, type Route } from "./framework";
 import {
   expandableBookingFields,
   listOf,
@@ -108,7 +109,7 @@ export const bookingRoutes: Route[] = [
     response: zBooking,
     status: 201,
     errors: ["SLOT_UNAVAILABLE", "BUSINESS_NOT_ACTIVE", "NOT_FOUND", "POLICY_VIOLATION"],
-    handler: ({ ctx, businessId, apiKeyId, body }) => ctx.runMutation(m.create, { businessId, apiKeyId, ...body }),
+    command: command(m.create, ({ body }: { body: z.output<typeof zBookingCreate> }) => body),
   }),
   route({
     method: "GET",

@@ -6,10 +6,12 @@
  *
  * Plain module: no registered functions.
  */
+import type { FunctionReference } from "convex/server";
 import type { z } from "zod";
 import type { Id } from "../../_generated/dataModel";
 import type { ActionCtx } from "../../_generated/server";
 import type { ApiScope } from "../apiKeyFormat";
+import type { CommandOutcome, CommandRequest } from "../commands";
 import { ApiError, type ApiErrorCode } from "./errors";
 
 export type Method = "GET" | "POST" | "PATCH" | "DELETE";
@@ -40,8 +42,29 @@ export type Route<Q = unknown, B = unknown> = {
   status?: number;
   /** Domain errors worth documenting besides the ones every route can answer. */
   errors?: ApiErrorCode[];
-  handler: (call: Call<Q, B>) => Promise<unknown>;
+  /** Routes whose work is a query or several calls, after the key was admitted. */
+  handler?: (call: Call<Q, B>) => Promise<unknown>;
+  /**
+   * Routes whose work is one command: the admission, the Idempotency-Key record and the
+   * command commit in one mutation (`api/commands.ts`), given `input` of the request.
+   */
+  command?: Command<Q, B>;
 };
+
+export type CommandMutation = FunctionReference<"mutation", "internal", { request: CommandRequest; input: never }, CommandOutcome>;
+
+export type Command<Q, B> = {
+  mutation: CommandMutation;
+  input: (call: { params: Record<string, string>; query: Q; body: B }) => unknown;
+};
+
+/** A route's command: `mutation` (built on `runAdmitted`) and how the request becomes its input. */
+export function command<I, Q = unknown, B = unknown>(
+  mutation: FunctionReference<"mutation", "internal", { request: CommandRequest; input: I }, CommandOutcome>,
+  input: (call: { params: Record<string, string>; query: Q; body: B }) => I,
+): Command<Q, B> {
+  return { mutation: mutation as unknown as CommandMutation, input };
+}
 
 /** Declares a route with its query and body types inferred from the schemas. */
 export function route<QS extends z.ZodType = z.ZodType<Record<string, never>>, BS extends z.ZodType = z.ZodType<undefined>>(

@@ -155,7 +155,7 @@ export function buildOpenApi(routes: Route[]): Json {
         "Every error is `{error: {code, message, param?, request_id}}`. Lists use opaque cursors. See docs/API.md.",
     },
     servers: [{ url: "http://127.0.0.1:3211" }],
-    security: [{ apiKey: [] }],
+    // No document-wide requirement: each operation states its own (`security: []` is public).
     tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
     paths,
     components: {

@@ -7,10 +7,14 @@
  * behind the cursor are not seen, inserts ahead of it are seen once.
  *
  * The API wraps that cursor opaquely together with a fingerprint of the list's filters and
- * order, so a cursor cannot be replayed against a different query (422 on `cursor`).
+ * order, so a cursor cannot be replayed against a different query. Any cursor the API did
+ * not issue for this list (garbage, truncated, another list's, a tampered inner cursor that
+ * the engine refuses) is 400 INVALID_CURSOR on `cursor`, never a 500.
  *
  * Plain module: no registered functions.
  */
+import type { PaginationOptions, PaginationResult } from "convex/server";
+import { ConvexError } from "convex/values";
 import { appError } from "../../errors";
 
 export const DEFAULT_LIMIT = 20;
@@ -51,6 +55,10 @@ export function encodeCursor(convexCursor: string, fingerprint: string): string 
   return toBase64Url(JSON.stringify({ v: 1, c: convexCursor, f: fingerprint }));
 }
 
+function invalidCursor(message = "cursor is not a cursor this API returned; start again without it.") {
+  return appError("INVALID_CURSOR", message, { param: "cursor" });
+}
+
 /** The Convex cursor inside an API cursor, after checking that it belongs to this list. */
 export function decodeCursor(cursor: string | undefined, fingerprint: string): string | null {
   if (cursor === undefined || cursor === "") return null;
@@ -58,16 +66,33 @@ export function decodeCursor(cursor: string | undefined, fingerprint: string): s
   try {
     parsed = JSON.parse(fromBase64Url(cursor));
   } catch {
-    throw appError("INVALID_ARGUMENT", "cursor is not a cursor this API returned.", { param: "cursor" });
+    throw invalidCursor();
   }
   const p = parsed as { v?: unknown; c?: unknown; f?: unknown };
-  if (typeof parsed !== "object" || parsed === null || p.v !== 1 || typeof p.c !== "string" || typeof p.f !== "string") {
-    throw appError("INVALID_ARGUMENT", "cursor is not a cursor this API returned.", { param: "cursor" });
+  if (typeof parsed !== "object" || parsed === null || p.v !== 1 || typeof p.c !== "string" || p.c === "" || typeof p.f !== "string") {
+    throw invalidCursor();
   }
-  if (p.f !== fingerprint) {
-    throw appError("INVALID_ARGUMENT", "cursor belongs to a list with other filters or another order.", { param: "cursor" });
-  }
+  if (p.f !== fingerprint) throw invalidCursor("cursor belongs to a list with other filters or another order.");
   return p.c;
+}
+
+/**
+ * `query.paginate` from a decoded cursor. The inner cursor is the engine's and opaque here:
+ * one that was tampered with inside a well-formed wrapper is refused by the engine, which is
+ * the client's fault (INVALID_CURSOR), not ours. Without a cursor nothing is caught.
+ */
+export async function paginateFrom<T>(
+  query: { paginate(options: PaginationOptions): Promise<PaginationResult<T>> },
+  numItems: number,
+  cursor: string | null,
+): Promise<PaginationResult<T>> {
+  if (cursor === null) return await query.paginate({ numItems, cursor });
+  try {
+    return await query.paginate({ numItems, cursor });
+  } catch (error) {
+    if (error instanceof ConvexError) throw error;
+    throw invalidCursor();
+  }
 }
 
 /** Builds the API page from a Convex pagination result. */

@@ -8,6 +8,7 @@ import type { FunctionReturnType } from "convex/server";
 import { useRef, useState } from "react";
 import { api } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
+import { bookingTitle } from "../../../domain/pricing";
 import { MAX_SEARCH_TEXT } from "../../../domain/search";
 import { dateTime, statusLabel } from "../lib/format";
 import { Card, Empty, ErrorBoundary, Field, Loading, StatusBadge } from "./ui";
@@ -131,7 +132,7 @@ export function CustomerCard({
         <ul className="plain-list" aria-label={`Bookings of ${customer.name}`}>
           {history.page.map((b) => (
             <li key={b._id}>
-              <StatusBadge status={b.status} /> {dateTime(b.start, timeZone)} · {b.items.map((i) => i.name).join(", ")}
+              <StatusBadge status={b.status} /> {dateTime(b.start, timeZone)} · {bookingTitle(b.items)}
               {onShowDay && (
                 <button
                   type="button"

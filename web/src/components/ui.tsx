@@ -1,7 +1,8 @@
 /** The design system's building blocks: states (loading, empty, error), buttons, fields, badges. */
 import { Component, useCallback, useState, type ButtonHTMLAttributes, type ErrorInfo, type ReactNode } from "react";
 import { explainError } from "../lib/errors";
-import { statusLabel } from "../lib/format";
+import { currencySymbol, statusLabel } from "../lib/format";
+import { minorToDecimalString, parseMoneyInput } from "../../../domain/money";
 
 export function Loading({ label = "Loading…" }: { label?: string }) {
   return (
@@ -74,6 +75,61 @@ export function Field({ label, hint, children, error }: { label: string; hint?: 
       {hint && <span className="field-hint">{hint}</span>}
       {error && <span className="field-error">{error}</span>}
     </label>
+  );
+}
+
+/**
+ * An amount typed in the currency's units ("12.50"), never in minor units. Reports the
+ * amount in minor units, or null while the text is empty or not an amount (with the reason
+ * shown under the field until it is fixed).
+ */
+export function MoneyInput({
+  currency,
+  initialMinor,
+  onChange,
+  optional = false,
+  ...rest
+}: {
+  currency: string;
+  initialMinor: number | null;
+  /** `valid` is false while the text is not an amount (empty counts as valid when optional). */
+  onChange: (minor: number | null, valid: boolean) => void;
+  /** Empty is allowed (and reported as null without an error). */
+  optional?: boolean;
+  "aria-label"?: string;
+  id?: string;
+  placeholder?: string;
+}) {
+  const [text, setText] = useState(initialMinor === null ? "" : minorToDecimalString(initialMinor, currency));
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <span className="money-input">
+      <span className="money-input-row">
+        <span className="money-symbol" aria-hidden="true">
+          {currencySymbol(currency)}
+        </span>
+        <input
+          {...rest}
+          inputMode="decimal"
+          autoComplete="off"
+          value={text}
+          aria-invalid={error !== null || undefined}
+          onChange={(e) => {
+            const next = e.target.value;
+            setText(next);
+            if (optional && next.trim() === "") {
+              setError(null);
+              onChange(null, true);
+              return;
+            }
+            const parsed = parseMoneyInput(next, currency);
+            setError("error" in parsed ? parsed.error : null);
+            onChange("minor" in parsed ? parsed.minor : null, "minor" in parsed);
+          }}
+        />
+      </span>
+      {error !== null && <span className="field-error">{error}</span>}
+    </span>
   );
 }
 

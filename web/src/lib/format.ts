@@ -18,6 +18,29 @@ export function money(amountMinor: number, currency: string): string {
   }
 }
 
+/** "$", "€", "¥" (or the code when the locale has no symbol). */
+export function currencySymbol(currency: string): string {
+  try {
+    const parts = new Intl.NumberFormat(undefined, { style: "currency", currency: currency.toUpperCase() }).formatToParts(0);
+    return parts.find((p) => p.type === "currency")?.value ?? currency.toUpperCase();
+  } catch {
+    return currency.toUpperCase();
+  }
+}
+
+/** "40.713° N, 73.970° W". */
+export function latLngText(lat: number, lng: number, digits = 3): string {
+  return `${latitudeText(lat, digits)}, ${longitudeText(lng, digits)}`;
+}
+
+export function latitudeText(lat: number, digits = 3): string {
+  return `${Math.abs(lat).toFixed(digits)}° ${lat < 0 ? "S" : "N"}`;
+}
+
+export function longitudeText(lng: number, digits = 3): string {
+  return `${Math.abs(lng).toFixed(digits)}° ${lng < 0 ? "W" : "E"}`;
+}
+
 const timeFormatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timeZone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
   const key = `${timeZone}|${JSON.stringify(options)}`;

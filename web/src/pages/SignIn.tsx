@@ -64,7 +64,7 @@ function LocalSignIn() {
   const others = (accounts ?? []).filter((a) => !ORDER.includes(a.role));
 
   return (
-    <div className="signin">
+    <main className="signin">
       <div className="signin-card">
         <h1>Sign in</h1>
         <p className="muted">
@@ -134,6 +134,6 @@ function LocalSignIn() {
         </section>
         {source && <p className="muted small">Accounts from {source}.</p>}
       </div>
-    </div>
+    </main>
   );
 }

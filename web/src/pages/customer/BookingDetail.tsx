@@ -9,6 +9,7 @@ import type { FunctionReturnType } from "convex/server";
 import { useEffect, useState } from "react";
 import { api } from "../../../../convex/_generated/api";
 import { isIn, MOVABLE_STATUSES, PROGRESS_STATUSES, UPCOMING_STATUSES } from "../../../../domain/bookingStatus";
+import { bookingTitle } from "../../../../domain/pricing";
 import type { Id } from "../../../../convex/_generated/dataModel";
 import { roomIds } from "../../../../party/rooms";
 import { Badge, Button, Card, Empty, ErrorBoundary, ErrorBox, Field, LiveDot, Loading, Notice, PageHeader, StatusBadge, useRun } from "../../components/ui";
@@ -47,7 +48,7 @@ function BookingView({ detail }: { detail: Detail }) {
   if (business === undefined) return <Loading />;
   const tz = business?.timeZone ?? "UTC";
   const when = whenText(booking.start, booking.end, tz);
-  const title = booking.items.map((i) => i.name).join(", ") || "Booking";
+  const title = bookingTitle(booking.items, "Booking");
 
   return (
     <div className="booking-detail" data-booking={booking._id} data-local-date={booking.localDate}>

@@ -2,6 +2,7 @@
 import { usePaginatedQuery, useQuery } from "convex/react";
 import { api } from "../../../../convex/_generated/api";
 import { UPCOMING_STATUSES } from "../../../../domain/bookingStatus";
+import { bookingTitle } from "../../../../domain/pricing";
 import type { Id } from "../../../../convex/_generated/dataModel";
 import { roomIds } from "../../../../party/rooms";
 import { Button, Card, Empty, ErrorBoundary, LiveDot, Loading, PageHeader, StatusBadge } from "../../components/ui";
@@ -77,7 +78,7 @@ function BusinessBookings({ businessId, customerId }: { businessId: Id<"business
   );
 }
 
-type Row = { _id: Id<"bookings">; status: string; start: number; end: number; items: { name: string; quantity: number }[]; quote: { totalMinor: number; currency: string } };
+type Row = { _id: Id<"bookings">; status: string; start: number; end: number; items: { productId: string; name: string; quantity: number }[]; quote: { totalMinor: number; currency: string } };
 
 function BookingList({ bookings, tz }: { bookings: Row[]; tz: string }) {
   return (
@@ -87,7 +88,7 @@ function BookingList({ bookings, tz }: { bookings: Row[]; tz: string }) {
         return (
           <li key={b._id} className="booking-row" data-booking={b._id}>
             <Link href={`/bookings/${b._id}`} className="booking-link">
-              <span className="booking-what">{b.items.map((i) => (i.quantity > 1 ? `${i.name} × ${i.quantity}` : i.name)).join(", ")}</span>
+              <span className="booking-what">{bookingTitle(b.items)}</span>
               <span className="booking-when">
                 {when.main}
                 {when.viewer && <span className="muted small"> · {when.viewer}</span>}

@@ -8,6 +8,7 @@
  * lists them disabled with the reason. Each lane shows the provider's time off and changed
  * hours of the day.
  */
+import * as DropdownMenu from "@radix-ui/react-dropdown-menu";
 import { useMutation, useQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
 import { useEffect, useMemo, useRef, useState, type DragEvent } from "react";
@@ -341,7 +342,7 @@ function BoardView({ board, flash }: { board: Board; flash: Set<string> }) {
                     ))}
                     {dragging && why && <span className="refuse-reason small">Can't take: {why}</span>}
                   </div>
-                  <div className="lane" aria-label={`${provider.name}'s jobs`}>
+                  <div className="lane" role="group" aria-label={`${provider.name}'s jobs`}>
                     {ticks.map((t) => (
                       <span key={`t${t}`} className="tick-line" style={{ left: pct(t) }} aria-hidden="true" />
                     ))}
@@ -431,34 +432,26 @@ function JobBlock({
           Details
         </Link>
         {movable && (
-          <button type="button" className="linklike small" aria-expanded={open} onClick={() => setOpen((o) => !o)} aria-label={`Assign ${job.customerName}'s job to…`}>
-            {where === "queue" ? "Assign…" : "Move…"}
-          </button>
+          <DropdownMenu.Root open={open} onOpenChange={setOpen} modal={false}>
+            <DropdownMenu.Trigger asChild>
+              <button type="button" className="linklike small" aria-label={`Assign ${job.customerName}'s job to…`}>
+                {where === "queue" ? "Assign…" : "Move…"}
+              </button>
+            </DropdownMenu.Trigger>
+            {open && <MoveMenu job={job} providers={providers} onMove={onMove} onUnassign={onUnassign} />}
+          </DropdownMenu.Root>
         )}
       </div>
-      {open && (
-        <MoveMenu
-          job={job}
-          providers={providers}
-          onMove={(p) => {
-            setOpen(false);
-            onMove(p);
-          }}
-          onUnassign={
-            onUnassign &&
-            (() => {
-              setOpen(false);
-              onUnassign();
-            })
-          }
-        />
-      )}
     </div>
   );
 }
 
 
-/** The providers of the day, each enabled or disabled with the server's reason. */
+/**
+ * The providers of the day, each enabled or disabled with the server's reason. A menu from
+ * the keyboard too: arrows move, Enter picks, Escape closes and returns to the button. It is
+ * rendered inside the job card (not in a portal) and placed beside its button, never over it.
+ */
 function MoveMenu({
   job,
   providers,
@@ -472,31 +465,36 @@ function MoveMenu({
 }) {
   const candidates = useQuery(api.dispatch.candidates, { bookingId: job.bookingId });
   return (
-    <div className="move-menu" role="menu" data-testid="move-menu">
-      {candidates === undefined && <span className="muted small">Checking who can take it…</span>}
+    <DropdownMenu.Content
+      className="move-menu"
+      data-testid="move-menu"
+      side="bottom"
+      align="start"
+      sideOffset={4}
+      collisionPadding={8}
+      aria-label={`Who can take ${job.customerName}'s job`}
+      onClick={(e) => e.stopPropagation()}
+    >
+      {candidates === undefined && (
+        <DropdownMenu.Label className="muted small" role="status">
+          Checking who can take it…
+        </DropdownMenu.Label>
+      )}
       {candidates !== undefined &&
         providers.map((p) => {
           const why = refusalOf(candidates, p) ?? null;
           return (
-            <button
-              key={p.resourceId}
-              type="button"
-              role="menuitem"
-              disabled={why !== null}
-              title={why ?? undefined}
-              data-provider={p.name}
-              onClick={() => onMove(p)}
-            >
+            <DropdownMenu.Item key={p.resourceId} className="move-menu-item" disabled={why !== null} title={why ?? undefined} data-provider={p.name} onSelect={() => onMove(p)}>
               {p.name}
               {why && <span className="muted small"> — {why}</span>}
-            </button>
+            </DropdownMenu.Item>
           );
         })}
       {onUnassign && (
-        <button type="button" role="menuitem" onClick={onUnassign}>
+        <DropdownMenu.Item className="move-menu-item" onSelect={onUnassign}>
           Back to the queue
-        </button>
+        </DropdownMenu.Item>
       )}
-    </div>
+    </DropdownMenu.Content>
   );
 }

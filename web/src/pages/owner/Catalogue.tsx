@@ -4,23 +4,13 @@ import type { FunctionReturnType } from "convex/server";
 import { useState } from "react";
 import { api } from "../../../../convex/_generated/api";
 import type { Id } from "../../../../convex/_generated/dataModel";
-import { currencyExponent } from "../../../../domain/money";
-import { Badge, Button, Card, Empty, ErrorBox, Field, Loading, PageHeader, useRun } from "../../components/ui";
+import { Badge, Button, Card, Empty, ErrorBox, Field, Loading, MoneyInput, PageHeader, useRun } from "../../components/ui";
 import { minutes, money } from "../../lib/format";
 import { useReadySession } from "../../lib/session";
 
 type Manage = FunctionReturnType<typeof api.catalogue.manage>;
 type Product = Manage["products"][number];
 type Extra = Manage["extras"][number];
-
-function toMinor(major: string, currency: string): number {
-  const exp = currencyExponent(currency);
-  return Math.round(Number(major) * 10 ** exp);
-}
-function toMajor(minor: number, currency: string): string {
-  const exp = currencyExponent(currency);
-  return (minor / 10 ** exp).toFixed(exp);
-}
 
 export function OwnerCatalogue() {
   const session = useReadySession();
@@ -50,7 +40,9 @@ export function OwnerCatalogue() {
                         <th>Duration (min)</th>
                         <th>Quantity</th>
                         <th>Status</th>
-                        <th />
+                        <th>
+                    <span className="sr-only">Actions</span>
+                  </th>
                       </tr>
                     </thead>
                     <tbody>
@@ -76,7 +68,9 @@ export function OwnerCatalogue() {
                   <th>Adds (min)</th>
                   <th>Pricing</th>
                   <th>Status</th>
-                  <th />
+                  <th>
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -97,9 +91,9 @@ export function OwnerCatalogue() {
 function ProductRow({ product, currency }: { product: Product; currency: string }) {
   const update = useMutation(api.catalogue.updateProduct);
   const run = useRun();
-  const [price, setPrice] = useState(toMajor(product.priceMinor, currency));
+  const [priceMinor, setPriceMinor] = useState<number | null>(product.priceMinor);
   const [duration, setDuration] = useState(String(product.durationMinutes));
-  const dirty = toMinor(price, currency) !== product.priceMinor || Number(duration) !== product.durationMinutes;
+  const dirty = priceMinor !== null && (priceMinor !== product.priceMinor || Number(duration) !== product.durationMinutes);
   return (
     <tr data-product={product.name}>
       <td>
@@ -110,10 +104,28 @@ function ProductRow({ product, currency }: { product: Product; currency: string 
         {run.error !== null && <ErrorBox error={run.error} compact />}
       </td>
       <td>
-        <input aria-label={`Price of ${product.name}`} type="number" min={0} step="any" value={price} onChange={(e) => setPrice(e.target.value)} size={8} />
+        <MoneyInput
+          aria-label={`Price of ${product.name}`}
+          currency={currency}
+          initialMinor={product.priceMinor}
+          onChange={(minor) => {
+            run.clear();
+            setPriceMinor(minor);
+          }}
+        />
       </td>
       <td>
-        <input aria-label={`Duration of ${product.name}`} type="number" min={1} value={duration} onChange={(e) => setDuration(e.target.value)} size={5} />
+        <input
+          aria-label={`Duration of ${product.name}`}
+          type="number"
+          min={1}
+          value={duration}
+          onChange={(e) => {
+            run.clear();
+            setDuration(e.target.value);
+          }}
+          size={5}
+        />
       </td>
       <td className="small">
         {product.quantity.min}–{product.quantity.max} {product.quantity.unitLabel ?? ""}
@@ -127,7 +139,7 @@ function ProductRow({ product, currency }: { product: Product; currency: string 
             disabled={!dirty}
             busy={run.busy}
             aria-label={`Save ${product.name}`}
-            onClick={() => void run.run(() => update({ productId: product._id, priceMinor: toMinor(price, currency), durationMinutes: Number(duration) }))}
+            onClick={() => void run.run(() => update({ productId: product._id, priceMinor: priceMinor!, durationMinutes: Number(duration) }))}
           >
             Save
           </Button>
@@ -143,9 +155,9 @@ function ProductRow({ product, currency }: { product: Product; currency: string 
 function ExtraRow({ extra, currency }: { extra: Extra; currency: string }) {
   const update = useMutation(api.catalogue.updateExtra);
   const run = useRun();
-  const [price, setPrice] = useState(toMajor(extra.priceMinor, currency));
+  const [priceMinor, setPriceMinor] = useState<number | null>(extra.priceMinor);
   const [duration, setDuration] = useState(String(extra.durationMinutes));
-  const dirty = toMinor(price, currency) !== extra.priceMinor || Number(duration) !== extra.durationMinutes;
+  const dirty = priceMinor !== null && (priceMinor !== extra.priceMinor || Number(duration) !== extra.durationMinutes);
   return (
     <tr>
       <td>
@@ -153,16 +165,34 @@ function ExtraRow({ extra, currency }: { extra: Extra; currency: string }) {
         {run.error !== null && <ErrorBox error={run.error} compact />}
       </td>
       <td>
-        <input aria-label={`Price of ${extra.name}`} type="number" min={0} step="any" value={price} onChange={(e) => setPrice(e.target.value)} size={8} />
+        <MoneyInput
+          aria-label={`Price of ${extra.name}`}
+          currency={currency}
+          initialMinor={extra.priceMinor}
+          onChange={(minor) => {
+            run.clear();
+            setPriceMinor(minor);
+          }}
+        />
       </td>
       <td>
-        <input aria-label={`Time added by ${extra.name}`} type="number" min={0} value={duration} onChange={(e) => setDuration(e.target.value)} size={5} />
+        <input
+          aria-label={`Time added by ${extra.name}`}
+          type="number"
+          min={0}
+          value={duration}
+          onChange={(e) => {
+            run.clear();
+            setDuration(e.target.value);
+          }}
+          size={5}
+        />
       </td>
       <td className="small">{extra.pricing === "flat" ? "once" : `per unit, up to ${extra.maxQuantity}`}</td>
       <td>{extra.active ? <Badge tone="good">offered</Badge> : <Badge tone="bad">off</Badge>}</td>
       <td>
         <div className="button-row">
-          <Button className="btn-small" disabled={!dirty} busy={run.busy} onClick={() => void run.run(() => update({ extraId: extra._id, priceMinor: toMinor(price, currency), durationMinutes: Number(duration) }))}>
+          <Button className="btn-small" disabled={!dirty} busy={run.busy} onClick={() => void run.run(() => update({ extraId: extra._id, priceMinor: priceMinor!, durationMinutes: Number(duration) }))}>
             Save
           </Button>
           <Button variant="ghost" className="btn-small" busy={run.busy} onClick={() => void run.run(() => update({ extraId: extra._id, active: !extra.active }))}>
@@ -179,7 +209,7 @@ function NewProduct({ categoryId, currency }: { categoryId: Id<"categories">; cu
   const run = useRun();
   const [open, setOpen] = useState(false);
   const [name, setName] = useState("");
-  const [price, setPrice] = useState("");
+  const [priceMinor, setPriceMinor] = useState<number | null>(null);
   const [duration, setDuration] = useState("60");
   if (!open) {
     return (
@@ -197,26 +227,33 @@ function NewProduct({ categoryId, currency }: { categoryId: Id<"categories">; cu
           await create({
             categoryId,
             name,
-            priceMinor: toMinor(price, currency),
+            priceMinor: priceMinor!,
             durationMinutes: Number(duration),
             quantity: { min: 1, max: 1, step: 1, included: 1, extraUnitPriceMinor: 0, extraUnitDurationMinutes: 0 },
           });
           setOpen(false);
           setName("");
-          setPrice("");
+          setPriceMinor(null);
         });
       }}
     >
       <Field label="Name">
         <input value={name} onChange={(e) => setName(e.target.value)} required />
       </Field>
-      <Field label={`Price (${currency})`}>
-        <input type="number" min={0} step="any" value={price} onChange={(e) => setPrice(e.target.value)} required size={8} />
+      <Field label="Price">
+        <MoneyInput
+          currency={currency}
+          initialMinor={null}
+          onChange={(minor) => {
+            run.clear();
+            setPriceMinor(minor);
+          }}
+        />
       </Field>
       <Field label="Minutes">
         <input type="number" min={1} value={duration} onChange={(e) => setDuration(e.target.value)} required size={5} />
       </Field>
-      <Button type="submit" busy={run.busy}>
+      <Button type="submit" busy={run.busy} disabled={priceMinor === null || name.trim() === ""}>
         Add
       </Button>
       <Button variant="ghost" onClick={() => setOpen(false)}>

@@ -55,7 +55,7 @@ function RecentCustomers({
   if (results.length === 0) return <Empty title="No customers yet">They appear here when they book or staff add them.</Empty>;
   return (
     <>
-      <h3>Newest customers</h3>
+      <h2 className="h3">Newest customers</h2>
       <ul className="search-results" aria-label="Newest customers">
         {results.map((c) => (
           <li key={c._id}>

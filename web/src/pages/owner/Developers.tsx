@@ -79,7 +79,9 @@ function ApiKeys({ businessId }: { businessId: Id<"businesses"> }) {
                 <th>Scopes</th>
                 <th>Last used</th>
                 <th>Status</th>
-                <th />
+                <th>
+                    <span className="sr-only">Actions</span>
+                  </th>
               </tr>
             </thead>
             <tbody>
@@ -262,7 +264,9 @@ function Deliveries({ endpointId }: { endpointId: Id<"webhookEndpoints"> }) {
             <th>Event</th>
             <th>Status</th>
             <th>Attempts</th>
-            <th />
+            <th>
+                    <span className="sr-only">Actions</span>
+                  </th>
           </tr>
         </thead>
         <tbody>

@@ -4,8 +4,7 @@ import type { FunctionReturnType } from "convex/server";
 import { useState } from "react";
 import { api } from "../../../../convex/_generated/api";
 import type { Id } from "../../../../convex/_generated/dataModel";
-import { currencyExponent } from "../../../../domain/money";
-import { Badge, Button, Card, Empty, ErrorBoundary, ErrorBox, Field, Loading, Notice, PageHeader, useRun } from "../../components/ui";
+import { Badge, Button, Card, Empty, ErrorBoundary, ErrorBox, Field, Loading, MoneyInput, Notice, PageHeader, useRun } from "../../components/ui";
 import { date, money } from "../../lib/format";
 import { Link } from "../../lib/router";
 import { useReadySession } from "../../lib/session";
@@ -139,10 +138,12 @@ function Refunds({ invoice, tz }: { invoice: Invoice; tz: string }) {
   const create = useMutation(api.refunds.create);
   const voidInvoice = useMutation(api.invoices.voidInvoice);
   const run = useRun();
-  const [amount, setAmount] = useState("");
+  /** null = the policy amount (when `amountValid`). */
+  const [amountMinor, setAmountMinor] = useState<number | null>(null);
+  const [amountValid, setAmountValid] = useState(true);
+  const [formKey, setFormKey] = useState(0);
   const [reason, setReason] = useState("");
   const [done, setDone] = useState<string | null>(null);
-  const exp = currencyExponent(invoice.currency);
   return (
     <>
       <h3>Refunds</h3>
@@ -166,9 +167,10 @@ function Refunds({ invoice, tz }: { invoice: Invoice; tz: string }) {
             e.preventDefault();
             setDone(null);
             void run.run(async () => {
-              const plan = await create({ invoiceId: invoice._id, reason, ...(amount.trim() ? { amountMinor: Math.round(Number(amount) * 10 ** exp) } : {}) });
+              const plan = await create({ invoiceId: invoice._id, reason, ...(amountMinor !== null ? { amountMinor } : {}) });
               setDone(`Refund of ${money(plan.totalMinor, invoice.currency)} requested.`);
-              setAmount("");
+              setAmountMinor(null);
+              setFormKey((k) => k + 1);
               setReason("");
             });
           }}
@@ -177,14 +179,24 @@ function Refunds({ invoice, tz }: { invoice: Invoice; tz: string }) {
             Refundable: <strong>{money(preview.refundableMinor, preview.currency)}</strong>. By policy: {money(preview.policyRefundMinor, preview.currency)} ({preview.policyReason}).
           </p>
           <div className="form-grid">
-            <Field label={`Amount (${invoice.currency})`} hint="Leave empty for the policy amount">
-              <input type="number" min={0} step="any" value={amount} onChange={(e) => setAmount(e.target.value)} />
+            <Field label="Amount" hint="Leave empty for the policy amount">
+              <MoneyInput
+                key={formKey}
+                currency={invoice.currency}
+                initialMinor={null}
+                optional
+                onChange={(minor, valid) => {
+                  run.clear();
+                  setAmountMinor(minor);
+                  setAmountValid(valid);
+                }}
+              />
             </Field>
             <Field label="Reason">
               <input value={reason} onChange={(e) => setReason(e.target.value)} required maxLength={500} />
             </Field>
           </div>
-          <Button type="submit" variant="danger" busy={run.busy}>
+          <Button type="submit" variant="danger" busy={run.busy} disabled={!amountValid}>
             Refund
           </Button>
         </form>

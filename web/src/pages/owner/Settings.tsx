@@ -3,8 +3,8 @@ import { useMutation, useQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
 import { useState } from "react";
 import { api } from "../../../../convex/_generated/api";
-import { Badge, Button, Card, ErrorBox, Field, Loading, Notice, PageHeader, useRun } from "../../components/ui";
-import { money } from "../../lib/format";
+import { DEFAULT_EN_ROUTE_LEAD_MINUTES } from "../../../../domain/bookingStatus";
+import { Badge, Button, Card, ErrorBox, Field, Loading, MoneyInput, Notice, PageHeader, useRun } from "../../components/ui";
 import { useReadySession } from "../../lib/session";
 
 type Settings = FunctionReturnType<typeof api.businesses.settings>;
@@ -109,8 +109,29 @@ function PoliciesForm({ settings, readOnly }: { settings: Settings; readOnly: bo
   const run = useRun();
   const [saved, setSaved] = useState(false);
   const [p, setP] = useState<Policies>(settings.policies);
+  /** Money fields whose text is not an amount yet (saving waits until they are). */
+  const [invalid, setInvalid] = useState<ReadonlySet<string>>(new Set());
   const c = settings.currency;
-  const set = <K extends keyof Policies>(k: K, patch: Partial<Policies[K]>) => setP({ ...p, [k]: { ...p[k], ...patch } });
+  const set = <K extends keyof Policies>(k: K, patch: Partial<Policies[K]>) => {
+    run.clear();
+    setSaved(false);
+    setP((current) => ({ ...current, [k]: { ...current[k], ...patch } }));
+  };
+  const moneyField = <K extends "cancellation" | "reschedule">(k: K, label: string) => (
+    <Field label={label}>
+      <MoneyInput
+        currency={c}
+        initialMinor={p[k].lateFeeFlatMinor}
+        onChange={(minor) => {
+          const next = new Set(invalid);
+          if (minor === null) next.add(k);
+          else next.delete(k);
+          setInvalid(next);
+          if (minor !== null) set(k, { lateFeeFlatMinor: minor } as Partial<Policies[K]>);
+        }}
+      />
+    </Field>
+  );
   return (
     <Card title="Policies">
       <form
@@ -132,6 +153,12 @@ function PoliciesForm({ settings, readOnly }: { settings: Settings; readOnly: bo
             <NumberField label="Arrival window (minutes)" hint="0 = exact start times" value={p.booking.arrivalWindowMinutes} onChange={(n) => set("booking", { arrivalWindowMinutes: n })} />
             <NumberField label="Hold while paying (minutes)" value={p.booking.holdMinutes} onChange={(n) => set("booking", { holdMinutes: n })} />
             <NumberField label="Deposit (%)" value={p.booking.depositBp / 100} step={0.01} onChange={(n) => set("booking", { depositBp: Math.round(n * 100) })} />
+            <NumberField
+              label="En route from (minutes before arrival)"
+              hint="How early a provider may set off and mark a job en route"
+              value={p.booking.enRouteLeadMinutes ?? DEFAULT_EN_ROUTE_LEAD_MINUTES}
+              onChange={(n) => set("booking", { enRouteLeadMinutes: n })}
+            />
           </div>
           <Field label="Assignment">
             <select value={p.booking.autoAssign} onChange={(e) => set("booking", { autoAssign: e.target.value as Policies["booking"]["autoAssign"] })}>
@@ -143,20 +170,20 @@ function PoliciesForm({ settings, readOnly }: { settings: Settings; readOnly: bo
           <h3>Cancellation</h3>
           <div className="form-grid">
             <NumberField label="Free until (hours before)" value={p.cancellation.freeUntilHours} onChange={(n) => set("cancellation", { freeUntilHours: n })} />
-            <NumberField label={`Late fee, flat (${c} minor units)`} hint={money(p.cancellation.lateFeeFlatMinor, c)} value={p.cancellation.lateFeeFlatMinor} onChange={(n) => set("cancellation", { lateFeeFlatMinor: n })} />
+            {moneyField("cancellation", "Late fee, flat")}
             <NumberField label="Late fee (% of total)" value={p.cancellation.lateFeePercentBp / 100} step={0.01} onChange={(n) => set("cancellation", { lateFeePercentBp: Math.round(n * 100) })} />
             <NumberField label="No-show fee (% of total)" value={p.cancellation.noShowFeePercentBp / 100} step={0.01} onChange={(n) => set("cancellation", { noShowFeePercentBp: Math.round(n * 100) })} />
           </div>
           <h3>Rescheduling</h3>
           <div className="form-grid">
             <NumberField label="Free until (hours before)" value={p.reschedule.freeUntilHours} onChange={(n) => set("reschedule", { freeUntilHours: n })} />
-            <NumberField label={`Late fee (${c} minor units)`} hint={money(p.reschedule.lateFeeFlatMinor, c)} value={p.reschedule.lateFeeFlatMinor} onChange={(n) => set("reschedule", { lateFeeFlatMinor: n })} />
+            {moneyField("reschedule", "Late fee, flat")}
             <NumberField label="Most reschedules per booking" value={p.reschedule.maxReschedules} onChange={(n) => set("reschedule", { maxReschedules: n })} />
           </div>
           {run.error !== null && <ErrorBox error={run.error} />}
           {saved && <Notice kind="success">Policies saved.</Notice>}
           {!readOnly && (
-            <Button type="submit" busy={run.busy}>
+            <Button type="submit" busy={run.busy} disabled={invalid.size > 0}>
               Save policies
             </Button>
           )}

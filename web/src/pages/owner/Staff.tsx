@@ -127,7 +127,9 @@ export function OwnerStaff() {
                 <tr>
                   <th>Name</th>
                   <th>Hours</th>
-                  <th />
+                  <th>
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>

@@ -8,8 +8,8 @@ import type { FunctionReturnType } from "convex/server";
 import { useMemo, useRef, useState, type MouseEvent, type PointerEvent } from "react";
 import { api } from "../../../../convex/_generated/api";
 import type { Id } from "../../../../convex/_generated/dataModel";
-import { Badge, Button, Card, Empty, ErrorBoundary, ErrorBox, Field, Loading, Notice, PageHeader, useRun } from "../../components/ui";
-import { money } from "../../lib/format";
+import { Badge, Button, Card, Empty, ErrorBoundary, ErrorBox, Field, Loading, MoneyInput, Notice, PageHeader, useRun } from "../../components/ui";
+import { latitudeText, latLngText, longitudeText, money } from "../../lib/format";
 import { useReadySession } from "../../lib/session";
 
 type Zone = FunctionReturnType<typeof api.zones.list>[number];
@@ -42,7 +42,9 @@ export function OwnerZones() {
                     <th>Price ×</th>
                     <th>Minimum</th>
                     <th>Tax</th>
-                    <th />
+                    <th>
+                    <span className="sr-only">Actions</span>
+                  </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -110,9 +112,9 @@ function ZoneForm({
   const [name, setName] = useState(zone?.name ?? "");
   const [codes, setCodes] = useState((postalCodes ?? []).join(", "));
   const [points, setPoints] = useState<LatLng[]>(zone?.boundaries[0]?.outer ?? []);
-  const [trip, setTrip] = useState(zone?.pricing.tripChargeMinor ?? 0);
+  const [trip, setTrip] = useState<number | null>(zone?.pricing.tripChargeMinor ?? 0);
   const [mult, setMult] = useState((zone?.pricing.priceMultiplierBp ?? 10_000) / 10_000);
-  const [minimum, setMinimum] = useState(zone?.pricing.minimumMinor ?? 0);
+  const [minimum, setMinimum] = useState<number | null>(zone?.pricing.minimumMinor ?? 0);
   const [tax, setTax] = useState((zone?.taxRateBp ?? 0) / 100);
   const [taxInclusive, setTaxInclusive] = useState(zone?.taxInclusive ?? false);
 
@@ -120,7 +122,8 @@ function ZoneForm({
     setSaved(false);
     const postal = codes.split(/[\s,;]+/).map((c) => c.trim()).filter(Boolean);
     const boundaries = points.length >= 3 ? [{ outer: points, ...(zone?.boundaries[0]?.holes ? { holes: zone.boundaries[0].holes } : {}) }] : [];
-    const pricing = { tripChargeMinor: Math.round(trip), priceMultiplierBp: Math.round(mult * 10_000), minimumMinor: Math.round(minimum) };
+    if (trip === null || minimum === null) return;
+    const pricing = { tripChargeMinor: trip, priceMultiplierBp: Math.round(mult * 10_000), minimumMinor: minimum };
     void run.run(async () => {
       if (zone) {
         await update({ zoneId: zone._id, name, postalCodes: postal, boundaries: [...boundaries, ...(zone.boundaries.slice(1))], pricing, taxRateBp: Math.round(tax * 100), taxInclusive });
@@ -149,14 +152,14 @@ function ZoneForm({
         <PolygonEditor points={points} onChange={setPoints} context={allPoints} />
         <h3>Pricing in this zone</h3>
         <div className="form-grid">
-          <Field label={`Trip charge (${currency} minor units)`} hint={money(Math.max(0, Math.round(trip)), currency)}>
-            <input type="number" min={0} value={trip} onChange={(e) => setTrip(Number(e.target.value))} />
+          <Field label="Trip charge">
+            <MoneyInput currency={currency} initialMinor={trip} onChange={(minor) => (run.clear(), setTrip(minor))} />
           </Field>
           <Field label="Price multiplier" hint="1.00 = catalogue prices">
             <input type="number" min={0.01} step={0.01} value={mult} onChange={(e) => setMult(Number(e.target.value))} />
           </Field>
-          <Field label={`Minimum order (${currency} minor units)`} hint={money(Math.max(0, Math.round(minimum)), currency)}>
-            <input type="number" min={0} value={minimum} onChange={(e) => setMinimum(Number(e.target.value))} />
+          <Field label="Minimum order">
+            <MoneyInput currency={currency} initialMinor={minimum} onChange={(minor) => (run.clear(), setMinimum(minor))} />
           </Field>
           <Field label="Tax rate (%)">
             <input type="number" min={0} max={100} step={0.01} value={tax} onChange={(e) => setTax(Number(e.target.value))} />
@@ -168,7 +171,7 @@ function ZoneForm({
         {run.error !== null && <ErrorBox error={run.error} />}
         {saved && <Notice kind="success">Zone saved.</Notice>}
         <div className="button-row" style={{ marginTop: "0.75rem" }}>
-          <Button type="submit" busy={run.busy}>
+          <Button type="submit" busy={run.busy} disabled={trip === null || minimum === null}>
             {zone ? "Save zone" : "Create zone"}
           </Button>
           {zone && (
@@ -264,14 +267,14 @@ export function PolygonEditor({ points, onChange, context }: { points: LatLng[];
             }}
           >
             <title>
-              Point {i + 1}: {p.x.toFixed(0)}, {p.y.toFixed(0)}
+              Point {i + 1}: {latLngText(points[i].lat, points[i].lng, 5)}
             </title>
           </circle>
         ))}
       </svg>
       <span className="field-hint">
         {points.length} point{points.length === 1 ? "" : "s"}
-        {points.length > 0 && points.length < 3 ? " — a boundary needs at least 3" : ""}. Area {box.minLat.toFixed(3)}…{box.maxLat.toFixed(3)} N, {box.minLng.toFixed(3)}…{box.maxLng.toFixed(3)} E.
+        {points.length > 0 && points.length < 3 ? " — a boundary needs at least 3" : ""}. Area {latitudeText(box.minLat)} to {latitudeText(box.maxLat)}, {longitudeText(box.minLng)} to {longitudeText(box.maxLng)}.
       </span>
       {points.length > 0 && (
         <div className="button-row">

@@ -1,0 +1,100 @@
+/**
+ * Accessible by default, checked in a real Chromium: axe-core (WCAG 2.x A/AA and best
+ * practices) finds no violation on any route of any role, and the dispatch board's Move…
+ * menu works from the keyboard alone (open, arrows, Escape back to its button, Enter moves).
+ */
+import AxeBuilder from "@axe-core/playwright";
+import type { Page } from "playwright-core";
+import { describe, expect, test } from "vitest";
+import { signIn, useStack } from "./fixture";
+
+const { stack, newPage, problems } = useStack();
+
+/** axe's findings on the page as it is now, one line per violation and element. */
+async function violations(page: Page, label: string): Promise<string[]> {
+  await page.locator(".state-loading").first().waitFor({ state: "detached", timeout: 30_000 }).catch(() => undefined);
+  const result = await new AxeBuilder({ page: page as never }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze();
+  return result.violations.flatMap((v) => v.nodes.map((n) => `${label}: ${v.id} (${v.impact}) ${n.target.join(" ")} — ${v.help}`));
+}
+
+async function visit(page: Page, path: string, label: string): Promise<string[]> {
+  await page.goto(path);
+  await page.getByRole("heading").first().waitFor();
+  return await violations(page, label);
+}
+
+describe("accessibility", () => {
+  test("no axe violation on any route, signed out or as any role", async () => {
+    const found: string[] = [];
+    const guest = await newPage("a11y-guest");
+    found.push(...(await visit(guest, "/sign-in", "sign-in")));
+    found.push(...(await visit(guest, `/book/${stack().seed.businessId as string}`, "book (guest)")));
+    await guest.context().close();
+
+    const roles: [string, string[]][] = [
+      ["demo-customer-1", ["/bookings", `/book/${stack().seed.businessId as string}`]],
+      ["demo-dispatcher", ["/dispatch"]],
+      ["demo-owner", ["/owner/settings", "/owner/zones", "/owner/catalogue", "/owner/customers", "/owner/staff", "/owner/finance", "/owner/developers", "/owner/reports"]],
+    ];
+    for (const [subject, paths] of roles) {
+      const page = await newPage(`a11y-${subject}`);
+      await signIn(page, subject, paths[0]);
+      for (const path of paths) found.push(...(await visit(page, path, `${path} (${subject})`)));
+      if (subject === "demo-customer-1") {
+        const first = page.locator('a[href^="/bookings/"]').first();
+        if ((await first.count()) > 0) {
+          await first.click();
+          await page.getByRole("heading").first().waitFor();
+          found.push(...(await violations(page, "booking detail (customer)")));
+        }
+      }
+      await page.context().close();
+    }
+    const provider = ((stack().seed.signIns ?? []) as { subject?: string; role?: string }[]).find((s) => s.role === "staff")?.subject;
+    if (provider) {
+      const page = await newPage("a11y-provider");
+      await signIn(page, provider, "/today");
+      found.push(...(await visit(page, "/today", "today (provider)")));
+      await page.context().close();
+    }
+    expect(found).toEqual([]);
+  });
+
+  test("the Move… menu works from the keyboard alone", async () => {
+    const page = await newPage("a11y-move-menu");
+    await signIn(page, "demo-dispatcher", "/dispatch");
+    await page.locator(".board").waitFor();
+    const day = page.getByLabel("Day", { exact: true });
+    const start = await day.inputValue();
+    let toggle = page.getByRole("button", { name: /Assign .* job to/ }).first();
+    for (let offset = 0; offset < 7 && (await toggle.count()) === 0; offset++) {
+      const date = new Date(`${start}T12:00:00Z`);
+      date.setUTCDate(date.getUTCDate() + offset + 1);
+      await day.fill(date.toISOString().slice(0, 10));
+      await page.locator(".state-loading").first().waitFor({ state: "detached" }).catch(() => undefined);
+      toggle = page.getByRole("button", { name: /Assign .* job to/ }).first();
+    }
+    await toggle.focus();
+    await page.keyboard.press("Enter");
+    const menu = page.getByRole("menu");
+    await menu.waitFor();
+    // Focus moves into the menu, arrows move between the entries that can be chosen, Escape
+    // closes it and returns focus to the button that opened it.
+    await menu.locator("[data-provider]").first().waitFor();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute("role"))).toBe("menuitem");
+    const enabled = await menu.locator('[role="menuitem"]:not([data-disabled])').count();
+    const firstFocused = await page.evaluate(() => document.activeElement?.textContent);
+    await page.keyboard.press("ArrowDown");
+    const secondFocused = await page.evaluate(() => document.activeElement?.textContent);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("role"))).toBe("menuitem");
+    if (enabled > 1) expect(secondFocused).not.toBe(firstFocused);
+    await page.keyboard.press("Escape");
+    await menu.waitFor({ state: "detached" });
+    expect(await toggle.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.context().close();
+  });
+
+  test("nothing on these pages threw", () => {
+    expect(problems.filter((line) => /pageerror/.test(line))).toEqual([]);
+  });
+});
