@@ -529,6 +529,11 @@ class FunctionExecution implements Execution, WorkerHost {
     this.onStarted(loadMs);
   }
 
+  async fetch(url: string, init: RequestInit): Promise<Response> {
+    // Looked up at call time, as in-process (tests stub it).
+    return await globalThis.fetch(url, init);
+  }
+
   /**
    * The physical table of a write by id, checked to be one of the calling component's
    * tables (an id of another component's table is not a document id here).

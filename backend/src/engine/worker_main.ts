@@ -65,8 +65,7 @@ function blockingCall(message: CallMessage): string {
   }
 }
 
-function asyncCall(message: CallMessage): Promise<AsyncReplyMessage> {
-  const callId = nextCallId++;
+function asyncCall(message: CallMessage, callId = nextCallId++): Promise<AsyncReplyMessage> {
   return new Promise((resolve) => {
     pending.set(callId, { resolve });
     post({ ...message, callId });
@@ -144,7 +143,50 @@ class WorkerExecution implements Execution {
   now(): number {
     return Number(blockingCall(this.message("now", "now", "")));
   }
+
+  /** An action's fetch goes out from the engine's thread, as it would in-process. */
+  async fetch(request: Request, textBody: string | undefined): Promise<Response> {
+    const signal = request.signal;
+    if (signal.aborted) throw signal.reason ?? new DOMException("This operation was aborted", "AbortError");
+    const body = textBody !== undefined || request.body === null ? undefined : new Uint8Array(await request.arrayBuffer());
+    const headers: [string, string][] = [];
+    request.headers.forEach((value, name) => headers.push([name, value]));
+    const callId = nextCallId++;
+    const onAbort = () => post({ ...this.message("abortFetch", "", ""), abortCallId: callId });
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      const reply = await asyncCall(
+        {
+          ...this.message("fetch", "", ""),
+          bytes: body,
+          request: { url: request.url, method: request.method, headers, redirect: request.redirect, ...(textBody !== undefined ? { textBody } : {}) },
+        },
+        callId,
+      );
+      if (!reply.ok) throw errorFrom(reply.error);
+      const meta = reply.response!;
+      const nullBody = [101, 103, 204, 205, 304].includes(meta.status);
+      const response = new Response(nullBody ? null : (reply.bytes as Uint8Array<ArrayBuffer>), {
+        status: meta.status,
+        statusText: meta.statusText,
+        headers: meta.headers,
+      });
+      Object.defineProperty(response, "url", { value: meta.url });
+      return response;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
 }
+
+// Function code's fetch is the engine thread's (where tests stub it); outside a function, this thread's.
+const ownFetch = globalThis.fetch;
+globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  const execution = rt.als.getStore();
+  if (!(execution instanceof WorkerExecution)) return ownFetch(input, init);
+  // A string body stays a string, as the engine thread's fetch would have been handed it.
+  return execution.fetch(new Request(input, init), typeof init?.body === "string" ? init.body : undefined);
+};
 
 async function importModule(run: RunMessage): Promise<Record<string, unknown>> {
   let loading = modules.get(run.url);

@@ -32,6 +32,8 @@ export interface WorkerHost {
   syscall(op: string, args: string): string;
   asyncSyscall(op: string, args: string): Promise<string>;
   storeBlob(bytes: Uint8Array, contentType: string | null): Promise<string>;
+  /** An action's `fetch`, made by the engine's thread (its `fetch`, looked up at call time). */
+  fetch(url: string, init: RequestInit): Promise<Response>;
   getBlob(storageId: string): Promise<{ bytes: Uint8Array; contentType: string | null } | null>;
   now(): number;
   logLines: string[];
@@ -41,6 +43,8 @@ export interface WorkerHost {
 
 interface ActiveRun {
   host: WorkerHost;
+  /** Aborts of the run's fetches in flight, by call id. */
+  fetches: Map<number, AbortController>;
   resolve(result: string): void;
   reject(error: unknown): void;
   sentAt: number;
@@ -112,7 +116,7 @@ export class FunctionWorker {
     if (this.dead) return Promise.reject(this.deathReason);
     const runId = nextRunId++;
     return new Promise<string>((resolve, reject) => {
-      this.runs.set(runId, { host, resolve, reject, sentAt: performance.now() });
+      this.runs.set(runId, { host, resolve, reject, sentAt: performance.now(), fetches: new Map() });
       if (this.runs.size === 1) this.worker.ref();
       this.worker.postMessage({ ...message, t: "run", runId } satisfies RunMessage);
     });
@@ -161,11 +165,33 @@ export class FunctionWorker {
       return;
     }
     run.host.logLines.push(...message.logs);
-    this.answer(message, this.perform(run.host, message));
+    if (message.kind === "abortFetch") {
+      run.fetches.get(message.abortCallId!)?.abort();
+      return;
+    }
+    this.answer(message, this.perform(run, message));
   }
 
-  private async perform(host: WorkerHost, call: CallMessage): Promise<Partial<AsyncReplyMessage>> {
+  private async perform(run: ActiveRun, call: CallMessage): Promise<Partial<AsyncReplyMessage>> {
+    const host = run.host;
     switch (call.kind) {
+      case "abortFetch":
+        return {};
+      case "fetch": {
+        const controller = new AbortController();
+        run.fetches.set(call.callId!, controller);
+        try {
+          const { url, method, headers, redirect, textBody } = call.request!;
+          const body = textBody ?? (call.bytes as Uint8Array<ArrayBuffer> | undefined);
+          const response = await host.fetch(url, { method, headers, redirect, body, signal: controller.signal });
+          const responseHeaders: [string, string][] = [];
+          response.headers.forEach((value, name) => responseHeaders.push([name, value]));
+          const bytes = new Uint8Array(await response.arrayBuffer());
+          return { bytes, response: { status: response.status, statusText: response.statusText, headers: responseHeaders, url: response.url } };
+        } finally {
+          run.fetches.delete(call.callId!);
+        }
+      }
       case "sync":
         return { result: host.syscall(call.op, call.args) };
       case "async":
@@ -202,23 +228,20 @@ export class FunctionWorker {
 
 let nextRunId = 1;
 
-/** Idle workers kept warm; more are started on demand (each running execution holds one). */
-const IDLE_WORKERS = 2;
+/** Workers started ahead of the first call, and the most kept idle afterwards. */
+const WARM_WORKERS = 2;
+const IDLE_WORKERS = 4;
 
 class WorkerPool {
+  /** Idle workers, the most recently used last: it has the modules loaded and compiled. */
   private idle: FunctionWorker[] = [];
 
   acquire(): FunctionWorker {
     while (this.idle.length > 0) {
       const worker = this.idle.pop()!;
-      if (worker.alive) {
-        this.refill();
-        return worker;
-      }
+      if (worker.alive) return worker;
     }
-    const worker = this.spawn();
-    this.refill();
-    return worker;
+    return this.spawn();
   }
 
   release(worker: FunctionWorker): void {
@@ -227,13 +250,9 @@ class WorkerPool {
     else worker.kill(new Error("The worker pool is full"));
   }
 
-  /** Starts the idle workers ahead of the first call. */
+  /** Starts workers ahead of the first call (thread start-up is not a function's time). */
   warm(): void {
-    this.refill();
-  }
-
-  private refill(): void {
-    while (this.idle.length < IDLE_WORKERS) this.idle.push(this.spawn());
+    while (this.idle.length < WARM_WORKERS) this.idle.unshift(this.spawn());
   }
 
   private spawn(): FunctionWorker {

@@ -32,13 +32,30 @@ export interface AsyncReplyMessage {
   result?: string;
   bytes?: Uint8Array | null;
   contentType?: string | null;
+  response?: FetchResponseJson;
   error?: ErrorJson;
+}
+
+export interface FetchRequestJson {
+  url: string;
+  method: string;
+  headers: [string, string][];
+  redirect: RequestRedirect;
+  /** The body when the function passed a string (otherwise the body is in `bytes`). */
+  textBody?: string;
+}
+
+export interface FetchResponseJson {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  url: string;
 }
 
 export type ToWorker = RunMessage | AsyncReplyMessage;
 
 /** What the worker calls: a Convex syscall (`sync`/`async`), or engine help for the runtime. */
-export type CallKind = "sync" | "async" | "now" | "storeBlob" | "getBlob";
+export type CallKind = "sync" | "async" | "now" | "storeBlob" | "getBlob" | "fetch" | "abortFetch";
 
 export interface CallMessage {
   t: "call";
@@ -50,6 +67,9 @@ export interface CallMessage {
   args: string;
   bytes?: Uint8Array;
   contentType?: string | null;
+  /** A `fetch` of an action: the request (body in `bytes`), or the call id of the fetch to abort. */
+  request?: FetchRequestJson;
+  abortCallId?: number;
   /** Log lines printed since the last message. */
   logs: string[];
 }
