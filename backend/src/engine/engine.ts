@@ -226,6 +226,8 @@ class FunctionExecution implements Execution, WorkerHost {
   worker: FunctionWorker | null = null;
   /** Called when a worker has loaded the function's module and starts running it. */
   onStarted: (loadMs: number) => void = () => undefined;
+  /** The worker's paused time when this function started (see pausedMs). */
+  pausedBase = 0;
   /** The calling component's view of table names. */
   readonly ns: Namespace;
 
@@ -276,7 +278,7 @@ class FunctionExecution implements Execution, WorkerHost {
     const tx = this.tx;
     if (!tx) throw new EngineError(`${op} is only available in queries and mutations`);
     if (tx.dead) throw new EngineError("This transaction has ended (timed out or finished); no more database calls");
-    if (performance.now() > tx.deadline) {
+    if (performance.now() > tx.deadline + this.pausedMs()) {
       tx.dead = true;
       throw new EngineError(
         timedOutMessage(this.engine.transactionTimeoutMs),
@@ -305,8 +307,17 @@ class FunctionExecution implements Execution, WorkerHost {
     }
   }
 
+  /**
+   * Time its worker thread spent blocked on the engine since this function started: like the
+   * engine's own work below, not the function's time (it also covers the threads' hand-offs).
+   */
+  pausedMs(): number {
+    return this.worker === null ? 0 : this.worker.pausedMs() - this.pausedBase;
+  }
+
   private chargeEngineTime(op: string, startedAt: number): void {
-    if (this.tx === null || op === "1.0/runUdf") return;
+    // On a worker the blocked time is measured there (pausedMs), hand-offs included.
+    if (this.tx === null || op === "1.0/runUdf" || this.worker !== null) return;
     const spent = performance.now() - startedAt;
     this.tx.engineMs += spent;
     this.tx.deadline += spent;
@@ -526,6 +537,7 @@ class FunctionExecution implements Execution, WorkerHost {
   }
 
   started(loadMs: number): void {
+    this.pausedBase = this.worker?.pausedMs() ?? 0;
     this.onStarted(loadMs);
   }
 
@@ -1060,7 +1072,8 @@ export class LocalEngine implements Engine {
           timer = realSetTimeout(check, limitMs);
           return;
         }
-        const deadline = execution.tx ? execution.tx.deadline : wallDeadline;
+        // Queries and mutations are limited in their own time; actions in wall-clock time.
+        const deadline = execution.tx ? execution.tx.deadline + execution.pausedMs() : wallDeadline;
         const remaining = deadline - performance.now();
         if (remaining > 0) {
           timer = realSetTimeout(check, remaining);
@@ -1098,7 +1111,7 @@ export class LocalEngine implements Engine {
     try {
       const resultText = await Promise.race([run(), timeout]);
       const tx = execution.tx;
-      if (tx && !tx.dead && performance.now() > tx.deadline) {
+      if (tx && !tx.dead && performance.now() > tx.deadline + execution.pausedMs()) {
         // On the engine's own thread a busy loop cannot be interrupted; it is refused afterwards.
         tx.dead = true;
         throw timedOut();

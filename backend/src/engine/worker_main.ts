@@ -31,8 +31,10 @@ interface FunctionObject {
 }
 
 const port = parentPort!;
-const { flagBuffer, syncPort } = workerData as { flagBuffer: SharedArrayBuffer; syncPort: MessagePort };
+const { flagBuffer, pausedBuffer, syncPort } = workerData as { flagBuffer: SharedArrayBuffer; pausedBuffer: SharedArrayBuffer; syncPort: MessagePort };
 const flag = new Int32Array(flagBuffer);
+/** What the engine reads to leave blocked time out of a function's limit (see FunctionWorker.pausedMs). */
+const paused = new Float64Array(pausedBuffer);
 const rt = runtime();
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 const pending = new Map<number, { resolve: (reply: AsyncReplyMessage) => void }>();
@@ -52,17 +54,23 @@ function errorFrom(json: ErrorJson | undefined): Error {
 
 /** Blocks until the engine answered (the engine never needs this thread to answer). */
 function blockingCall(message: CallMessage): string {
+  const since = performance.timeOrigin + performance.now();
+  paused[1] = since;
   Atomics.store(flag, 0, FLAG_WAITING);
   post(message);
+  let reply: SyncReply;
   for (;;) {
     Atomics.wait(flag, 0, FLAG_WAITING, 1000);
     const received = receiveMessageOnPort(syncPort);
     if (received) {
-      const reply = received.message as SyncReply;
-      if (!reply.ok) throw errorFrom(reply.error);
-      return reply.result!;
+      reply = received.message as SyncReply;
+      break;
     }
   }
+  paused[0] += performance.timeOrigin + performance.now() - since;
+  paused[1] = 0;
+  if (!reply.ok) throw errorFrom(reply.error);
+  return reply.result!;
 }
 
 function asyncCall(message: CallMessage, callId = nextCallId++): Promise<AsyncReplyMessage> {

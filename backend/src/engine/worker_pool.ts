@@ -80,6 +80,8 @@ function workerEntry(): string {
 export class FunctionWorker {
   private readonly worker: Worker;
   private readonly flag: Int32Array;
+  /** [total ms blocked on the engine, when the current blocking call started or 0], written by the worker. */
+  private readonly paused: Float64Array;
   private readonly syncPort: MessagePort;
   private readonly runs = new Map<number, ActiveRun>();
   private dead = false;
@@ -88,10 +90,12 @@ export class FunctionWorker {
   constructor(private readonly onExit: (worker: FunctionWorker) => void) {
     const flagBuffer = new SharedArrayBuffer(4);
     this.flag = new Int32Array(flagBuffer);
+    const pausedBuffer = new SharedArrayBuffer(16);
+    this.paused = new Float64Array(pausedBuffer);
     const { port1, port2 } = new MessageChannel();
     this.syncPort = port1;
     this.worker = new Worker(pathToFileURL(workerEntry()), {
-      workerData: { flagBuffer, syncPort: port2 },
+      workerData: { flagBuffer, pausedBuffer, syncPort: port2 },
       transferList: [port2],
       // The engine's thread decides what a function may do; the worker needs no extra flags.
       execArgv: [],
@@ -102,6 +106,12 @@ export class FunctionWorker {
     this.worker.on("error", (error) => this.die(error));
     this.worker.on("exit", () => this.die(new Error("The function's worker thread exited")));
     this.worker.unref();
+  }
+
+  /** How long this worker has been blocked on the engine in all (ms, growing while it waits). */
+  pausedMs(): number {
+    const since = this.paused[1];
+    return this.paused[0] + (since > 0 ? Math.max(0, absoluteNow() - since) : 0);
   }
 
   get alive(): boolean {
@@ -227,6 +237,11 @@ export class FunctionWorker {
 }
 
 let nextRunId = 1;
+
+/** Milliseconds on a clock every thread shares. */
+export function absoluteNow(): number {
+  return performance.timeOrigin + performance.now();
+}
 
 /** Workers started ahead of the first call, and the most kept idle afterwards. */
 const WARM_WORKERS = 2;
