@@ -1,10 +1,13 @@
 /**
  * The local backend's engine: runs the functions of a convex/ folder over the SQLite store.
  *
- * Queries and mutations run one at a time on a single executor. Queued mutations are
- * group-committed: each runs inside its own SAVEPOINT of one SQLite transaction, the batch
- * COMMITs once, and only then are results released and commits announced. Actions run
- * outside the executor, concurrently, and reach the database through it.
+ * Function code runs on worker threads (worker_pool.ts), its syscalls answered here; the
+ * transaction (read set, writes, limits) stays on this thread. Mutations run one at a time on
+ * a single executor and are group-committed: each runs inside its own SAVEPOINT of one SQLite
+ * transaction, the batch COMMITs once, and only then are results released and commits
+ * announced. Queries run beside the writer, each in a read transaction of its own SQLite
+ * connection (WAL), at the last commit. Actions run concurrently and reach the database
+ * through the executor.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, watch as watchFs, type FSWatcher } from "node:fs";
