@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api } from "./_generated/api";
+import { MAX_ASSIGNMENTS_PER_RESOURCE } from "./availability";
 import { aBusiness, aCustomer, aProvider, aZone } from "./test.builders";
 import { newTest } from "./test.setup";
 import { TUESDAY, at, bookingScenario, expectCode, freezeClock, type Scenario } from "./bookings.testkit";
@@ -111,6 +112,37 @@ describe("availability.slots", () => {
       await customer.as.mutation(api.bookings.hold, { businessId: s.businessId, zoneId: s.zoneId, cart: s.cart, start: offered.slots[0].start });
     }
     expect((await t.query(api.availability.slots, slotsArgs(s))).slots).toEqual([]);
+  });
+
+  test("never shows booked time as free: a provider with more assignment rows in the range than one call reads is refused clearly", async () => {
+    const t = newTest();
+    const s = await bookingScenario(t);
+    const held = await s.customer.as.mutation(api.bookings.hold, { businessId: s.businessId, zoneId: s.zoneId, cart: s.cart, start: at(TUESDAY, "10:00") });
+    const bookingId = held.bookingId;
+    // Released rows (moves, cancellations) on Monday: in the index range read, ahead of the hold.
+    const addReleased = (count: number) =>
+      t.run(async (ctx) => {
+        for (let i = 0; i < count; i++) {
+          const busyStart = at("2026-03-02", "09:00") + i * 1000;
+          await ctx.db.insert("bookingAssignments", {
+            businessId: s.businessId,
+            bookingId,
+            resourceId: s.provider.resourceId,
+            busyStart,
+            busyEnd: busyStart + 3_600_000,
+            localDate: "2026-03-02",
+            capacityUnits: 1,
+            status: "released",
+            assignedAt: 0,
+          });
+        }
+      });
+    await addReleased(1_000);
+    const read = await t.query(api.availability.slots, slotsArgs(s));
+    expect(times(read.slots.map((x) => x.start))[0]).toBe("12:00"); // the hold 10:00–12:00 still blocks
+    await addReleased(MAX_ASSIGNMENTS_PER_RESOURCE - 1_000);
+    const refusal = await expectCode(t.query(api.availability.slots, slotsArgs(s)), "INVALID_ARGUMENT");
+    expect(refusal.message).toMatch(/ask for a shorter range/);
   });
 });
 

@@ -6,10 +6,11 @@
  * Reads are bounded to the range: the business's resources (capped), then per eligible
  * resource its date overrides in [from − 1, to + 1], its time off and its active
  * assignments whose busy time ends inside the range (index ranges, never table scans).
- * Slot generation itself is the domain's `generateSlots`.
+ * Slot generation itself is the domain's `generateSlotTimes` (slots without the list of
+ * resources, which a customer never sees).
  */
 import { v } from "convex/values";
-import { generateSlots } from "../domain/availability";
+import { generateSlotTimes } from "../domain/availability";
 import { isDomainError } from "../domain/errors";
 import { addDays, daysBetween, isValidLocalDate, localDayRange } from "../domain/time";
 import { query } from "./functions";
@@ -29,6 +30,11 @@ import { vCartItem, vQuote } from "./schema";
 
 /** Longest range one call may ask for (the portal pages by week or month). */
 export const MAX_RANGE_DAYS = 92;
+/**
+ * Most assignment rows read per resource for one call: over 40 jobs a day for the longest
+ * range. A busier range is refused with a clear error rather than answered from part of it.
+ */
+export const MAX_ASSIGNMENTS_PER_RESOURCE = 4000;
 
 const vSlot = v.object({
   start: v.number(),
@@ -75,7 +81,7 @@ export const slots = query({
     const inputs = await Promise.all(
       resources.map(async (resource) => {
         const [assignments, timeOff, overrides] = await Promise.all([
-          activeAssignmentsAround(ctx, resource._id, rangeStart, rangeEnd),
+          activeAssignmentsAround(ctx, resource._id, rangeStart, rangeEnd, MAX_ASSIGNMENTS_PER_RESOURCE),
           timeOffAround(ctx, resource._id, rangeStart, rangeEnd),
           overridesBetween(ctx, resource._id, addDays(args.from, -1), addDays(args.to, 1)),
         ]);
@@ -84,7 +90,7 @@ export const slots = query({
     );
     let generated;
     try {
-      generated = generateSlots({
+      generated = generateSlotTimes({
         timeZone: tz,
         now: Date.now(),
         durationMinutes: priced.quote.durationMinutes,
@@ -106,12 +112,7 @@ export const slots = query({
       timeZone: tz,
       durationMinutes: priced.quote.durationMinutes,
       arrivalWindowMinutes: rules.arrivalWindowMinutes,
-      slots: generated.map((s) => ({
-        start: s.start,
-        end: s.end,
-        ...(s.arrivalWindowEnd !== undefined ? { arrivalWindowEnd: s.arrivalWindowEnd } : {}),
-        remainingCapacity: s.remainingCapacity,
-      })),
+      slots: generated,
     };
   },
 });

@@ -31,11 +31,12 @@
  * with every booking.
  */
 import { assertInteger, invalidArgument } from "./errors";
-import { type Interval, type UsageSegment, capacitySweep, maxUsageIn, mergeIntervals, sweepUnitIntervals } from "./intervals";
+import { type Interval, capacitySweep, mergeIntervals } from "./intervals";
 import {
   type LocalDate,
   type LocalTime,
   type Weekday,
+  DAY_MS,
   MINUTE_MS,
   addDays,
   assertTimeZone,
@@ -120,6 +121,9 @@ export interface Slot {
   availableResourceIds: string[];
   remainingCapacity: number;
 }
+
+/** A slot without the list of resources that can take it. */
+export type SlotTime = Omit<Slot, "availableResourceIds">;
 
 export const SLOT_UNAVAILABLE_CODES = [
   "NOT_ELIGIBLE",
@@ -209,13 +213,31 @@ interface ParsedHours {
   endMinutes: number;
 }
 
+/** "HH:MM" → minutes, cached: every resource repeats the same few opening times. */
+const localTimeCache = new Map<string, number>();
+
+function minutesOf(time: LocalTime, allowEndOfDay: boolean): number {
+  const key = allowEndOfDay ? `${time}+` : time;
+  let minutes = localTimeCache.get(key);
+  if (minutes === undefined) {
+    minutes = parseLocalTime(time, { allowEndOfDay });
+    if (localTimeCache.size < 4096) localTimeCache.set(key, minutes);
+  }
+  return minutes;
+}
+
 function parseHours(hours: HoursInterval, label: string): ParsedHours {
-  const startMinutes = parseLocalTime(hours.start);
-  const end = parseLocalTime(hours.end, { allowEndOfDay: true });
+  const startMinutes = minutesOf(hours.start, false);
+  const end = minutesOf(hours.end, true);
   if (end === startMinutes) {
     throw invalidArgument(`${label}: hours ${hours.start}–${hours.end} are empty; use "00:00"–"24:00" for a whole day`);
   }
   return { startMinutes, endMinutes: end > startMinutes ? end : end + 1440 };
+}
+
+/** Opening order within a day, so a day's hours usually come out sorted without a sort. */
+function byOpening(a: ParsedHours, b: ParsedHours): number {
+  return a.startMinutes - b.startMinutes;
 }
 
 interface ParsedResource {
@@ -236,10 +258,12 @@ function parseResource(resource: AvailabilityResource): ParsedResource {
     assertInteger(entry.weekday, `${label} weekday`, 0, 6);
     weekly[entry.weekday].push(parseHours(entry, `${label} weekday ${entry.weekday}`));
   }
+  for (const hours of weekly) hours.sort(byOpening);
   const overrides = new Map<LocalDate, ParsedHours[]>();
   for (const override of resource.overrides ?? []) {
     parseLocalDate(override.date);
-    overrides.set(override.date, override.closed ? [] : override.hours.map((h) => parseHours(h, `${label} override ${override.date}`)));
+    const hours = override.closed ? [] : override.hours.map((h) => parseHours(h, `${label} override ${override.date}`));
+    overrides.set(override.date, hours.sort(byOpening));
   }
   return {
     resource,
@@ -295,69 +319,260 @@ class DayTable {
 
   /** Index of the day containing `instant`, or -1 outside the table. */
   indexOf(instant: number): number {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    if (instant < this.starts[0] || instant >= this.ends[hi]) return -1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid] <= instant) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    const last = this.starts.length - 1;
+    if (instant < this.starts[0] || instant >= this.ends[last]) return -1;
+    // Days are 24 hours give or take a DST shift: guess, then step to the right day.
+    let index = Math.min(last, Math.floor((instant - this.starts[0]) / DAY_MS));
+    while (this.starts[index] > instant) index--;
+    while (this.ends[index] <= instant) index++;
+    return index;
   }
 }
 
 // ---------------------------------------------------------------------------------------
-// Per-resource building blocks
+// Per-resource building blocks, on growable typed arrays reused from resource to resource
+// (a 90-day query over 50 resources would otherwise allocate tens of thousands of objects)
 // ---------------------------------------------------------------------------------------
 
-interface AnchoredInterval extends Interval {
-  /** Opening instant the slot grid steps from. */
-  anchor: number;
+/** Intervals [start, end) as parallel arrays; `anchor` is the opening instant the slot grid steps from. */
+class Spans {
+  start: Float64Array;
+  end: Float64Array;
+  anchor: Float64Array;
+  length = 0;
+
+  constructor(capacity = 64) {
+    this.start = new Float64Array(capacity);
+    this.end = new Float64Array(capacity);
+    this.anchor = new Float64Array(capacity);
+  }
+
+  push(start: number, end: number, anchor: number): void {
+    if (this.length === this.start.length) this.grow();
+    this.start[this.length] = start;
+    this.end[this.length] = end;
+    this.anchor[this.length++] = anchor;
+  }
+
+  /** Adds [start, end), merging it into the last interval when they overlap or touch (input sorted by start). */
+  pushMerged(start: number, end: number, anchor: number): void {
+    const last = this.length - 1;
+    if (last >= 0 && start <= this.end[last]) {
+      if (end > this.end[last]) this.end[last] = end;
+    } else {
+      this.push(start, end, anchor);
+    }
+  }
+
+  private grow(): void {
+    const size = this.start.length * 2;
+    const start = new Float64Array(size);
+    const end = new Float64Array(size);
+    const anchor = new Float64Array(size);
+    start.set(this.start);
+    end.set(this.end);
+    anchor.set(this.anchor);
+    this.start = start;
+    this.end = end;
+    this.anchor = anchor;
+  }
+
+  /** Whether [start, end) lies inside one of the intervals. */
+  contains(start: number, end: number): boolean {
+    for (let i = 0; i < this.length; i++) if (this.start[i] <= start && end <= this.end[i]) return true;
+    return false;
+  }
 }
 
-/** Working time over the table's days (minus time off unless told), sorted, merged, anchored. */
-function workingIntervals(parsed: ParsedResource, days: DayTable, options: { ignoreTimeOff?: boolean } = {}): AnchoredInterval[] {
-  const raw: AnchoredInterval[] = [];
+/** Stretches of constant usage > 0, sorted, as parallel arrays. */
+class Usage {
+  start = new Float64Array(64);
+  end = new Float64Array(64);
+  used = new Float64Array(64);
+  length = 0;
+
+  push(start: number, end: number, used: number): void {
+    if (used <= 0 || end <= start) return;
+    const last = this.length - 1;
+    if (last >= 0 && this.end[last] === start && this.used[last] === used) {
+      this.end[last] = end;
+      return;
+    }
+    if (this.length === this.start.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.start = grow(this.start);
+      this.end = grow(this.end);
+      this.used = grow(this.used);
+    }
+    this.start[this.length] = start;
+    this.end[this.length] = end;
+    this.used[this.length++] = used;
+  }
+
+  /** Highest usage in [from, to); `cursor` may carry the first index to look at between calls with rising `from`. */
+  maxIn(from: number, to: number, cursor = { at: 0 }): number {
+    let i = cursor.at;
+    while (i < this.length && this.end[i] <= from) i++;
+    cursor.at = i;
+    let max = 0;
+    for (; i < this.length && this.start[i] < to; i++) if (this.used[i] > max) max = this.used[i];
+    return max;
+  }
+}
+
+/** Scratch space of one call, reused by each resource in turn. */
+class Scratch {
+  readonly raw = new Spans();
+  readonly working = new Spans();
+  readonly cut = new Spans();
+  readonly usage = new Usage();
+  readonly forbidden = new Spans();
+  blockedStarts = new Float64Array(256);
+  blockedEnds = new Float64Array(256);
+  spare = new Float64Array(256);
+
+  ensureBlocks(count: number): void {
+    if (this.blockedStarts.length >= count) return;
+    this.blockedStarts = new Float64Array(count * 2);
+    this.blockedEnds = new Float64Array(count * 2);
+    this.spare = new Float64Array(count * 2);
+  }
+}
+
+/**
+ * Sorts finite numbers ascending in place. Quicksort with insertion sort for short runs: for
+ * the few hundred blocks of one resource this is several times faster than the built-in
+ * `Float64Array.prototype.sort`, and already sorted input (blocks read in index order) costs
+ * one pass.
+ */
+function sortNumbers(values: Float64Array, from = 0, to = values.length): void {
+  while (to - from > 24) {
+    const mid = (from + to) >> 1;
+    const a = values[from];
+    const b = values[mid];
+    const c = values[to - 1];
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = from;
+    let j = to - 1;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const t = values[i];
+        values[i++] = values[j];
+        values[j--] = t;
+      }
+    }
+    // Recurse into the smaller side, loop on the larger: stack depth stays logarithmic.
+    if (j + 1 - from < to - i) {
+      sortNumbers(values, from, j + 1);
+      from = i;
+    } else {
+      sortNumbers(values, i, to);
+      to = j + 1;
+    }
+  }
+  for (let i = from + 1; i < to; i++) {
+    const v = values[i];
+    let k = i - 1;
+    while (k >= from && values[k] > v) {
+      values[k + 1] = values[k];
+      k--;
+    }
+    values[k + 1] = v;
+  }
+}
+
+/**
+ * Sorts finite numbers ascending in place, in about linear time for instants spread over a
+ * range (bookings over days): one pass when already sorted, else a bucket pass over
+ * [min, max] and a short sort per bucket. `spare` is scratch of at least the same length.
+ */
+function sortInstants(values: Float64Array, spare: Float64Array): void {
+  const n = values.length;
+  let sorted = true;
+  let min = n > 0 ? values[0] : 0;
+  let max = min;
+  for (let i = 1; i < n; i++) {
+    const v = values[i];
+    if (v < values[i - 1]) sorted = false;
+    if (v < min) min = v;
+    else if (v > max) max = v;
+  }
+  if (sorted) return;
+  if (n <= 32 || max === min) {
+    sortNumbers(values);
+    return;
+  }
+  const bucketCount = n >> 1;
+  const scale = (bucketCount - 1) / (max - min);
+  const starts = new Int32Array(bucketCount + 1);
+  for (let i = 0; i < n; i++) starts[Math.floor((values[i] - min) * scale) + 1]++;
+  for (let b = 0; b < bucketCount; b++) starts[b + 1] += starts[b];
+  const next = starts.slice(0, bucketCount);
+  for (let i = 0; i < n; i++) spare[next[Math.floor((values[i] - min) * scale)]++] = values[i];
+  values.set(spare.subarray(0, n));
+  for (let b = 0; b < bucketCount; b++) if (starts[b + 1] - starts[b] > 1) sortNumbers(values, starts[b], starts[b + 1]);
+}
+
+/**
+ * Working time over the table's days (minus time off unless told), sorted, merged, anchored,
+ * into `scratch.working` (or `scratch.cut` with time off taken out). Each day's hours come out
+ * in opening order, so the whole list is usually sorted as generated; wall times inside a
+ * spring-forward gap can map past later openings, and then the list is sorted.
+ */
+function workingTime(parsed: ParsedResource, days: DayTable, scratch: Scratch, options: { ignoreTimeOff?: boolean } = {}): Spans {
+  const raw = scratch.raw;
+  raw.length = 0;
+  let sorted = true;
   for (let i = 0; i < days.dates.length - 1; i++) {
     const hours = parsed.overrides.get(days.dates[i]) ?? parsed.weekly[days.weekdays[i]];
     for (const h of hours) {
       const start = days.wallInstant(i, h.startMinutes);
       const end = days.wallInstant(i, h.endMinutes);
-      if (end > start) raw.push({ start, end, anchor: start });
+      if (end <= start) continue;
+      if (raw.length > 0 && start < raw.start[raw.length - 1]) sorted = false;
+      raw.push(start, end, start);
     }
   }
-  raw.sort((a, b) => a.start - b.start || a.end - b.end);
-  const merged: AnchoredInterval[] = [];
-  for (const interval of raw) {
-    const last = merged[merged.length - 1];
-    if (last && interval.start <= last.end) {
-      if (interval.end > last.end) last.end = interval.end;
-    } else {
-      merged.push({ ...interval });
-    }
+  const working = scratch.working;
+  working.length = 0;
+  if (sorted) {
+    for (let i = 0; i < raw.length; i++) working.pushMerged(raw.start[i], raw.end[i], raw.start[i]);
+  } else {
+    const order = Array.from({ length: raw.length }, (_, i) => i).sort((a, b) => raw.start[a] - raw.start[b] || raw.end[a] - raw.end[b]);
+    for (const i of order) working.pushMerged(raw.start[i], raw.end[i], raw.start[i]);
   }
   const timeOff = options.ignoreTimeOff ? [] : mergeIntervals(parsed.resource.timeOff ?? []);
-  return timeOff.length === 0 ? merged : subtractKeepingAnchor(merged, timeOff);
+  if (timeOff.length === 0) return working;
+  return subtractKeepingAnchor(working, timeOff, scratch.cut);
 }
 
-function subtractKeepingAnchor(base: readonly AnchoredInterval[], cuts: readonly Interval[]): AnchoredInterval[] {
-  const result: AnchoredInterval[] = [];
+/** `base` minus sorted merged `cuts`, each remaining piece keeping its interval's anchor, into `out`. */
+function subtractKeepingAnchor(base: Spans, cuts: readonly Interval[], out: Spans): Spans {
+  out.length = 0;
   let c = 0;
-  for (const interval of base) {
-    let cursor = interval.start;
+  for (let i = 0; i < base.length; i++) {
+    const end = base.end[i];
+    const anchor = base.anchor[i];
+    let cursor = base.start[i];
     while (c < cuts.length && cuts[c].end <= cursor) c++;
-    for (let k = c; k < cuts.length && cuts[k].start < interval.end; k++) {
-      if (cuts[k].start > cursor) result.push({ start: cursor, end: cuts[k].start, anchor: interval.anchor });
+    for (let k = c; k < cuts.length && cuts[k].start < end; k++) {
+      if (cuts[k].start > cursor) out.push(cursor, cuts[k].start, anchor);
       if (cuts[k].end > cursor) cursor = cuts[k].end;
-      if (cursor >= interval.end) break;
+      if (cursor >= end) break;
     }
-    if (cursor < interval.end) result.push({ start: cursor, end: interval.end, anchor: interval.anchor });
+    if (cursor < end) out.push(cursor, end, anchor);
   }
-  return result;
+  return out;
 }
 
-function usageSegments(resource: AvailabilityResource): UsageSegment[] {
+/** The resource's busy blocks (bookings and holds, buffers included) swept into usage, in `scratch.usage`. */
+function usageOf(resource: AvailabilityResource, scratch: Scratch): Usage {
   const busy = resource.busy ?? [];
   let allSingleUnit = true;
   for (let i = 0; i < busy.length; i++) {
@@ -369,86 +584,106 @@ function usageSegments(resource: AvailabilityResource): UsageSegment[] {
     if (!Number.isInteger(units) || units < 0) throw invalidArgument(`resource "${resource.id}" busy[${i}].units must be a non-negative integer`);
     if (units !== 1) allSingleUnit = false;
   }
-  const blockedStart = (b: BusyBlock) => b.start - (b.bufferBeforeMinutes ?? 0) * MINUTE_MS;
-  const blockedEnd = (b: BusyBlock) => b.end + (b.bufferAfterMinutes ?? 0) * MINUTE_MS;
-  if (allSingleUnit) {
-    // The common case: typed arrays, native numeric sort, no per-block objects.
-    const starts = new Float64Array(busy.length);
-    const ends = new Float64Array(busy.length);
-    let n = 0;
-    for (const b of busy) {
-      const start = blockedStart(b);
-      const end = blockedEnd(b);
-      if (end <= start) continue;
-      starts[n] = start;
-      ends[n++] = end;
-    }
-    return sweepUnitIntervals(starts.subarray(0, n).sort(), ends.subarray(0, n).sort());
+  const usage = scratch.usage;
+  usage.length = 0;
+  if (busy.length === 0) return usage;
+  if (!allSingleUnit) {
+    const blocks = busy.map((b) => ({ start: blockedStart(b), end: blockedEnd(b), units: b.units ?? 1 }));
+    for (const segment of capacitySweep(blocks)) usage.push(segment.start, segment.end, segment.used);
+    return usage;
   }
-  return capacitySweep(busy.map((b) => ({ start: blockedStart(b), end: blockedEnd(b), units: b.units ?? 1 })));
+  // The common case: every block one unit, so starts and ends can be sorted apart (they
+  // usually arrive sorted already, read in index order) and swept without event objects.
+  scratch.ensureBlocks(busy.length);
+  let n = 0;
+  for (const b of busy) {
+    const start = blockedStart(b);
+    const end = blockedEnd(b);
+    if (end <= start) continue;
+    scratch.blockedStarts[n] = start;
+    scratch.blockedEnds[n++] = end;
+  }
+  const starts = scratch.blockedStarts.subarray(0, n);
+  const ends = scratch.blockedEnds.subarray(0, n);
+  sortInstants(starts, scratch.spare);
+  sortInstants(ends, scratch.spare);
+  let i = 0;
+  let j = 0;
+  let used = 0;
+  while (j < n) {
+    const at = i < n && starts[i] < ends[j] ? starts[i] : ends[j];
+    while (i < n && starts[i] === at) {
+      used++;
+      i++;
+    }
+    while (j < n && ends[j] === at) {
+      used--;
+      j++;
+    }
+    if (j === n) break;
+    usage.push(at, i < n && starts[i] < ends[j] ? starts[i] : ends[j], used);
+  }
+  return usage;
 }
 
-/** Local days (as instant ranges within the table) on which the resource is at its limit. */
-function fullDays(resource: AvailabilityResource, days: DayTable): Interval[] {
+function blockedStart(b: BusyBlock): number {
+  return b.start - (b.bufferBeforeMinutes ?? 0) * MINUTE_MS;
+}
+
+function blockedEnd(b: BusyBlock): number {
+  return b.end + (b.bufferAfterMinutes ?? 0) * MINUTE_MS;
+}
+
+/** Indexes of the table's days on which the resource is at its per-day limit, ascending. */
+function fullDays(resource: AvailabilityResource, days: DayTable): number[] {
   const limit = resource.maxBookingsPerDay;
   if (limit === undefined) return [];
-  const counts = new Array<number>(days.dates.length).fill(0);
+  const counts = new Int32Array(days.dates.length);
   for (const block of resource.busy ?? []) {
     if (block.countsTowardDailyLimit === false) continue;
     const index = days.indexOf(block.start);
     if (index >= 0) counts[index] += 1;
   }
-  const result: Interval[] = [];
-  counts.forEach((count, i) => {
-    if (count >= limit) result.push({ start: days.starts[i], end: days.ends[i] });
-  });
+  const result: number[] = [];
+  for (let i = 0; i < counts.length; i++) if (counts[i] >= limit) result.push(i);
   return result;
 }
 
 /**
- * Starts whose blocked range [s − before, s + span + after) would push usage above
- * `limit`, as sorted merged half-open intervals of start instants.
+ * Starts that cannot be offered, as sorted merged half-open intervals of start instants, into
+ * `scratch.forbidden`: those whose blocked range [s − before, s + span + after) would push
+ * usage above `limit`, and those on a full day.
  */
-function conflictingStarts(segments: readonly UsageSegment[], limit: number, spanMs: number, beforeMs: number, afterMs: number): Interval[] {
-  const forbidden: Interval[] = [];
-  for (const segment of segments) {
-    if (segment.used <= limit) continue;
-    const start = segment.start - spanMs - afterMs + 1;
-    const end = segment.end + beforeMs;
-    const last = forbidden[forbidden.length - 1];
-    if (last && start <= last.end) {
-      if (end > last.end) last.end = end;
-    } else {
-      forbidden.push({ start, end });
-    }
+function forbiddenStarts(usage: Usage, limit: number, spanMs: number, beforeMs: number, afterMs: number, full: readonly number[], days: DayTable, scratch: Scratch): Spans {
+  const forbidden = scratch.forbidden;
+  forbidden.length = 0;
+  let d = 0;
+  for (let i = 0; i < usage.length; i++) {
+    if (usage.used[i] <= limit) continue;
+    const start = usage.start[i] - spanMs - afterMs + 1;
+    for (; d < full.length && days.starts[full[d]] <= start; d++) forbidden.pushMerged(days.starts[full[d]], days.ends[full[d]], 0);
+    forbidden.pushMerged(start, usage.end[i] + beforeMs, 0);
   }
+  for (; d < full.length; d++) forbidden.pushMerged(days.starts[full[d]], days.ends[full[d]], 0);
   return forbidden;
-}
-
-/** Anchored start ranges [lo, hi) for which [s, s + span) stays inside working time and within [min, max). */
-function startRanges(working: readonly AnchoredInterval[], spanMs: number, min: number, max: number): AnchoredInterval[] {
-  const result: AnchoredInterval[] = [];
-  for (const w of working) {
-    const start = Math.max(w.start, min);
-    const end = Math.min(w.end - spanMs + 1, max);
-    if (end > start) result.push({ start, end, anchor: w.anchor });
-  }
-  return result;
-}
-
-function remainingFor(parsed: ParsedResource, segments: readonly UsageSegment[], start: number, spanMs: number): number {
-  if (segments.length === 0) return parsed.resource.capacity;
-  const used = maxUsageIn(segments, { start: start - parsed.bufferBeforeMs, end: start + spanMs + parsed.bufferAfterMs });
-  return parsed.resource.capacity - used;
 }
 
 /**
  * Gathers per-resource starts into slots. Starts on the step grid counted from the first
- * possible start (the usual case, DST shifts included) go to an array by grid index; any
- * other start (hours opening off the grid) goes to a map.
+ * possible start (the usual case, DST shifts included) are counted by grid index in typed
+ * arrays, and their slots are built once at the end with their resource lists at full size;
+ * any other start (hours opening off the grid) goes to a map.
  */
 class SlotCollector {
-  private readonly onGrid: (Slot | undefined)[];
+  private readonly size: number;
+  /** Per grid index, as differences (a run adds at its first index and takes away at its end). */
+  private readonly countDelta: Int32Array;
+  private readonly remainingDelta: Float64Array;
+  /** Per grid index, remaining capacity that varies from start to start. */
+  private readonly remaining: Float64Array;
+  /** Grid runs as (resource index, first grid index, end grid index) triples, in resource order. */
+  private runs = new Int32Array(3 * 1024);
+  private runCount = 0;
   private readonly offGrid = new Map<number, Slot>();
 
   constructor(
@@ -458,38 +693,141 @@ class SlotCollector {
     private readonly spanMs: number,
     private readonly windowMs: number,
   ) {
-    this.onGrid = new Array<Slot | undefined>(Math.ceil((max - origin) / stepMs) + 1).fill(undefined);
+    this.size = Math.ceil((max - origin) / stepMs) + 1;
+    this.countDelta = new Int32Array(this.size + 1);
+    this.remainingDelta = new Float64Array(this.size + 1);
+    this.remaining = new Float64Array(this.size);
   }
 
-  /** Adds the resource to every start first, first + step, … before `end`. */
-  addRun(first: number, end: number, resourceId: string, remaining: number | ((start: number) => number)): void {
+  /** Adds resource `resourceIndex` to every start first, first + step, … before `end`. */
+  addRun(first: number, end: number, resourceIndex: number, resourceId: string, remaining: number | ((start: number) => number)): void {
     const firstIndex = (first - this.origin) / this.stepMs;
-    const onGrid = Number.isInteger(firstIndex) && firstIndex >= 0;
-    let index = firstIndex;
-    for (let start = first; start < end; start += this.stepMs, index++) {
-      let slot: Slot | undefined;
-      if (onGrid && index < this.onGrid.length) {
-        slot = this.onGrid[index];
-        if (slot === undefined) this.onGrid[index] = slot = this.newSlot(start);
+    if (Number.isInteger(firstIndex) && firstIndex >= 0) {
+      const endIndex = Math.min(this.size, firstIndex + Math.ceil((end - first) / this.stepMs));
+      if (endIndex <= firstIndex) return;
+      this.countDelta[firstIndex]++;
+      this.countDelta[endIndex]--;
+      if (typeof remaining === "number") {
+        this.remainingDelta[firstIndex] += remaining;
+        this.remainingDelta[endIndex] -= remaining;
       } else {
-        slot = this.offGrid.get(start);
-        if (slot === undefined) this.offGrid.set(start, (slot = this.newSlot(start)));
+        for (let i = firstIndex, start = first; i < endIndex; i++, start += this.stepMs) this.remaining[i] += remaining(start);
       }
+      this.recordRun(resourceIndex, firstIndex, endIndex);
+      return;
+    }
+    for (let start = first; start < end; start += this.stepMs) {
+      let slot = this.offGrid.get(start);
+      if (slot === undefined) this.offGrid.set(start, (slot = this.newSlot(start, [])));
       slot.availableResourceIds.push(resourceId);
       slot.remainingCapacity += typeof remaining === "number" ? remaining : remaining(start);
     }
   }
 
-  private newSlot(start: number): Slot {
-    const slot: Slot = { start, end: start + this.spanMs, availableResourceIds: [], remainingCapacity: 0 };
+  private recordRun(resourceIndex: number, firstIndex: number, endIndex: number): void {
+    if (3 * this.runCount === this.runs.length) {
+      const grown = new Int32Array(this.runs.length * 2);
+      grown.set(this.runs);
+      this.runs = grown;
+    }
+    const at = 3 * this.runCount++;
+    this.runs[at] = resourceIndex;
+    this.runs[at + 1] = firstIndex;
+    this.runs[at + 2] = endIndex;
+  }
+
+  private newSlot(start: number, availableResourceIds: string[]): Slot {
+    const slot: Slot = { start, end: start + this.spanMs, availableResourceIds, remainingCapacity: 0 };
     if (this.windowMs > 0) slot.arrivalWindowEnd = start + this.windowMs;
     return slot;
   }
 
-  sorted(): Slot[] {
-    const slots = this.onGrid.filter((slot): slot is Slot => slot !== undefined);
+  /** The slots in start order; `resourceIds[i]` names resource index i. */
+  sorted(resourceIds: readonly string[]): Slot[] {
+    const offsets = this.prefixSums();
+    // Each grid index's resources in resource order, laid out by counting sort, then each
+    // slot's list built in one sequential pass.
+    const members = new Int32Array(offsets[this.size]);
+    const filled = offsets.slice(0, this.size);
+    for (let r = 0; r < this.runCount; r++) {
+      const resourceIndex = this.runs[3 * r];
+      for (let i = this.runs[3 * r + 1], end = this.runs[3 * r + 2]; i < end; i++) members[filled[i]++] = resourceIndex;
+    }
+    const slots: Slot[] = [];
+    for (let i = 0; i < this.size; i++) {
+      if (offsets[i + 1] === offsets[i]) continue;
+      const ids: string[] = [];
+      for (let k = offsets[i]; k < offsets[i + 1]; k++) ids.push(resourceIds[members[k]]);
+      const slot = this.newSlot(this.origin + i * this.stepMs, ids);
+      slot.remainingCapacity = this.remaining[i];
+      slots.push(slot);
+    }
     if (this.offGrid.size === 0) return slots;
     return [...slots, ...this.offGrid.values()].sort((a, b) => a.start - b.start);
+  }
+
+  /** The slots in start order without their resource lists. */
+  times(): SlotTime[] {
+    const offsets = this.prefixSums();
+    const slots: SlotTime[] = [];
+    for (let i = 0; i < this.size; i++) {
+      if (offsets[i + 1] === offsets[i]) continue;
+      slots.push(this.newTime(this.origin + i * this.stepMs, this.remaining[i]));
+    }
+    if (this.offGrid.size === 0) return slots;
+    for (const slot of this.offGrid.values()) slots.push(this.newTime(slot.start, slot.remainingCapacity));
+    return slots.sort((a, b) => a.start - b.start);
+  }
+
+  private newTime(start: number, remainingCapacity: number): SlotTime {
+    const slot: SlotTime = { start, end: start + this.spanMs, remainingCapacity };
+    if (this.windowMs > 0) slot.arrivalWindowEnd = start + this.windowMs;
+    return slot;
+  }
+
+  /**
+   * Adds up the differences (once): per grid index, `remaining` gets its constant part and
+   * offsets[i + 1] − offsets[i] is the number of resources offering start i.
+   */
+  private prefixSums(): Int32Array {
+    const offsets = new Int32Array(this.size + 1);
+    let count = 0;
+    let constantRemaining = 0;
+    for (let i = 0; i < this.size; i++) {
+      count += this.countDelta[i];
+      constantRemaining += this.remainingDelta[i];
+      offsets[i + 1] = offsets[i] + count;
+      this.remaining[i] += constantRemaining;
+    }
+    return offsets;
+  }
+}
+
+/**
+ * Calls `run(first, end)` for each stretch of grid starts s (anchor + k × step) whose
+ * [s, s + span) stays inside one working interval, with s in [min, max) and not forbidden.
+ */
+function collectStarts(working: Spans, forbidden: Spans, min: number, max: number, spanMs: number, stepMs: number, run: (first: number, end: number) => void): void {
+  let f = 0;
+  for (let w = 0; w < working.length; w++) {
+    const lo = Math.max(working.start[w], min);
+    const hi = Math.min(working.end[w] - spanMs + 1, max);
+    if (hi <= lo) continue;
+    const anchor = working.anchor[w];
+    let cursor = lo;
+    while (f < forbidden.length && forbidden.end[f] <= cursor) f++;
+    for (let k = f; k < forbidden.length && forbidden.start[k] < hi; k++) {
+      if (forbidden.start[k] > cursor) {
+        const first = anchor + Math.ceil((cursor - anchor) / stepMs) * stepMs;
+        if (first < forbidden.start[k]) run(first, forbidden.start[k]);
+      }
+      if (forbidden.end[k] > cursor) cursor = forbidden.end[k];
+      if (cursor >= hi) break;
+    }
+    if (cursor < hi) {
+      const first = anchor + Math.ceil((cursor - anchor) / stepMs) * stepMs;
+      if (first < hi) run(first, hi);
+    }
   }
 }
 
@@ -497,7 +835,22 @@ class SlotCollector {
 // Public API
 // ---------------------------------------------------------------------------------------
 
+/** Every bookable start in the range, with the resources that can take it and their remaining capacity. */
 export function generateSlots(query: AvailabilityQuery): Slot[] {
+  const collected = collectSlots(query);
+  return collected === null ? [] : collected.collector.sorted(collected.resourceIds);
+}
+
+/**
+ * `generateSlots` without the resource lists: what a customer's slot picker shows (start,
+ * end, arrival window, remaining capacity), at less cost.
+ */
+export function generateSlotTimes(query: AvailabilityQuery): SlotTime[] {
+  return collectSlots(query)?.collector.times() ?? [];
+}
+
+/** Validates the query and gathers every resource's starts; null when the range has none. */
+function collectSlots(query: AvailabilityQuery): { collector: SlotCollector; resourceIds: string[] } | null {
   const rules = normalizeRules(query);
   parseLocalDate(query.fromDate);
   parseLocalDate(query.toDate);
@@ -513,30 +866,31 @@ export function generateSlots(query: AvailabilityQuery): Slot[] {
   const rangeEnd = days.ends[days.dates.length - 2];
   const min = Math.max(rangeStart, rules.earliestStart);
   const max = Math.min(rangeEnd, rules.horizonEnd);
-  if (max <= min) return [];
+  if (max <= min) return null;
   const collector = new SlotCollector(rangeStart, max, stepMs, rules.spanMs, rules.windowMs);
+  const scratch = new Scratch();
 
   const seenIds = new Set<string>();
+  const resourceIds: string[] = [];
   for (const resource of query.resources) {
     const parsed = parseResource(resource);
     if (seenIds.has(resource.id)) throw invalidArgument(`Resource "${resource.id}" is listed twice`);
     seenIds.add(resource.id);
     if (!servesRequest(resource, query) || resource.capacity < rules.units) continue;
+    const resourceIndex = resourceIds.push(resource.id) - 1;
 
-    const segments = usageSegments(resource);
+    const usage = usageOf(resource, scratch);
+    const working = workingTime(parsed, days, scratch);
     const limit = resource.capacity - rules.units;
-    const blocked = mergeIntervals([
-      ...conflictingStarts(segments, limit, rules.spanMs, parsed.bufferBeforeMs, parsed.bufferAfterMs),
-      ...fullDays(resource, days),
-    ]);
-    const ranges = subtractKeepingAnchor(startRanges(workingIntervals(parsed, days), rules.spanMs, min, max), blocked);
-    const remaining = limit === 0 ? rules.units : (start: number) => remainingFor(parsed, segments, start, rules.spanMs);
-    for (const range of ranges) {
-      const first = range.anchor + Math.ceil((range.start - range.anchor) / stepMs) * stepMs;
-      collector.addRun(first, range.end, resource.id, remaining);
-    }
+    const forbidden = forbiddenStarts(usage, limit, rules.spanMs, parsed.bufferBeforeMs, parsed.bufferAfterMs, fullDays(resource, days), days, scratch);
+    const cursor = { at: 0 };
+    const remaining =
+      limit === 0
+        ? rules.units
+        : (start: number) => resource.capacity - usage.maxIn(start - parsed.bufferBeforeMs, start + rules.spanMs + parsed.bufferAfterMs, cursor);
+    collectStarts(working, forbidden, min, max, rules.spanMs, stepMs, (first, end) => collector.addRun(first, end, resourceIndex, resource.id, remaining));
   }
-  return collector.sorted();
+  return { collector, resourceIds };
 }
 
 /**
@@ -568,14 +922,16 @@ export function checkSlot(input: SlotCheckInput): SlotCheck {
   const end = start + rules.spanMs;
   const firstDate = addDays(localDateOf(start, rules.timeZone), -1);
   const days = new DayTable(firstDate, localDateOf(end, rules.timeZone), rules.timeZone);
-  const inside = (intervals: readonly Interval[]) => intervals.some((w) => w.start <= start && end <= w.end);
-  if (!inside(workingIntervals(parsed, days))) {
-    return fail("OUTSIDE_WORKING_HOURS", outsideWorking(parsed, days, start, end, inside(workingIntervals(parsed, days, { ignoreTimeOff: true }))));
+  const scratch = new Scratch();
+  if (!workingTime(parsed, days, scratch).contains(start, end)) {
+    const fitsWithoutTimeOff = workingTime(parsed, days, scratch, { ignoreTimeOff: true }).contains(start, end);
+    return fail("OUTSIDE_WORKING_HOURS", outsideWorking(parsed, days, start, end, fitsWithoutTimeOff));
   }
-  if (fullDays(resource, days).some((d) => d.start <= start && start < d.end)) {
+  if (fullDays(resource, days).some((d) => days.starts[d] <= start && start < days.ends[d])) {
     return fail("DAILY_LIMIT_REACHED", { kind: "daily_limit", limit: resource.maxBookingsPerDay ?? 0 });
   }
-  const remaining = remainingFor(parsed, usageSegments(resource), start, rules.spanMs);
+  const used = usageOf(resource, scratch).maxIn(start - parsed.bufferBeforeMs, end + parsed.bufferAfterMs);
+  const remaining = resource.capacity - used;
   if (remaining < rules.units) return fail("CONFLICT", { kind: "busy", ...clashExtent(parsed, start, rules.spanMs) });
   const result: SlotCheck = { ok: true, end, remainingCapacity: remaining };
   if (rules.windowMs > 0) result.arrivalWindowEnd = start + rules.windowMs;

@@ -150,19 +150,27 @@ export async function loadResourceDay(ctx: RawQueryCtx, resourceId: Id<"resource
 /**
  * Active assignments of a resource whose busy time can matter for [from, to): every one with
  * busyEnd in (from, to + MAX_BUSY_SPAN). Released/declined ones are dropped in memory.
+ * Reads at most `limit` rows; a range holding more is refused rather than answered from a
+ * part of it (which would show booked time as free).
  */
 export async function activeAssignmentsAround(
   ctx: RawQueryCtx,
   resourceId: Id<"resources">,
   from: number,
   to: number,
+  limit = MAX_ASSIGNMENTS_READ,
 ): Promise<Doc<"bookingAssignments">[]> {
   const rows = await ctx.db
     .query("bookingAssignments")
     .withIndex("by_resourceId_and_busyEnd", (q) =>
       q.eq("resourceId", resourceId).gt("busyEnd", from).lt("busyEnd", to + MAX_BUSY_SPAN_MS),
     )
-    .take(MAX_ASSIGNMENTS_READ);
+    .take(limit + 1);
+  if (rows.length > limit) {
+    throw appError("INVALID_ARGUMENT", `More than ${limit} jobs of one provider fall in this time; ask for a shorter range.`, {
+      details: { limit },
+    });
+  }
   return rows.filter(isActiveAssignment);
 }
 

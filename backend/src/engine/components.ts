@@ -36,6 +36,8 @@ export interface ComponentInstance {
   directory: string;
   /** How the app imports the definition, e.g. "@convex-dev/rate-limiter" (for codegen). */
   importSpecifier: string | null;
+  /** The definition's own name (`defineComponent("workpool")`), whatever it is installed as. */
+  definitionName: string;
   env: Record<string, string>;
   children: string[];
 }
@@ -213,6 +215,7 @@ function collect(definition: DefinitionObject, parentPath: string, parentEnv: Re
       name,
       directory: child.componentDefinitionPath,
       importSpecifier: child.importSpecifier ?? null,
+      definitionName: child._name ?? name,
       env,
       children: [],
     };
@@ -234,7 +237,7 @@ function definitionMarker(): esbuild.Plugin {
         if (resolved.errors.length > 0 || !resolved.path) return undefined;
         const directory = path.dirname(resolved.path);
         if (configFile(directory) === null) return undefined;
-        const specifier = args.path.startsWith(".") ? null : args.path.replace(/\/convex\.config(\.[a-z]+)?$/, "");
+        const specifier = args.path.startsWith(".") || path.isAbsolute(args.path) ? null : args.path.replace(/\/convex\.config(\.[a-z]+)?$/, "");
         return { path: resolved.path, namespace: DEFINITION_NAMESPACE, pluginData: { directory, specifier } };
       });
       build.onLoad({ filter: /.*/, namespace: DEFINITION_NAMESPACE }, (args) => {

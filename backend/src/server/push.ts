@@ -9,14 +9,34 @@
  * and checks every stored document against the new schema. finish_push makes the engine
  * serve that folder (`reload`): new indexes are backfilled in the same transaction and the
  * functions are live for the next call, without a restart. Until the next push or restart.
+ *
+ * Apps with components: the CLI sends the app's bundled convex.config.js (`appDefinition.
+ * definition`) and, per component definition folder, its bundled convex.config.js, schema and
+ * function modules (`componentDefinitions`, keyed by `definitionPath`, the folder relative to
+ * the app's convex/). A bundled definition imports each child definition as the external
+ * `./_componentDeps/<base64url(definitionPath)>`. The push lays every definition out as a
+ * folder of its own (app/, components/<n>/) with those imports pointing at the child's folder,
+ * so the engine installs components from it exactly as from a --convex-dir, and answers with
+ * the analysis of every definition (functions, schema, child components, exports) that the
+ * CLI's codegen writes `components` from.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { mkdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { jsonToConvex, type Value } from "convex/values";
+import {
+  Namespace,
+  ROOT,
+  baseTableName,
+  componentOfTable,
+  componentsOf,
+  loadAppWithComponents,
+  type AppBuild,
+  type ComponentBuild,
+} from "../engine/components.js";
 import type { LocalEngine } from "../engine/engine.js";
-import { loadApp, type LoadedApp } from "../engine/loader.js";
+import type { LoadedApp } from "../engine/loader.js";
 import { checkValue, type ValidatorJson } from "../engine/validate.js";
 import { httpRoutes, registeredFunctions } from "./system_functions.js";
 import { HttpError } from "./http_util.js";
@@ -46,8 +66,17 @@ export interface StartPushRequest {
     unchangedModuleHashes: ModuleHash[];
     udfServerVersion: string;
   };
-  componentDefinitions: unknown[];
+  componentDefinitions: ComponentDefinitionConfig[];
   nodeDependencies: unknown[];
+}
+
+/** One component definition folder as the CLI sends it (cli/lib/components.js). */
+interface ComponentDefinitionConfig {
+  definitionPath: string;
+  definition: ModuleConfig;
+  dependencies: string[];
+  schema: ModuleConfig | null;
+  functions: ModuleConfig[];
 }
 
 interface DatabaseIndex {
@@ -67,17 +96,21 @@ type SchemaStatus =
 
 interface StagedPush {
   id: string;
+  /** The push's folder: the app's functions in app/, component definitions in components/. */
   dir: string;
   dryRun: boolean;
   modules: ModuleConfig[];
   schemaStatus: SchemaStatus;
-  indexDiff: IndexDiff;
+  /** Per component path ("" is the app). */
+  indexDiffs: Record<string, IndexDiff>;
+  componentPaths: string[];
   cronNames: string[];
 }
 
 interface PushedState {
   dir: string;
   modules: ModuleConfig[];
+  componentPaths: string[];
   cronNames: string[];
 }
 
@@ -134,76 +167,103 @@ export class PushService {
     if (app === undefined || app === null || !Array.isArray(app.changedModules)) {
       throw new HttpError(400, "InvalidConfig", "start_push needs an appDefinition with changedModules");
     }
-    if (Array.isArray(request.componentDefinitions) && request.componentDefinitions.length > 0) {
-      throw new HttpError(
-        400,
-        "ComponentsNotSupported",
-        "This local backend does not accept pushes of apps with components (convex.config.ts) yet",
-      );
-    }
+    const definitions = checkComponentDefinitions(request.componentDefinitions ?? []);
     const modules = this.resolveModules(app.changedModules, app.unchangedModuleHashes ?? []);
     const id = randomUUID();
     const dir = path.join(this.root, id);
-    let loaded: LoadedApp;
-    let schema: SchemaJson | null;
-    let indexDiff: IndexDiff;
+    const appDir = path.join(dir, "app");
+    let loaded: AppBuild;
+    let folders: Map<string, string>;
+    let schemas: Map<string, SchemaJson | null>;
+    let indexDiffs: Record<string, IndexDiff>;
     let schemaStatus: SchemaStatus;
     try {
-      writePushFolder(dir, modules, app.schema);
+      folders = definitionFolders(dir, definitions);
+      writePushFolder(appDir, modules, app.schema);
+      if (app.definition !== null && app.definition !== undefined) writeDefinition(appDir, app.definition, folders);
+      for (const definition of definitions) {
+        const folder = folders.get(definition.definitionPath)!;
+        writePushFolder(folder, definition.functions, definition.schema);
+        writeDefinition(folder, definition.definition, folders);
+      }
       try {
-        loaded = await loadApp(dir, path.join(this.root, `${id}.build`), this.engine.options.env);
+        loaded = await loadAppWithComponents(appDir, path.join(this.root, `${id}.build`), this.engine.options.env);
       } catch (error) {
         throw new HttpError(400, "InvalidModules", `Hit an error while pushing:\n${(error as Error).message}`);
       } finally {
         rmSync(path.join(this.root, `${id}.build`), { recursive: true, force: true });
       }
-      schema = exportedSchema(loaded.schema);
-      indexDiff = await this.indexDiff(schema);
-      schemaStatus = await this.validateDocuments(schema);
+      schemas = new Map([[ROOT, exportedSchema(loaded.schema)]]);
+      for (const [componentPath, component] of componentsOf(loaded)) schemas.set(componentPath, exportedSchema(component.app.schema));
+      indexDiffs = {};
+      schemaStatus = { type: "complete" };
+      for (const [componentPath, schema] of schemas) {
+        indexDiffs[componentPath] = await this.indexDiff(componentPath, schema);
+        if (schemaStatus.type === "complete") schemaStatus = await this.validateDocuments(componentPath, schema);
+      }
     } catch (error) {
       rmSync(dir, { recursive: true, force: true });
       throw error;
     }
     const cronNames = Object.keys(((loaded.crons as { crons?: Record<string, unknown> } | null)?.crons) ?? {});
-    this.staged.set(id, { id, dir, dryRun: request.dryRun, modules, schemaStatus, indexDiff, cronNames });
+    const componentPaths = [...componentsOf(loaded).keys()];
+    this.staged.set(id, { id, dir, dryRun: request.dryRun, modules, schemaStatus, indexDiffs, componentPaths, cronNames });
     // `npx convex codegen` starts pushes it never finishes: keep only the newest few.
     for (const old of [...this.staged.values()].slice(0, -MAX_STAGED)) {
       this.staged.delete(old.id);
       rmSync(old.dir, { recursive: true, force: true });
+    }
+    const udfConfig = {
+      serverVersion: app.udfServerVersion,
+      importPhaseRngSeed: { $bytes: randomBytes(32).toString("base64") },
+      importPhaseUnixTimestamp: { $integer: int64Base64(BigInt(Date.now())) },
+    };
+    const tree = new ComponentTree(loaded, folders);
+    const analysis: Record<string, unknown> = {
+      "": {
+        definition: {
+          path: "",
+          definitionType: { type: "app" },
+          childComponents: tree.instantiations(ROOT),
+          httpMounts: {},
+          exports: { type: "branch", branch: [] },
+          envVars: null,
+        },
+        schema: schemas.get(ROOT) ?? null,
+        functions: analyzeModules(loaded),
+        udfConfig,
+      },
+    };
+    for (const [definitionPath, component] of tree.byDefinition()) {
+      analysis[definitionPath] = {
+        definition: {
+          path: definitionPath,
+          definitionType: { type: "childComponent", name: component.definitionName, args: [] },
+          childComponents: tree.instantiations(component.path),
+          httpMounts: {},
+          exports: exportTree(component.app),
+          envVars: null,
+        },
+        schema: schemas.get(component.path) ?? null,
+        functions: analyzeModules(component.app),
+        udfConfig,
+      };
     }
     return {
       environmentVariables: {},
       externalDepsId: null,
       componentDefinitionPackages: {},
       appAuth: appAuth(loaded.authConfig),
-      analysis: {
-        "": {
-          definition: {
-            path: "",
-            definitionType: { type: "app" },
-            childComponents: [],
-            httpMounts: {},
-            exports: { type: "branch", branch: [] },
-            envVars: null,
-          },
-          schema: schema ?? null,
-          functions: analyzeModules(loaded),
-          udfConfig: {
-            serverVersion: app.udfServerVersion,
-            importPhaseRngSeed: { $bytes: randomBytes(32).toString("base64") },
-            importPhaseUnixTimestamp: { $integer: int64Base64(BigInt(Date.now())) },
-          },
-        },
-      },
+      analysis,
       app: {
         definitionPath: "",
         componentPath: "",
         args: {},
-        childComponents: {},
+        childComponents: tree.checked(ROOT),
         httpRoutes: { httpModuleRoutes: loaded.http === null ? null : httpRoutes(loaded.http), mounts: [] },
         exports: {},
       },
-      schemaChange: { allocatedComponentIds: null, schemaIds: { "": id }, indexDiffs: { "": indexDiff } },
+      schemaChange: { allocatedComponentIds: null, schemaIds: { "": id }, indexDiffs },
     };
   }
 
@@ -227,8 +287,8 @@ export class PushService {
     return modules;
   }
 
-  /** Schema indexes added and removed, as the CLI prints them ("table.index"). */
-  private async indexDiff(schema: SchemaJson | null): Promise<IndexDiff> {
+  /** Schema indexes of one component added and removed, as the CLI prints them ("table.index"). */
+  private async indexDiff(componentPath: string, schema: SchemaJson | null): Promise<IndexDiff> {
     const wanted = new Map<string, DatabaseIndex>();
     for (const table of schema?.tables ?? []) {
       for (const index of table.indexes) {
@@ -238,9 +298,10 @@ export class PushService {
     }
     const existing = await this.engine.readOutside(() => {
       const found = new Map<string, DatabaseIndex>();
-      for (const tableName of this.engine.store.tableNames()) {
-        if (tableName.startsWith("_")) continue;
-        for (const index of this.engine.store.table(tableName)?.indexes.values() ?? []) {
+      for (const physical of this.engine.store.tableNames()) {
+        const tableName = baseTableName(physical);
+        if (tableName.startsWith("_") || componentOfTable(physical) !== componentPath) continue;
+        for (const index of this.engine.store.table(physical)?.indexes.values() ?? []) {
           if (index.name === "by_id" || index.name === "by_creation_time") continue;
           const name = `${tableName}.${index.name}`;
           found.set(name, { name, type: "database", fields: index.fields.filter((f) => f !== "_creationTime" && f !== "_id") });
@@ -256,13 +317,17 @@ export class PushService {
   }
 
   /** Checks every stored document of every declared table against the new schema. */
-  private async validateDocuments(schema: SchemaJson | null): Promise<SchemaStatus> {
+  private async validateDocuments(componentPath: string, schema: SchemaJson | null): Promise<SchemaStatus> {
     if (schema === null || !schema.schemaValidation) return { type: "complete" };
+    const namespace = new Namespace(componentPath);
     return await this.engine.readOutside(() => {
       const store = this.engine.store;
-      const tableOf = (id: string) => store.tableOfId(id)?.name ?? null;
+      const tableOf = (id: string) => {
+        const physical = store.tableOfId(id)?.name;
+        return physical === undefined ? null : namespace.logical(physical);
+      };
       for (const table of schema.tables) {
-        for (const json of store.allDocuments(table.tableName)) {
+        for (const json of store.allDocuments(namespace.physical(table.tableName))) {
           const document = jsonToConvex(JSON.parse(json)) as Record<string, Value>;
           const { _id, _creationTime, ...fields } = document;
           void _creationTime;
@@ -271,7 +336,7 @@ export class PushService {
             return {
               type: "failed" as const,
               error: `Schema validation failed.\nDocument with ID "${String(_id)}" in table "${table.tableName}" does not match the schema: ${problem}`,
-              componentPath: "",
+              componentPath,
               tableName: table.tableName,
             };
           }
@@ -304,12 +369,12 @@ export class PushService {
       throw new HttpError(400, "SchemaValidationFailed", staged.schemaStatus.error);
     }
     const previous = this.current;
-    const result = await this.engine.reload(staged.dir);
+    const result = await this.engine.reload(path.join(staged.dir, "app"));
     if (!result.ok) {
       rmSync(staged.dir, { recursive: true, force: true });
       throw new HttpError(400, "InvalidModules", `Hit an error while pushing:\n${result.error}`);
     }
-    this.current = { dir: staged.dir, modules: staged.modules, cronNames: staged.cronNames };
+    this.current = { dir: staged.dir, modules: staged.modules, componentPaths: staged.componentPaths, cronNames: staged.cronNames };
     if (previous !== null) rmSync(previous.dir, { recursive: true, force: true });
     const before = new Set((previous?.modules ?? []).map((module) => module.path));
     const after = new Set(staged.modules.map((module) => module.path));
@@ -326,9 +391,22 @@ export class PushService {
             updated: [],
             deleted: [...beforeCrons].filter((name) => !staged.cronNames.includes(name)),
           },
-          indexDiff: staged.indexDiff,
+          indexDiff: staged.indexDiffs[ROOT],
           schemaDiff: null,
         },
+        ...Object.fromEntries(
+          staged.componentPaths.map((componentPath) => [
+            componentPath,
+            {
+              diffType: { type: previous?.componentPaths.includes(componentPath) ? "modify" : "create" },
+              moduleDiff: { added: [], removed: [] },
+              udfConfigDiff: null,
+              cronDiff: { added: [], updated: [], deleted: [] },
+              indexDiff: staged.indexDiffs[componentPath],
+              schemaDiff: null,
+            },
+          ]),
+        ),
       },
     };
   }
@@ -338,6 +416,139 @@ export class PushService {
     for (const staged of this.staged.values()) rmSync(staged.dir, { recursive: true, force: true });
     this.staged.clear();
   }
+}
+
+function checkComponentDefinitions(definitions: unknown): ComponentDefinitionConfig[] {
+  if (!Array.isArray(definitions)) throw new HttpError(400, "InvalidConfig", "componentDefinitions must be an array");
+  const seen = new Set<string>();
+  for (const definition of definitions as Partial<ComponentDefinitionConfig>[]) {
+    const where = `Component definition ${JSON.stringify(definition?.definitionPath)}`;
+    if (typeof definition?.definitionPath !== "string" || definition.definitionPath === "") {
+      throw new HttpError(400, "InvalidConfig", "Every component definition needs a definitionPath");
+    }
+    if (seen.has(definition.definitionPath)) throw new HttpError(400, "InvalidConfig", `${where} is sent twice`);
+    seen.add(definition.definitionPath);
+    if (typeof definition.definition?.source !== "string") throw new HttpError(400, "InvalidConfig", `${where} has no convex.config bundle`);
+    if (!Array.isArray(definition.functions)) throw new HttpError(400, "InvalidConfig", `${where} has no functions`);
+    for (const module of definition.functions) {
+      if (typeof module?.path !== "string" || typeof module.source !== "string") {
+        throw new HttpError(400, "InvalidModules", `${where}: every module needs a path and a source`);
+      }
+      checkModulePath(module.path);
+    }
+  }
+  return definitions as ComponentDefinitionConfig[];
+}
+
+/** A folder per component definition, under the push's components/. */
+function definitionFolders(dir: string, definitions: ComponentDefinitionConfig[]): Map<string, string> {
+  return new Map(definitions.map((definition, i) => [definition.definitionPath, path.join(dir, "components", String(i))]));
+}
+
+const COMPONENT_DEP_IMPORT = /(["'])\.\/_componentDeps\/([A-Za-z0-9_-]+)\1/g;
+
+/**
+ * Writes a bundled convex.config.js into `folder`, its `./_componentDeps/<base64url(path)>`
+ * imports pointing at the convex.config.js of that definition's folder.
+ */
+function writeDefinition(folder: string, definition: ModuleConfig, folders: Map<string, string>): void {
+  const source = definition.source.replace(COMPONENT_DEP_IMPORT, (_match, _quote, encoded: string) => {
+    const definitionPath = Buffer.from(encoded, "base64url").toString("utf8");
+    const child = folders.get(definitionPath);
+    if (child === undefined) {
+      throw new HttpError(400, "InvalidConfig", `A convex.config imports component definition ${JSON.stringify(definitionPath)}, which the push does not include`);
+    }
+    return JSON.stringify(path.join(child, "convex.config.js"));
+  });
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(path.join(folder, "convex.config.js"), source);
+}
+
+/** The installed components of a loaded push, seen by definition path (as the CLI names them). */
+class ComponentTree {
+  private readonly definitionPathOf = new Map<string, string>();
+
+  constructor(
+    private readonly app: AppBuild,
+    folders: Map<string, string>,
+  ) {
+    for (const [definitionPath, folder] of folders) this.definitionPathOf.set(realFolder(folder), definitionPath);
+  }
+
+  private definitionPath(component: ComponentBuild): string {
+    const found = this.definitionPathOf.get(realFolder(component.directory));
+    if (found === undefined) throw new HttpError(400, "InvalidConfig", `Component ${component.path} comes from a folder the push did not send`);
+    return found;
+  }
+
+  private childrenOf(componentPath: string): ComponentBuild[] {
+    const paths = componentPath === ROOT ? [...componentsOf(this.app).values()].filter((c) => !c.path.includes("/")).map((c) => c.path) : (componentsOf(this.app).get(componentPath)?.children ?? []);
+    return paths.map((p) => componentsOf(this.app).get(p)!);
+  }
+
+  /** One loaded instance per definition (an installed-twice definition has one analysis). */
+  byDefinition(): Map<string, ComponentBuild> {
+    const out = new Map<string, ComponentBuild>();
+    for (const component of componentsOf(this.app).values()) {
+      const definitionPath = this.definitionPath(component);
+      if (!out.has(definitionPath)) out.set(definitionPath, component);
+    }
+    return out;
+  }
+
+  /** A definition's `childComponents` (what it installs, under which names). */
+  instantiations(componentPath: string): unknown[] {
+    return this.childrenOf(componentPath).map((child) => ({
+      name: child.name,
+      path: this.definitionPath(child),
+      args: [],
+      env: Object.entries(child.env).map(([name, value]) => [name, { type: "value", value }]),
+    }));
+  }
+
+  /** The `app` tree of checked components. */
+  checked(componentPath: string): Record<string, unknown> {
+    return Object.fromEntries(
+      this.childrenOf(componentPath).map((child) => [
+        child.name,
+        {
+          definitionPath: this.definitionPath(child),
+          componentPath: child.path,
+          args: {},
+          childComponents: this.checked(child.path),
+          httpRoutes: { httpModuleRoutes: null, mounts: [] },
+          exports: {},
+        },
+      ]),
+    );
+  }
+}
+
+function realFolder(folder: string): string {
+  return realpathSync(path.resolve(folder));
+}
+
+type ExportNode = { type: "leaf"; leaf: string } | { type: "branch"; branch: [string, ExportNode][] };
+
+/** A component's exports: its public functions, by module path ("lib:fn" → lib.fn). */
+function exportTree(app: LoadedApp): ExportNode {
+  const root: ExportNode = { type: "branch", branch: [] };
+  const branchAt = (node: ExportNode & { type: "branch" }, name: string) => {
+    let child = node.branch.find(([key]) => key === name)?.[1];
+    if (child === undefined) {
+      child = { type: "branch", branch: [] };
+      node.branch.push([name, child]);
+    }
+    return child as ExportNode & { type: "branch" };
+  };
+  for (const [modulePath, exports] of app.modules) {
+    const functions = registeredFunctions(exports).filter((fn) => fn.visibility.kind === "public");
+    if (functions.length === 0) continue;
+    let node = root;
+    for (const part of modulePath.split("/")) node = branchAt(node, part);
+    for (const fn of functions) node.branch.push([fn.name, { type: "leaf", leaf: `_reference/function/${modulePath}:${fn.name}` }]);
+  }
+  return root;
 }
 
 function checkModulePath(modulePath: string): void {
