@@ -4,6 +4,7 @@ import { useState, type ReactNode } from "react";
 import { api } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
 import { useAuthBridge } from "../lib/auth";
+import { ConnectionBanner } from "./ui";
 import { Link, navigate } from "../lib/router";
 import { ROLE_LABELS, useSession, type Role, type ViewerContext } from "../lib/session";
 
@@ -151,6 +152,7 @@ export function Layout({ children }: { children: ReactNode }) {
         </nav>
       )}
       <main id="main" className="content">
+        <ConnectionBanner />
         {children}
       </main>
     </div>

@@ -1,6 +1,7 @@
 /** The design system's building blocks: states (loading, empty, error), buttons, fields, badges. */
-import { Component, useCallback, useState, type ButtonHTMLAttributes, type ErrorInfo, type ReactNode } from "react";
+import { Component, useCallback, useEffect, useRef, useState, type ButtonHTMLAttributes, type ErrorInfo, type KeyboardEvent, type ReactNode, type RefObject } from "react";
 import { explainError } from "../lib/errors";
+import { useConnection, useWaitedLongerThan } from "../lib/connection";
 import { currencySymbol, statusLabel } from "../lib/format";
 import { minorToDecimalString, parseMoneyInput } from "../../../domain/money";
 
@@ -210,12 +211,86 @@ export class ErrorBoundary extends Component<{ children: ReactNode; resetKey?: s
   }
 }
 
+/**
+ * "Live" only while it is: the room's WebSocket open, the Convex connection up and the
+ * browser online. Otherwise it says what is happening.
+ */
 export function LiveDot({ status, label }: { status: "off" | "connecting" | "open" | "closed"; label?: string }) {
-  const text = status === "open" ? "Live" : status === "connecting" ? "Connecting…" : status === "closed" ? "Reconnecting…" : "Live updates off";
+  const connection = useConnection();
+  const offline = !connection.online || !connection.convexConnected;
+  const shown = offline && status !== "off" ? "closed" : status;
+  const text = !connection.online
+    ? "Offline"
+    : shown === "open"
+      ? "Live"
+      : shown === "connecting"
+        ? "Connecting…"
+        : shown === "closed"
+          ? "Reconnecting…"
+          : "Live updates off";
   return (
-    <span className={`live-dot live-${status}`} title={label ?? text} data-live={status}>
+    <span className={`live-dot live-${shown}`} title={label ?? text} data-live={shown}>
       <span aria-hidden="true" className="dot" />
-      {label ?? text}
+      {label && shown === "open" ? label : text}
     </span>
   );
+}
+
+/**
+ * Says so when the portal is offline or a change is taking long to be confirmed; the Convex
+ * client keeps retrying, so nothing the person did is lost.
+ */
+export function ConnectionBanner() {
+  const connection = useConnection();
+  const slow = useWaitedLongerThan(connection.pendingSince, 3_000);
+  const offline = !connection.online || !connection.convexConnected;
+  if (!offline && !(slow && connection.pending > 0)) return null;
+  return (
+    <div className="connection-banner" role="status" data-testid="connection-banner">
+      {offline
+        ? connection.pending > 0
+          ? "You are offline. Your change is waiting and will be sent as soon as the connection is back."
+          : "You are offline. What you see may be out of date; it updates as soon as the connection is back."
+        : "Still waiting for the server to confirm your change… it will go through when the server answers."}
+    </div>
+  );
+}
+
+/**
+ * A radio group is one Tab stop (WAI-ARIA radio pattern): only the checked radio (or the
+ * first, when none is) is in the Tab order; arrows, Home and End move to another radio and
+ * choose it.
+ */
+export function radioTabIndex(checked: boolean, index: number, anyChecked: boolean): 0 | -1 {
+  return checked || (!anyChecked && index === 0) ? 0 : -1;
+}
+
+const RADIO_STEPS: Record<string, number> = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
+
+/** The keyboard of a `role="radiogroup"` element whose children are `role="radio"` buttons. */
+export function onRadioGroupKeyDown(event: KeyboardEvent<HTMLElement>): void {
+  const step = RADIO_STEPS[event.key];
+  if (step === undefined && event.key !== "Home" && event.key !== "End") return;
+  const radios = Array.from(event.currentTarget.querySelectorAll<HTMLElement>('[role="radio"]:not(:disabled)'));
+  const at = radios.indexOf(document.activeElement as HTMLElement);
+  if (at === -1 || radios.length === 0) return;
+  event.preventDefault();
+  const next = event.key === "Home" ? 0 : event.key === "End" ? radios.length - 1 : (at + step + radios.length) % radios.length;
+  radios[next].focus();
+  if (radios[next].getAttribute("aria-checked") !== "true") radios[next].click();
+}
+
+const TABBABLE = 'button:not(:disabled):not([tabindex="-1"]), input:not(:disabled):not([type="hidden"]), select:not(:disabled), textarea:not(:disabled), a[href], [tabindex="0"]';
+
+/**
+ * Keeps the person where they were: when `ready` turns true after having been false (the
+ * step they were on was replaced by the next one), focus moves to the first control inside
+ * `ref` instead of falling to the page body. Nothing moves on first render.
+ */
+export function useFocusOnArrival(ref: RefObject<HTMLElement | null>, ready: boolean): void {
+  const was = useRef(ready);
+  useEffect(() => {
+    if (ready && !was.current) ref.current?.querySelector<HTMLElement>(TABBABLE)?.focus();
+    was.current = ready;
+  }, [ready, ref]);
 }

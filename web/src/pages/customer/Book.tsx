@@ -15,7 +15,22 @@ import { api } from "../../../../convex/_generated/api";
 import type { Id } from "../../../../convex/_generated/dataModel";
 import { MAX_SEARCH_TEXT } from "../../../../domain/search";
 import { roomIds } from "../../../../party/rooms";
-import { Button, Card, Empty, ErrorBoundary, ErrorBox, Field, LiveDot, Loading, Notice, PageHeader, useRun } from "../../components/ui";
+import {
+  Button,
+  Card,
+  Empty,
+  ErrorBoundary,
+  ErrorBox,
+  Field,
+  LiveDot,
+  Loading,
+  Notice,
+  onRadioGroupKeyDown,
+  PageHeader,
+  radioTabIndex,
+  useFocusOnArrival,
+  useRun,
+} from "../../components/ui";
 import { explainError } from "../../lib/errors";
 import { addDays, localDateLabel, minutes, money, time, timeWithViewer, todayIn, viewerTimeZone, zoneName, zonesDiffer } from "../../lib/format";
 import { useRoom } from "../../lib/live";
@@ -100,6 +115,8 @@ function BookFlow({ business }: { business: Business }) {
   const { draft, update, reset } = useDraft(business._id);
   const catalogue = useQuery(api.catalogue.forBusiness, { businessId: business._id });
   const tz = business.timeZone;
+  const whatStep = useRef<HTMLDivElement>(null);
+  useFocusOnArrival(whatStep, draft.zone !== null && catalogue !== undefined);
 
   return (
     <div className="book">
@@ -122,7 +139,9 @@ function BookFlow({ business }: { business: Business }) {
               {catalogue === undefined ? (
                 <Loading label="Loading services…" />
               ) : (
-                <CatalogueStep businessId={business._id} catalogue={catalogue} draft={draft} update={update} />
+                <div ref={whatStep}>
+                  <CatalogueStep businessId={business._id} catalogue={catalogue} draft={draft} update={update} />
+                </div>
               )}
             </Card>
           )}
@@ -157,6 +176,11 @@ function ZoneStep({ business, draft, update }: { business: Business; draft: Draf
   const [country, setCountry] = useState(draft.country);
   const [asked, setAsked] = useState<{ postalCode: string; country: string } | null>(null);
   const activeZones = useQuery(api.zones.listActive, { businessId: business._id });
+  // The booking page opens on its first question.
+  const postalInput = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (!draft.zone) postalInput.current?.focus({ preventScroll: true });
+  }, [draft.zone]);
 
   if (draft.zone) {
     return (
@@ -184,6 +208,7 @@ function ZoneStep({ business, draft, update }: { business: Business; draft: Draf
         <Field label="Postal code">
           <input
             name="postalCode"
+            ref={postalInput}
             value={postalCode}
             onChange={(e) => setPostalCode(e.target.value)}
             autoComplete="postal-code"
@@ -362,13 +387,14 @@ function BrowseCatalogue({
   return (
     <div>
       {industries.length > 1 && (
-        <div className="chips" role="radiogroup" aria-label="Kind of service">
-          {industries.map((i) => (
+        <div className="chips" role="radiogroup" aria-label="Kind of service" onKeyDown={onRadioGroupKeyDown}>
+          {industries.map((i, index) => (
             <button
               key={i._id}
               type="button"
               role="radio"
               aria-checked={industry?._id === i._id}
+              tabIndex={radioTabIndex(industry?._id === i._id, index, industry !== undefined)}
               className={`chip${industry?._id === i._id ? " selected" : ""}`}
               onClick={() => {
                 if (industry?._id !== i._id) update({ industryId: i._id, cart: [], slot: null });
@@ -407,6 +433,13 @@ function BrowseCatalogue({
       )}
     </div>
   );
+}
+
+/** Moves on to step 3: focus on the chosen (or first) day of the day strip. */
+function focusWhenStep() {
+  const day = document.querySelector<HTMLElement>('.day-strip [role="radio"][tabindex="0"]');
+  day?.scrollIntoView({ block: "center", behavior: "smooth" });
+  day?.focus({ preventScroll: true });
 }
 
 function Stepper({
@@ -452,6 +485,8 @@ function ProductRow({
 }) {
   const q = product.quantity;
   const unit = q.unitLabel ?? "units";
+  const actions = useRef<HTMLDivElement>(null);
+  useFocusOnArrival(actions, line !== undefined);
   return (
     <li className={`product${line ? " in-cart" : ""}`} data-product={product.name}>
       <div className="product-main">
@@ -468,7 +503,7 @@ function ProductRow({
             )}
           </p>
         </div>
-        <div className="product-actions">
+        <div className="product-actions" ref={actions}>
           {line ? (
             <>
               {q.max > q.min && (
@@ -483,6 +518,9 @@ function ProductRow({
               )}
               <Button variant="ghost" className="btn-small" onClick={() => onChange(null)} aria-label={`Remove ${product.name}`}>
                 Remove
+              </Button>
+              <Button variant="secondary" className="btn-small" onClick={focusWhenStep}>
+                Pick a time →
               </Button>
             </>
           ) : (
@@ -612,13 +650,14 @@ function SlotStep({
         >
           ‹
         </button>
-        <div className="day-strip" role="radiogroup" aria-label="Day">
-          {days.map((d) => (
+        <div className="day-strip" role="radiogroup" aria-label="Day" onKeyDown={onRadioGroupKeyDown}>
+          {days.map((d, index) => (
             <button
               key={d}
               type="button"
               role="radio"
               aria-checked={d === date}
+              tabIndex={radioTabIndex(d === date, index, days.includes(date))}
               className={`day${d === date ? " selected" : ""}`}
               data-date={d}
               onClick={() => update({ date: d, slot: null })}
@@ -649,8 +688,8 @@ function SlotStep({
       ) : slots.slots.length === 0 ? (
         <Empty title={`No free times on ${localDateLabel(date)}`}>Try another day.</Empty>
       ) : (
-        <div className="slots" role="radiogroup" aria-label="Start time" data-testid="slots">
-          {slots.slots.map((slot) => {
+        <div className="slots" role="radiogroup" aria-label="Start time" data-testid="slots" onKeyDown={onRadioGroupKeyDown}>
+          {slots.slots.map((slot, index) => {
             const others = (holds.get(slot.start) ?? 0) - (slot.start === mySlot && live.status === "open" ? 1 : 0);
             const selected = slot.start === mySlot;
             return (
@@ -659,6 +698,7 @@ function SlotStep({
                 type="button"
                 role="radio"
                 aria-checked={selected}
+                tabIndex={radioTabIndex(selected, index, slots.slots.some((s) => s.start === mySlot))}
                 className={`slot${selected ? " selected" : ""}${others > 0 ? " contested" : ""}`}
                 data-start={slot.start}
                 data-time={time(slot.start, tz)}
