@@ -57,6 +57,18 @@ export default defineConfig({
         },
       },
       {
+        // The security audit (docs/SECURITY.md): starts the platform's servers and sends them
+        // hostile input; `npm run audit:security` runs it with more fuzzing runs.
+        test: {
+          name: "security",
+          include: ["security/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
         test: {
           name: "web",
           include: ["web/test/**/*.test.ts"],

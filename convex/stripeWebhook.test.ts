@@ -77,6 +77,34 @@ describe("signature verification", () => {
     expect(now.stripeEvents).toBe(1);
   });
 
+  test("a signature dated in the future beyond the tolerance gets 400 and changes nothing; slight clock skew is accepted", async () => {
+    const t = newTest();
+    const s = await paymentScenario(t);
+    const paymentId = await aPendingPayment(t, s);
+    const event = succeeded(uid("pi"), s.invoice.depositMinor, paymentId);
+    const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+    for (const ahead of [301, 400, 3_600, 10 * 365 * 86_400]) {
+      const future = await postEvent(t, event, { timestamp: nowSeconds() + ahead });
+      expect(future.status, `+${ahead} s`).toBe(400);
+      expect(future.json).toMatchObject({ error: { code: "invalid_signature", message: expect.stringMatching(/dated in the future/) } });
+    }
+    // The last t= wins, as in Stripe's SDK: a fresh first t= does not excuse a future signed one.
+    const body = JSON.stringify(event);
+    const signedAhead = await signedHeader(body, { timestamp: nowSeconds() + 3_600 });
+    const doubled = await postEvent(t, event, { header: `t=${nowSeconds()},${signedAhead}` });
+    expect(doubled.status).toBe(400);
+
+    let now = await state(t, s, paymentId);
+    expect(now.payment.status).toBe("requires_payment");
+    expect(now.stripeEvents).toBe(0);
+
+    const skewed = await postEvent(t, event, { timestamp: nowSeconds() + 299 });
+    expect(skewed.status).toBe(200);
+    now = await state(t, s, paymentId);
+    expect(now.payment.status).toBe("succeeded");
+  });
+
   test("a verified event whose object lacks required fields is a 400, not a 200", async () => {
     const t = newTest();
     const bad = anEvent("payment_intent.succeeded", { id: "pi_x", object: "payment_intent" });

@@ -2,7 +2,8 @@
  * POST /stripe/webhook: Stripe event ingestion.
  *
  * 1. Verify the signature over the RAW body with Stripe's SDK (constructEventAsync,
- *    SubtleCrypto, 300 s tolerance). Missing / invalid / stale → 400, nothing recorded.
+ *    SubtleCrypto, 300 s tolerance either way). Missing / invalid / stale / dated ahead → 400,
+ *    nothing recorded.
  * 2. Normalize the event to one typed effect (`model/stripeEvents.ts`); types we do not handle
  *    are acknowledged (200) and ignored.
  * 3. `processEvent` (internal mutation) records the event id in `stripeEvents` and applies the

@@ -35,8 +35,9 @@ async function startBackend(envFile: string, dataDir: string, adminKey: string):
   const child = spawn(
     process.execPath,
     ["--import", "tsx", path.join(repoRoot, "backend/src/cli.ts"), "--convex-dir", "convex", "--data-dir", dataDir,
-      "--port", "0", "--site-port", "0", "--env-file", envFile, "--admin-key", adminKey],
-    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
+      "--port", "0", "--site-port", "0", "--env-file", envFile],
+    // The admin key in the environment, not on the command line where `ps` shows it.
+    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, CONVEX_SELF_HOSTED_ADMIN_KEY: adminKey } },
   );
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));

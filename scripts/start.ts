@@ -8,8 +8,12 @@
  *      the environment or in .env.local);
  *    - PartyKit (`partykit.json`) on 1999, with the party vars from .env.local;
  *    - the portal (`web/vite.config.ts`) on 5173.
- * 3. Waits until each answers, seeds demo data through `seed:demo` (if `convex/seed.ts` exists),
- *    prints the URLs and the demo sign-ins.
+ * 3. Waits until each answers, then checks what its processes listen on (/proc, see
+ *    scripts/listeners.ts) and stops everything if any listener is beyond loopback.
+ * 4. Seeds demo data through `seed:demo` (if `convex/seed.ts` exists), prints the URLs, the demo
+ *    sign-ins and the demo API key's prefix (the key itself stays in .env.local).
+ * Secrets reach the children through their environments, never their command lines
+ * (scripts/start-plan.ts); everything they write is private to this user (umask 077).
  * Ctrl-C / SIGTERM stops every child's process group; a child that dies stops everything.
  */
 import { type ChildProcess } from "node:child_process";
@@ -18,39 +22,16 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { ensureLocalEnv, repoRoot } from "./env.js";
+import { exposedListenersProblem, listenersOfTree } from "./listeners.js";
 import { spawnGroup, stopGroup } from "./proc.js";
 import { seedDemoData, type SeedResult } from "./seed.js";
+import { HOST, LOCAL_CONVEX_URL, planServices, runningRows, type Service } from "./start-plan.js";
 
-const HOST = "127.0.0.1";
-const PORTS = { backend: 3210, site: 3211, partykit: 1999, portal: 5173 };
-const LOCAL_CONVEX_URL = `http://${HOST}:${PORTS.backend}`;
 const READY_TIMEOUT_MS = 180_000;
+/** Files and folders the children create (database, room storage, logs) are private to this user. */
+const PRIVATE_UMASK = 0o077;
 
-/** What the parties read (party/env.ts), passed with `partykit dev --var` when set. */
-const PARTY_VARS = [
-  "PARTYKIT_PUSH_SECRET",
-  "PARTYKIT_PUSH_SECRET_PREVIOUS",
-  "LOCAL_AUTH_JWKS",
-  "LOCAL_AUTH_ISSUER",
-  "CLERK_JWT_ISSUER_DOMAIN",
-  "PARTYKIT_AUTH_AUDIENCE",
-  "PARTYKIT_HOLD_TTL_SECONDS",
-];
-
-const node = process.execPath;
-const bin = (path: string) => join(repoRoot, "node_modules", path);
 const exists = (path: string) => existsSync(join(repoRoot, path));
-
-interface Service {
-  name: string;
-  command: string;
-  args: string[];
-  env?: Record<string, string>;
-  /** Only `convex dev` may need the terminal (to log in or pick a project). */
-  stdin?: "inherit";
-  /** Origins that must answer HTTP before the service counts as up. */
-  readyUrls: string[];
-}
 
 /** Terminal escape sequences other than colours (cursor moves, line erases from spinners). */
 const CURSOR_CONTROL = /\x1b\[[0-9;?]*[A-LN-Za-ln-z]/g;
@@ -138,16 +119,6 @@ async function waitReady(service: Service, child: ChildProcess): Promise<void> {
   }
 }
 
-/** A real Convex deployment is configured: `npx convex dev` replaces the local backend. */
-function realDeployment(env: Record<string, string | undefined>): string | null {
-  if (env.CONVEX_DEPLOYMENT) return `CONVEX_DEPLOYMENT=${env.CONVEX_DEPLOYMENT}`;
-  if (env.CONVEX_URL) {
-    const host = new URL(env.CONVEX_URL).hostname;
-    if (host !== HOST && host !== "localhost") return `CONVEX_URL=${env.CONVEX_URL}`;
-  }
-  return null;
-}
-
 function printSeed(result: SeedResult): void {
   say(result.created === false ? "demo data already present" : "demo data seeded");
   const signIns = Array.isArray(result.signIns) ? result.signIns : [];
@@ -163,6 +134,7 @@ function printSeed(result: SeedResult): void {
 }
 
 async function main(): Promise<void> {
+  process.umask(PRIVATE_UMASK);
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));
 
@@ -171,74 +143,9 @@ async function main(): Promise<void> {
   else if (local.added.length > 0) say(`added to ${local.path}: ${local.added.join(", ")}`);
   const env = { ...local.env, ...process.env } as Record<string, string | undefined>;
 
-  const real = realDeployment(env);
-  const convexUrl = real ? env.CONVEX_URL : LOCAL_CONVEX_URL;
-  const services: Service[] = [];
-  const missing: string[] = [];
-
-  if (real) {
-    say(`real Convex deployment configured (${real}): running \`npx convex dev\`, not the local backend`);
-    services.push({
-      name: "convex",
-      command: node,
-      args: [bin("convex/bin/main.js"), "dev"],
-      stdin: "inherit",
-      readyUrls: [],
-    });
-  } else if (exists("backend/src/cli.ts")) {
-    services.push({
-      name: "backend",
-      command: node,
-      args: [
-        bin("tsx/dist/cli.mjs"),
-        "backend/src/cli.ts",
-        ...["--convex-dir", "convex", "--data-dir", ".data/backend"],
-        ...["--port", String(PORTS.backend), "--site-port", String(PORTS.site)],
-        ...["--env-file", ".env.local"],
-      ],
-      // In the environment rather than on the command line, where `ps` would show it.
-      env: { CONVEX_SELF_HOSTED_ADMIN_KEY: local.env.LOCAL_ADMIN_KEY },
-      readyUrls: [LOCAL_CONVEX_URL, `http://${HOST}:${PORTS.site}`],
-    });
-  } else missing.push("local backend (backend/src/cli.ts)");
-
-  if (exists("partykit.json")) {
-    const vars = { ...Object.fromEntries(PARTY_VARS.filter((k) => env[k]).map((k) => [k, env[k]!])) };
-    if (convexUrl) vars.CONVEX_URL = convexUrl;
-    services.push({
-      name: "partykit",
-      command: node,
-      args: [
-        bin("partykit/dist/bin.mjs"),
-        "dev",
-        "--port",
-        String(PORTS.partykit),
-        "--no-hotkeys",
-        // Offline: otherwise it tries to fetch Cloudflare's request.cf data on every start.
-        "--disable-request-cf-fetch",
-        ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}=${v}`]),
-      ],
-      env: { NO_UPDATE_NOTIFIER: "1" },
-      readyUrls: [`http://${HOST}:${PORTS.partykit}`],
-    });
-  } else missing.push("PartyKit (partykit.json)");
-
-  if (exists("web/vite.config.ts")) {
-    const viteEnv: Record<string, string> = { VITE_PARTYKIT_HOST: `${HOST}:${PORTS.partykit}` };
-    if (convexUrl) viteEnv.VITE_CONVEX_URL = convexUrl;
-    if (env.VITE_CLERK_PUBLISHABLE_KEY) viteEnv.VITE_CLERK_PUBLISHABLE_KEY = env.VITE_CLERK_PUBLISHABLE_KEY;
-    services.push({
-      name: "portal",
-      command: node,
-      args: [
-        bin("vite/bin/vite.js"),
-        ...["--config", "web/vite.config.ts", "--port", String(PORTS.portal)],
-        ...["--strictPort", "--host", HOST],
-      ],
-      env: viteEnv,
-      readyUrls: [`http://${HOST}:${PORTS.portal}`],
-    });
-  } else missing.push("portal (web/vite.config.ts)");
+  const plan = planServices({ repoRoot, local: local.env, env, envFile: local.path });
+  const { services, missing, real } = plan;
+  if (real) say(`real Convex deployment configured (${real}): running \`npx convex dev\`, not the local backend`);
 
   for (const what of missing) say(`not there yet, not started: ${what}`);
   if (services.length === 0) {
@@ -266,6 +173,13 @@ async function main(): Promise<void> {
     await stopAll(1);
   }
 
+  // partykit, workerd and vite choose their own addresses: check what actually listens.
+  const exposed = exposedListenersProblem(listenersOfTree(process.pid));
+  if (exposed !== null) {
+    console.error(`${label("start", 4)} refusing to run: ${exposed}; stopping everything`);
+    await stopAll(1);
+  }
+
   const hasBackend = services.some((s) => s.name === "backend");
   if (hasBackend && exists("convex/seed.ts")) {
     try {
@@ -276,19 +190,10 @@ async function main(): Promise<void> {
   } else if (hasBackend) say("convex/seed.ts not there yet: no demo data seeded");
   else if (real) say("against a real deployment, seed demo data with: npx convex run seed:demo");
 
-  const names = new Set(services.map((s) => s.name));
-  const rows: [string, string][] = [];
-  if (names.has("backend")) {
-    rows.push(["Convex API + sync", LOCAL_CONVEX_URL]);
-    rows.push(["HTTP actions", `http://${HOST}:${PORTS.site}`]);
-    rows.push(["REST API", `http://${HOST}:${PORTS.site}/v1/`]);
-    rows.push(["Stripe webhook", `POST http://${HOST}:${PORTS.site}/stripe/webhook`]);
-  } else if (real) rows.push(["Convex", convexUrl ?? "(see `convex dev` output)"]);
-  if (names.has("partykit")) rows.push(["PartyKit", `http://${HOST}:${PORTS.partykit}`]);
-  if (names.has("portal")) rows.push(["portal", `http://${HOST}:${PORTS.portal}`]);
   console.log("\nRunning:");
-  for (const [what, url] of rows) console.log(`  ${what.padEnd(18)} ${url}`);
-  if (env.DEMO_API_KEY && names.has("backend")) console.log(`  ${"demo API key".padEnd(18)} ${env.DEMO_API_KEY}`);
+  for (const [what, where] of runningRows(plan, env, local.path)) {
+    console.log(`  ${what.padEnd(18)} ${where}`);
+  }
   console.log("\nCtrl-C stops everything.\n");
 }
 

@@ -8,21 +8,21 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { openEngine } from "./engine/index.js";
 import { readStoredEnv } from "./server/deployment_env.js";
-import { deploymentEnv, formatLogEntry, parseCliArgs, USAGE, UsageError, type CliOptions } from "./server/cli_options.js";
+import { backendEnv, formatLogEntry, parseCliArgs, USAGE, UsageError, type CliOptions } from "./server/cli_options.js";
+import { PRIVATE_UMASK, securePrivateDir } from "./server/data_dir.js";
 import { startBackendServer, type BackendServer } from "./server/index.js";
-
-const ADMIN_KEY_ENV = "CONVEX_SELF_HOSTED_ADMIN_KEY";
 
 async function main(): Promise<void> {
   let options: CliOptions | "help";
   let env: Record<string, string>;
+  let envAdminKey: string | undefined;
   try {
     options = parseCliArgs(process.argv.slice(2));
     if (options === "help") {
       console.log(USAGE);
       return;
     }
-    env = deploymentEnv(options.envFile, process.env);
+    ({ deployment: env, adminKey: envAdminKey } = backendEnv(options.envFile, process.env));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`${error.message}\n\n${USAGE}`);
@@ -31,8 +31,10 @@ async function main(): Promise<void> {
   const { convexDir, dataDir, host, port, sitePort } = options;
   // The admin key may come from the environment or the env file (the variable the Convex CLI
   // reads), so it never has to appear on a command line; it is not part of the functions' env.
-  const adminKey = options.adminKey ?? (env[ADMIN_KEY_ENV] || undefined);
-  delete env[ADMIN_KEY_ENV];
+  const adminKey = options.adminKey ?? envAdminKey;
+  // Everything the backend writes (database, blobs, exports, env) is private to this user.
+  process.umask(PRIVATE_UMASK);
+  securePrivateDir(path.resolve(dataDir));
   // Variables set with `npx convex env set` win over the env file and the environment.
   Object.assign(env, readStoredEnv(path.resolve(dataDir)));
   if (!existsSync(convexDir)) {

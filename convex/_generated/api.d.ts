@@ -74,6 +74,7 @@ import type * as model_dispatchCommands from "../model/dispatchCommands.js";
 import type * as model_events from "../model/events.js";
 import type * as model_invoiceLines from "../model/invoiceLines.js";
 import type * as model_invoiceTotals from "../model/invoiceTotals.js";
+import type * as model_jsonNesting from "../model/jsonNesting.js";
 import type * as model_resourceCommands from "../model/resourceCommands.js";
 import type * as model_search from "../model/search.js";
 import type * as model_stripeApply from "../model/stripeApply.js";
@@ -182,6 +183,7 @@ declare const fullApi: ApiFromModules<{
   "model/events": typeof model_events;
   "model/invoiceLines": typeof model_invoiceLines;
   "model/invoiceTotals": typeof model_invoiceTotals;
+  "model/jsonNesting": typeof model_jsonNesting;
   "model/resourceCommands": typeof model_resourceCommands;
   "model/search": typeof model_search;
   "model/stripeApply": typeof model_stripeApply;

@@ -5,7 +5,11 @@
  */
 import Stripe from "stripe";
 
-/** Seconds an event's signature timestamp may lag behind our clock (Stripe's default). */
+/**
+ * Seconds an event's signature timestamp may differ from our clock (Stripe's default), both
+ * ways: Stripe's SDK only refuses old timestamps, so a signature dated ahead (a replay kept for
+ * later, or a clock far off) is refused here.
+ */
 export const STRIPE_SIGNATURE_TOLERANCE_SECONDS = 300;
 
 const cryptoProvider = Stripe.createSubtleCryptoProvider();
@@ -32,6 +36,13 @@ export async function verifyStripeSignature(
       cryptoProvider,
       nowMs,
     );
+    const signedAt = signedTimestampOf(header);
+    if (signedAt - Math.floor(nowMs / 1000) > STRIPE_SIGNATURE_TOLERANCE_SECONDS) {
+      return {
+        ok: false,
+        message: `Stripe signature dated in the future: timestamp is more than ${STRIPE_SIGNATURE_TOLERANCE_SECONDS} s ahead of our clock.`,
+      };
+    }
     return { ok: true, event };
   } catch (error) {
     if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
@@ -47,6 +58,16 @@ export async function verifyStripeSignature(
     if (error instanceof SyntaxError) return { ok: false, message: "Body is not valid JSON." };
     throw error;
   }
+}
+
+/** The header's `t=` as Stripe's SDK reads it (the last one wins); only called once the SDK verified it. */
+function signedTimestampOf(header: string): number {
+  let timestamp = -1;
+  for (const item of header.split(",")) {
+    const [key, value] = item.split("=");
+    if (key === "t") timestamp = parseInt(value, 10);
+  }
+  return timestamp;
 }
 
 /** A `Stripe-Signature` header for `payload`, as Stripe would send it. */

@@ -1,20 +1,28 @@
 /**
  * Starts `partykit dev` for tests and benchmarks on a free port with the given vars, waits
  * until it answers, and stops its whole process group (partykit spawns workerd children).
+ * It runs through scripts/partykit/dev.mjs: vars travel in the environment (not on the command
+ * line), nothing listens beyond loopback and no inspector is open; a listener beyond loopback
+ * fails the start.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { exposedListenersProblem, listenersOfTree, type OwnedListener } from "../../scripts/listeners.js";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const partykitBin = join(repoRoot, "node_modules", "partykit", "dist", "bin.mjs");
+const partykitLauncher = join(repoRoot, "scripts", "partykit", "dev.mjs");
 
 export type DevServer = {
   port: number;
   httpUrl: string;
   /** host:port, as partysocket wants it */
   host: string;
+  /** The CLI's process id (its workerd children are in its process tree). */
+  pid: number;
+  /** What the CLI and its children listen on now. */
+  listeners(): OwnedListener[];
   output(): string;
   stop(): Promise<void>;
 };
@@ -70,7 +78,7 @@ export async function startDevServer(vars: Record<string, string>, options: DevS
   const timeoutMs = options.timeoutMs ?? 60_000;
   const requestedPort = await freePort();
   const args = [
-    partykitBin,
+    partykitLauncher,
     "dev",
     "--port",
     String(requestedPort),
@@ -78,13 +86,12 @@ export async function startDevServer(vars: Record<string, string>, options: DevS
     options.persistDir ?? "false",
     "--no-hotkeys",
     "--disable-request-cf-fetch",
-    ...Object.entries(vars).flatMap(([key, value]) => ["--var", `${key}=${value}`]),
   ];
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NO_UPDATE_NOTIFIER: "1", FORCE_COLOR: "0" },
+    env: { ...process.env, NO_UPDATE_NOTIFIER: "1", FORCE_COLOR: "0", PARTYKIT_DEV_VARS: JSON.stringify(vars) },
   });
   let log = "";
   child.stdout!.on("data", (chunk: Buffer) => (log += chunk.toString()));
@@ -114,7 +121,10 @@ export async function startDevServer(vars: Record<string, string>, options: DevS
     if (port === undefined) throw new Error(`partykit dev did not start within ${timeoutMs} ms:\n${output()}`);
     const httpUrl = `http://127.0.0.1:${port}`;
     await waitForHealth(httpUrl, child, output, Math.max(1_000, deadline - Date.now()));
-    return { port, httpUrl, host: `127.0.0.1:${port}`, output, stop };
+    const listeners = () => listenersOfTree(child.pid!);
+    const exposed = exposedListenersProblem(listeners());
+    if (exposed !== null) throw new Error(`partykit dev is ${exposed}`);
+    return { port, httpUrl, host: `127.0.0.1:${port}`, pid: child.pid!, listeners, output, stop };
   } catch (error) {
     await stop();
     throw error;

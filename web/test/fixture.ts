@@ -148,9 +148,14 @@ export async function startStack(): Promise<Stack> {
         "backend/src/cli.ts",
         ...["--convex-dir", "convex", "--data-dir", dataDir],
         ...["--port", String(port), "--site-port", String(sitePort)],
-        ...["--env-file", envPath, "--admin-key", local.env.LOCAL_ADMIN_KEY],
+        ...["--env-file", envPath],
       ],
-      { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } },
+      // The admin key in the environment, not on the command line where `ps` shows it.
+      {
+        cwd: repoRoot,
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, NO_COLOR: "1", CONVEX_SELF_HOSTED_ADMIN_KEY: local.env.LOCAL_ADMIN_KEY },
+      },
     );
     backend.stdout!.on("data", (c: Buffer) => (backendLog = (backendLog + c.toString()).slice(-20_000)));
     backend.stderr!.on("data", (c: Buffer) => (backendLog = (backendLog + c.toString()).slice(-20_000)));

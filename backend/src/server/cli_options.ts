@@ -17,10 +17,12 @@ export const USAGE = `Usage: npm run backend -- [options]
   --data-dir <dir>     durable data folder (default: .data/backend)
   --port <n>           client API and sync WebSocket port (default: 3210; 0 picks one)
   --site-port <n>      HTTP actions port (default: 3211; 0 picks one)
-  --env-file <file>    KEY=VALUE lines added to the deployment env if the file exists (default: .env.local)
+  --env-file <file>    KEY=VALUE lines of the deployment env, if the file exists (default: .env.local); functions
+                       see these and \`npx convex env set\` ones, never the backend's own environment
   --host <address>     address to bind (default: 127.0.0.1)
-  --admin-key <key>    accept this admin key (Authorization: Convex <key>); default: $CONVEX_SELF_HOSTED_ADMIN_KEY;
-                       admin access (and the \`npx convex\` CLI) is refused without one
+  --admin-key <key>    accept this admin key (Authorization: Convex <key>); default: $CONVEX_SELF_HOSTED_ADMIN_KEY
+                       (prefer it: a command line is visible to every local user); admin access (and the
+                       \`npx convex\` CLI) is refused without one
   --help               show this help`;
 
 export class UsageError extends Error {}
@@ -87,12 +89,33 @@ function unquote(value: string): string {
   return (comment === -1 ? value : value.slice(0, comment)).trim();
 }
 
-/** The deployment env: the env file's lines, overridden by the backend's own environment. */
-export function deploymentEnv(envFile: string, processEnv: NodeJS.ProcessEnv): Record<string, string> {
+/** The variable the Convex CLI reads the self-hosted admin key from. */
+export const ADMIN_KEY_ENV = "CONVEX_SELF_HOSTED_ADMIN_KEY";
+
+/**
+ * Credentials an env file may hold for the backend or for other local processes (the admin key
+ * for scripts, the local sign-in's private key for the portal): never part of the functions' env.
+ */
+export const NOT_DEPLOYMENT_ENV = [ADMIN_KEY_ENV, "LOCAL_ADMIN_KEY", "LOCAL_AUTH_PRIVATE_JWK"];
+
+export interface BackendEnv {
+  /** What functions see as process.env (before `npx convex env set` variables are added). */
+  deployment: Record<string, string>;
+  /** From the environment, else from the env file. */
+  adminKey?: string;
+}
+
+/**
+ * The deployment env is the env file's lines, less the credentials above. The backend's own
+ * process environment is not part of it: as on Convex, functions see only their deployment's
+ * variables (set in the env file or with `npx convex env set`), never the host's environment.
+ */
+export function backendEnv(envFile: string, processEnv: NodeJS.ProcessEnv): BackendEnv {
   const fromFile = existsSync(envFile) ? parseEnvFile(readFileSync(envFile, "utf8"), envFile) : {};
-  const env: Record<string, string> = { ...fromFile };
-  for (const [key, value] of Object.entries(processEnv)) if (value !== undefined) env[key] = value;
-  return env;
+  const adminKey = processEnv[ADMIN_KEY_ENV] || fromFile[ADMIN_KEY_ENV] || undefined;
+  const deployment = { ...fromFile };
+  for (const name of NOT_DEPLOYMENT_ENV) delete deployment[name];
+  return { deployment, adminKey };
 }
 
 export function formatLogEntry(entry: FunctionLogEntry): string {

@@ -13,6 +13,7 @@ import { createAdminApi } from "./admin_api.js";
 import { HttpError, readBody, sendJson, sendText } from "./http_util.js";
 import { canonicalFunctionPath, functionPathFromRunRoute, InvalidFunctionPathError } from "./paths.js";
 import { decodeTs, encodeTs } from "./timestamps.js";
+import { tooNestedMessageFor, valueNesting } from "./value_nesting.js";
 
 /** Status Convex uses for "the function ran and threw". */
 export const STATUS_FUNCTION_FAILED = 560;
@@ -66,6 +67,7 @@ export function createHttpApi(options: HttpApiOptions) {
     }
     const caller = await callerOf(request, options.auth);
     const body = parseJsonBody(await readBody(request, bodyLimit));
+    refuseDeepNesting(body);
     const callRequest = parseCallRequest(body, isRun ? functionPathFromRunRoute(pathname.slice("/api/run/".length)) : undefined);
     checkArgsSize(callRequest, options.maxArgsBytes);
 
@@ -250,6 +252,16 @@ function parseJsonBody(body: Buffer): unknown {
   } catch {
     throw new HttpError(400, "BadJsonBody", "Request body is not valid JSON");
   }
+}
+
+/**
+ * Before anything recurses over the body (Convex answers 400 TooNestedError). The arguments
+ * are measured as the engine measures them, as the positional array: the body is one level
+ * more (the `{path, args}` envelope).
+ */
+function refuseDeepNesting(body: unknown): void {
+  const message = tooNestedMessageFor(valueNesting(body as JSONValue) - 1);
+  if (message !== null) throw new HttpError(400, "TooNestedError", message);
 }
 
 function parseCallRequest(body: unknown, pathFromRoute: string | undefined): CallRequest {

@@ -54,3 +54,20 @@ export function sendText(response: ServerResponse, status: number, text: string,
   response.writeHead(status, { ...headers, "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(text) });
   response.end(text);
 }
+
+/**
+ * CORS for the client API. Any origin may call it (Convex's own backend mirrors the origin
+ * too), but never with credentials: auth is a bearer header, not a cookie, so a browser must
+ * not be told it may send cookies or read answers made with them.
+ */
+export function corsHeaders(request: IncomingMessage): Record<string, string> {
+  const origin = request.headers.origin;
+  return {
+    "access-control-allow-origin": origin ?? "*",
+    "access-control-allow-methods": "GET, POST, OPTIONS",
+    "access-control-allow-headers":
+      request.headers["access-control-request-headers"] ?? "Content-Type, Authorization, Convex-Client",
+    "access-control-max-age": "86400",
+    vary: "Origin",
+  };
+}

@@ -10,7 +10,7 @@ import type { Engine, UdfType } from "../engine/types.js";
 import { createAuthVerifier } from "./auth.js";
 import { CommitHistory } from "./commit_history.js";
 import { createHttpApi, type FunctionTypeLookup } from "./http_api.js";
-import { sendJson } from "./http_util.js";
+import { corsHeaders, sendJson } from "./http_util.js";
 import { createSiteHandler } from "./site.js";
 import { SubscriptionHub, type SubscriptionStats } from "./subscriptions.js";
 import { SyncSession } from "./sync_session.js";
@@ -246,19 +246,6 @@ function failRequest(response: ServerResponse, error: unknown, log: (line: strin
   log(`http: request failed: ${(error as Error).message}`);
   if (!response.headersSent) sendJson(response, 500, { code: "InternalServerError", message: (error as Error).message });
   else response.destroy();
-}
-
-function corsHeaders(request: IncomingMessage): Record<string, string> {
-  const origin = request.headers.origin;
-  return {
-    "access-control-allow-origin": origin ?? "*",
-    "access-control-allow-methods": "GET, POST, OPTIONS",
-    "access-control-allow-headers":
-      request.headers["access-control-request-headers"] ?? "Content-Type, Authorization, Convex-Client",
-    ...(origin !== undefined ? { "access-control-allow-credentials": "true" } : {}),
-    "access-control-max-age": "86400",
-    vary: "Origin",
-  };
 }
 
 function listen(server: Server, host: string, port: number): Promise<number> {

@@ -5,16 +5,10 @@
 import { z } from "zod";
 import type { JSONValue } from "convex/values";
 
-const jsonValue: z.ZodType<JSONValue> = z.lazy(() =>
-  z.union([
-    z.null(),
-    z.boolean(),
-    z.number(),
-    z.string(),
-    z.array(jsonValue),
-    z.record(z.string(), jsonValue),
-  ]),
-);
+// Frames come from JSON.parse, so every value in them is already JSON. Checking it again would
+// recurse over hostile arguments nested thousands of levels deep and overflow the stack before
+// the session can refuse them with Convex's nesting message (sync_session.ts refuseCall).
+const jsonValue = z.custom<JSONValue>((value) => value !== undefined);
 
 const nonNegativeInt = z.number().int().nonnegative();
 const functionArgs = z.array(jsonValue);

@@ -6,6 +6,7 @@ import type { JSONValue } from "convex/values";
 import type { CallOutcome, Engine, Timestamp } from "../engine/types.js";
 import { ANONYMOUS, AuthenticationError, type AuthVerifier, type Caller } from "./auth.js";
 import { canonicalFunctionPath } from "./paths.js";
+import { tooNestedMessage } from "./value_nesting.js";
 import {
   parseClientMessage,
   type ActionMessage,
@@ -330,6 +331,9 @@ export class SyncSession implements QuerySubscriber {
     } catch (error) {
       return (error as Error).message;
     }
+    // Before JSON.stringify, which recurses: a frame nested thousands of levels deep would overflow it.
+    const tooNested = tooNestedMessage(args);
+    if (tooNested !== null) return tooNested;
     const size = Buffer.byteLength(JSON.stringify(args));
     if (size > this.options.maxArgsBytes) {
       return `Arguments for ${udfPath} are too large: ${size} bytes, the limit is ${this.options.maxArgsBytes} bytes`;

@@ -1,9 +1,12 @@
 /** Pure pieces of the servers: timestamps, function paths, message parsing, CLI options. */
 import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { decodeTs, encodeTs } from "../../src/server/timestamps.js";
 import { canonicalFunctionPath, functionPathFromRunRoute } from "../../src/server/paths.js";
 import { parseClientMessage } from "../../src/server/protocol.js";
-import { parseCliArgs, parseEnvFile, deploymentEnv, UsageError } from "../../src/server/cli_options.js";
+import { parseCliArgs, parseEnvFile, backendEnv, UsageError } from "../../src/server/cli_options.js";
 import { stableStringify, subscriptionKey } from "../../src/server/subscriptions.js";
 
 describe("timestamps", () => {
@@ -106,7 +109,16 @@ describe("CLI options", () => {
     ).toEqual({ A: "1", B: "two words", C: "line\nbreak", D: "single # kept", E: "value" });
     expect(() => parseEnvFile("A=1\nnot a pair\n", ".env.local")).toThrow(/\.env\.local:2: expected KEY=VALUE/);
   });
-  it("let the backend's own environment override the env file", () => {
-    expect(deploymentEnv("/no/such/file", { ONLY_ENV: "x" })).toEqual({ ONLY_ENV: "x" });
+  it("keep the backend's own environment and credentials out of the deployment env", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "backend-env-"));
+    try {
+      const file = path.join(dir, "env");
+      writeFileSync(file, "APP_FLAG=1\nLOCAL_ADMIN_KEY=local_admin_x\nLOCAL_AUTH_PRIVATE_JWK={}\nCONVEX_SELF_HOSTED_ADMIN_KEY=from-file\n");
+      expect(backendEnv(file, { ONLY_ENV: "x" })).toEqual({ deployment: { APP_FLAG: "1" }, adminKey: "from-file" });
+      expect(backendEnv(file, { CONVEX_SELF_HOSTED_ADMIN_KEY: "from-env" }).adminKey).toBe("from-env");
+      expect(backendEnv("/no/such/file", { ONLY_ENV: "x" })).toEqual({ deployment: {}, adminKey: undefined });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

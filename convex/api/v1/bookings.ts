@@ -2,6 +2,7 @@
 import { api, internal } from "../../_generated/api";
 import { ApiError } from "./errors";
 import type { z } from "zod";
+import { tooNestedMessage } from "../../model/jsonNesting";
 import { command, read, route, validate, write, type Route } from "./framework";
 import {
   expandableBookingFields,
@@ -47,6 +48,8 @@ function cartOf(query: { cart?: string; productId?: string; quantity?: number; e
     } catch {
       throw new ApiError("INVALID_ARGUMENT", "cart must be a JSON array of cart lines.", "cart");
     }
+    const tooNested = tooNestedMessage(parsed);
+    if (tooNested !== null) throw new ApiError("MALFORMED_JSON", tooNested, "cart");
     return validate(zCart, parsed, "query");
   }
   if (query.productId === undefined) throw new ApiError("INVALID_ARGUMENT", "Give the cart: cart (JSON) or productId.", "productId");

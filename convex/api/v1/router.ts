@@ -30,6 +30,7 @@ import { hashApiKey, KEY_PATTERN, keyPrefix, sha256Hex, type ApiScope } from "..
 import type { Caller, CommandOutcome, CommandRequest } from "../commands";
 import type { Admission, Presented, Rate } from "../gate";
 import { ApiError, classifyError, type ClassifiedError } from "./errors";
+import { tooNestedMessage } from "../../model/jsonNesting";
 import { compileRoutes, matchRoute, validate, type Command, type Route } from "./framework";
 import { openApiRoute } from "./openapi";
 import { apiRoutes } from "./routes";
@@ -100,11 +101,15 @@ async function readJsonBody(request: Request): Promise<unknown> {
   } catch {
     throw new ApiError("MALFORMED_JSON", "The request body is not valid UTF-8.");
   }
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw new ApiError("MALFORMED_JSON", "The request body is not valid JSON.");
   }
+  const tooNested = tooNestedMessage(body);
+  if (tooNested !== null) throw new ApiError("MALFORMED_JSON", tooNested);
+  return body;
 }
 
 function unauthenticated(message: string): ApiError {
