@@ -2,8 +2,11 @@
  * Local backend engine benchmark (figures printed, never asserted):
  * - indexed equality query at 1,000 / 10,000 / 50,000 documents, local engine vs convex-test
  *   on the same data (median and p95 per query);
- * - durable mutations per second, serial and with 200 concurrent submitters (group commit).
- * Run: npx tsx bench/engine.bench.ts
+ * - durable mutations per second, serial and with 200 concurrent submitters (group commit);
+ * - a booking-shaped mutation (30 document writes, 80 index entries) committed serially, next to
+ *   bare better-sqlite3 (WAL, synchronous=FULL) writing the same rows in one transaction, with
+ *   SQLite statements, WAL page writes (pwrite64) and fsyncs per transaction for both.
+ * Run: npx tsx bench/engine.bench.ts  (BENCH_ONLY=booking for the booking part alone)
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
@@ -11,6 +14,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { convexTest } from "convex-test";
 import { LocalEngine } from "../backend/src/engine/engine.js";
+import { benchBookingCommits, isSyscallChild, runSyscallChild } from "./engine_booking.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const fixtureDir = path.join(root, "backend/test/fixtures/app");
@@ -124,5 +128,11 @@ async function benchMutations(): Promise<void> {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
-await benchQueries();
-await benchMutations();
+if (isSyscallChild()) {
+  await runSyscallChild(openEngine);
+} else {
+  const only = process.env.BENCH_ONLY;
+  if (only === undefined || only === "query") await benchQueries();
+  if (only === undefined || only === "mutation") await benchMutations();
+  if (only === undefined || only === "booking") await benchBookingCommits(openEngine);
+}

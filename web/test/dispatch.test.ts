@@ -78,7 +78,55 @@ async function movableJob(page: Page): Promise<Menu> {
   throw new Error("no lane job over the next ten days that another provider can take");
 }
 
+type Point = { x: number; y: number };
+async function centre(page: Page, selector: string): Promise<Point> {
+  const box = (await page.locator(selector).first().boundingBox())!;
+  return { x: box.x + Math.min(box.width / 2, 40), y: box.y + box.height / 2 };
+}
+
+/** A finger pressing on `from`, holding, sliding to `to` and lifting (Chrome's touch events). */
+async function touchDrag(page: Page, from: Point, to: Point): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [from] });
+  await page.waitForTimeout(350); // press and hold picks the job up
+  for (let i = 1; i <= 10; i++) {
+    const at = { x: from.x + ((to.x - from.x) * i) / 10, y: from.y + ((to.y - from.y) * i) / 10 };
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [at] });
+    await page.waitForTimeout(30);
+  }
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+  await cdp.detach();
+}
+
+async function mouseDrag(page: Page, from: Point, to: Point): Promise<void> {
+  await page.mouse.move(from.x, from.y);
+  await page.mouse.down();
+  await page.mouse.move(from.x + 10, from.y + 10, { steps: 3 });
+  await page.mouse.move(to.x, to.y, { steps: 10 });
+  await page.mouse.up();
+}
+
 describe("dispatch board", () => {
+  test("a job is dragged to another provider by touch (press and hold) and back by mouse", async () => {
+    const page = await newPage("dispatcher-touch", { touch: true });
+    await signIn(page, "demo-dispatcher", "/dispatch");
+    await page.locator(".board").waitFor();
+    const { bookingId, fromLane, target } = await movableJob(page);
+    await page.keyboard.press("Escape");
+    await page.getByTestId("move-menu").waitFor({ state: "detached" });
+    const job = `.job[data-booking="${bookingId}"]`;
+    const lane = (name: string) => `.lane-row[data-provider="${name}"] .lane`;
+
+    await touchDrag(page, await centre(page, job), await centre(page, lane(target!)));
+    await expect.poll(() => page.locator(`.lane-row[data-provider="${target}"] ${job}`).count(), { timeout: LIVE_MS }).toBe(1);
+    expect(await page.locator(`.lane-row[data-provider="${fromLane}"] ${job}`).count()).toBe(0);
+
+    await mouseDrag(page, await centre(page, job), await centre(page, lane(fromLane)));
+    await expect.poll(() => page.locator(`.lane-row[data-provider="${fromLane}"] ${job}`).count(), { timeout: LIVE_MS }).toBe(1);
+    expect(await page.getByRole("alert").count()).toBe(0);
+    await page.context().close();
+  });
+
   test("Move… shows who cannot take the job and why, and moving to one who can works", async () => {
     const page = await dispatcherPage();
     const { bookingId, fromLane, target, refused } = await movableJob(page);

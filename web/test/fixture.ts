@@ -46,7 +46,7 @@ export type Stack = {
   seed: SeedResult;
   browser: Browser;
   /** A fresh browser context (own storage: own sign-in). */
-  context(options?: { mobile?: boolean }): Promise<BrowserContext>;
+  context(options?: { mobile?: boolean; touch?: boolean }): Promise<BrowserContext>;
   stop(): Promise<void>;
   logs(): string;
 };
@@ -203,7 +203,7 @@ export async function startStack(): Promise<Stack> {
           viewport: options.mobile ? { width: 390, height: 844 } : { width: 1366, height: 900 },
           timezoneId: "Europe/Berlin",
           locale: "en-US",
-          ...(options.mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
+          ...(options.mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : options.touch ? { hasTouch: true } : {}),
         }),
       stop,
       logs: () => `--- backend ---\n${backendLog}\n--- partykit ---\n${party.output().slice(-5_000)}`,
@@ -240,7 +240,7 @@ export type Suite = {
   /** The stack of this test file (started before its first test). */
   stack: () => Stack;
   /** A page in a fresh context, its page errors and console errors collected in `problems`. */
-  newPage: (label: string, options?: { mobile?: boolean }) => Promise<Page>;
+  newPage: (label: string, options?: { mobile?: boolean; touch?: boolean }) => Promise<Page>;
   problems: string[];
 };
 

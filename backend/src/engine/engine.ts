@@ -1538,6 +1538,7 @@ export class LocalEngine implements Engine {
     const settled: { result: WriteResult; ts: Timestamp | null; writes: WriteSetBuilder }[] = [];
     let lastTs = this.lastTs;
     let commitError: unknown = null;
+    let lastCommittedTs: Timestamp | null = null;
     this.store.begin();
     try {
       for (const task of tasks) {
@@ -1559,7 +1560,7 @@ export class LocalEngine implements Engine {
         this.store.writeListener = null;
         if (result.keep) {
           if (!writes.isEmpty()) scope.ts();
-          if (ts !== null) this.store.setMeta("lastTs", (ts as bigint).toString());
+          if (ts !== null) lastCommittedTs = ts;
           this.store.releaseSavepoint();
         } else {
           this.store.rollbackToSavepoint();
@@ -1567,6 +1568,8 @@ export class LocalEngine implements Engine {
         }
         settled.push({ result, ts, writes });
       }
+      // One metadata write per batch, not per mutation: the latest timestamp it committed.
+      if (lastCommittedTs !== null) this.store.setMeta("lastTs", (lastCommittedTs as bigint).toString());
       this.store.commit();
     } catch (error) {
       commitError = error;

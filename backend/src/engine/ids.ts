@@ -3,7 +3,7 @@
  * `varint(tableNumber) ++ 16 random bytes ++ 2-byte Fletcher-16 checksum`.
  * The table is recoverable from the id alone, and garbage fails the checksum.
  */
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
 const DECODE = new Map([...ALPHABET].map((c, i) => [c, i]));
@@ -75,9 +75,29 @@ function decodeVarint(bytes: Uint8Array): { value: number; length: number } | nu
   return null;
 }
 
+/** Random bytes drawn 16 at a time from a pool filled in bulk (one system call per 256 ids). */
+const randomPool = Buffer.alloc(RANDOM_BYTES * 256);
+let randomPoolOffset = randomPool.length;
+
+function nextRandomBytes(): Uint8Array {
+  if (randomPoolOffset === randomPool.length) {
+    randomFillSync(randomPool);
+    randomPoolOffset = 0;
+  }
+  const bytes = randomPool.subarray(randomPoolOffset, randomPoolOffset + RANDOM_BYTES);
+  randomPoolOffset += RANDOM_BYTES;
+  return bytes;
+}
+
 export function newDocumentId(tableNumber: number): string {
-  const body = Uint8Array.from([...encodeVarint(tableNumber), ...randomBytes(RANDOM_BYTES)]);
-  return base32Encode(Uint8Array.from([...body, ...fletcher16(body)]));
+  const varint = encodeVarint(tableNumber);
+  const bytes = new Uint8Array(varint.length + RANDOM_BYTES + 2);
+  bytes.set(varint, 0);
+  bytes.set(nextRandomBytes(), varint.length);
+  const [a, b] = fletcher16(bytes.subarray(0, bytes.length - 2));
+  bytes[bytes.length - 2] = a;
+  bytes[bytes.length - 1] = b;
+  return base32Encode(bytes);
 }
 
 /** The table number an id belongs to, or null when the text is not a well-formed id. */

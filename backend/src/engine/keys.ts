@@ -40,6 +40,10 @@ class ByteWriter {
     this.buffer = next;
   }
 
+  reset(): void {
+    this.length = 0;
+  }
+
   byte(b: number): void {
     this.ensure(1);
     this.buffer[this.length++] = b;
@@ -93,6 +97,8 @@ export function utf8Bytes(text: string): Uint8Array {
 }
 
 const floatScratch = new DataView(new ArrayBuffer(8));
+/** The scratch's bytes, copied into the key by ByteWriter.bytes. */
+const floatScratchBytes = new Uint8Array(floatScratch.buffer);
 
 function writeFloat(writer: ByteWriter, n: number): void {
   floatScratch.setFloat64(0, n);
@@ -108,13 +114,13 @@ function writeFloat(writer: ByteWriter, n: number): void {
     // IEEE total order: flip every bit of negatives, only the sign bit of positives.
     floatScratch.setBigUint64(0, negative ? ~bits & 0xffff_ffff_ffff_ffffn : bits | 0x8000_0000_0000_0000n);
   }
-  writer.bytes(new Uint8Array(floatScratch.buffer.slice(0)));
+  writer.bytes(floatScratchBytes);
 }
 
 function writeInt64(writer: ByteWriter, n: bigint): void {
   floatScratch.setBigInt64(0, BigInt.asIntN(64, n));
   floatScratch.setUint8(0, floatScratch.getUint8(0) ^ 0x80);
-  writer.bytes(new Uint8Array(floatScratch.buffer.slice(0)));
+  writer.bytes(floatScratchBytes);
 }
 
 function writeValue(writer: ByteWriter, value: Value | undefined): void {
@@ -157,17 +163,20 @@ function writeValue(writer: ByteWriter, value: Value | undefined): void {
   }
 }
 
+/** Encoding never re-enters itself, so one growable writer serves every key (result() copies). */
+const sharedWriter = new ByteWriter();
+
 export function encodeValue(value: Value | undefined): Buffer {
-  const writer = new ByteWriter();
-  writeValue(writer, value);
-  return writer.result();
+  sharedWriter.reset();
+  writeValue(sharedWriter, value);
+  return sharedWriter.result();
 }
 
 /** Encodes a tuple of values (an index key or a prefix of one). */
 export function encodeTuple(values: (Value | undefined)[]): Buffer {
-  const writer = new ByteWriter();
-  for (const value of values) writeValue(writer, value);
-  return writer.result();
+  sharedWriter.reset();
+  for (const value of values) writeValue(sharedWriter, value);
+  return sharedWriter.result();
 }
 
 /** The smallest byte string greater than every key that starts with `prefix`. */

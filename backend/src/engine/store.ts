@@ -86,6 +86,8 @@ export class Store {
   private createdInTransaction: string[][] = [];
   private readonly statements;
   private lastCreationTime = 0;
+  /** Whether `lastCreationTime` moved since it was last saved (it is saved with the next commit). */
+  private creationTimeUnsaved = false;
   writeListener: WriteListener | null = null;
   /** Maintains derived indexes (search) on every document write; returns the keys it touched. */
   documentObserver:
@@ -99,6 +101,10 @@ export class Store {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = FULL");
     this.db.pragma("foreign_keys = OFF");
+    // Savepoint (statement) journals stay in memory: they only undo a mutation inside its own
+    // open transaction, which a crash discards anyway, and on disk they cost a page write per
+    // page a mutation touches on top of the WAL's.
+    this.db.pragma("temp_store = MEMORY");
     this.db.exec(SCHEMA_SQL);
     this.statements = {
       getDoc: this.db.prepare<[string], { table_number: number; value: string }>(
@@ -163,6 +169,10 @@ export class Store {
   }
 
   commit(): void {
+    if (this.creationTimeUnsaved) {
+      this.setMeta("lastCreationTime", String(this.lastCreationTime));
+      this.creationTimeUnsaved = false;
+    }
     this.db.exec("COMMIT");
     this.createdInTransaction = [];
   }
@@ -313,7 +323,8 @@ export class Store {
   nextCreationTime(nowMs: number): number {
     const next = nowMs > this.lastCreationTime ? nowMs : this.lastCreationTime + 1 / 1024;
     this.lastCreationTime = next;
-    this.setMeta("lastCreationTime", String(next));
+    // Saved once per transaction, by commit(), rather than once per insert.
+    this.creationTimeUnsaved = true;
     return next;
   }
 

@@ -163,8 +163,10 @@ export function createHttpApi(options: HttpApiOptions) {
       return sendText(response, 200, "This Convex deployment is running (local backend).", cors);
     }
     try {
-      if (url.pathname.startsWith("/api/storage/") && (await storage(request, response, url, cors))) return;
-      if (admin !== null && (await admin.handle(request, response, url, cors))) return;
+      // The function-call endpoints are the hot path and no storage or admin route shares them.
+      const isCall = request.method === "POST" && fixedKind(url.pathname) !== undefined;
+      if (!isCall && url.pathname.startsWith("/api/storage/") && (await storage(request, response, url, cors))) return;
+      if (!isCall && admin !== null && (await admin.handle(request, response, url, cors))) return;
       const { status, body } = await route(request, url);
       sendJson(response, status, body, cors);
     } catch (error) {

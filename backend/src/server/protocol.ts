@@ -176,3 +176,19 @@ export type ServerMessage =
   | { type: "AuthError"; error: string; baseVersion: number; authUpdateAttempted: boolean }
   | { type: "FatalError"; error: string }
   | { type: "Ping" };
+
+/**
+ * A Transition as wire text, from modifications already encoded as JSON text. A result shared by
+ * many connections is encoded once and only the version numbers differ per connection, so the
+ * per-connection work is string concatenation, not JSON encoding of the values.
+ */
+export function encodeTransition(start: StateVersion, end: StateVersion, encodedModifications: string[]): string {
+  return (
+    `{"type":"Transition","startVersion":${encodeVersion(start)},"endVersion":${encodeVersion(end)},` +
+    `"modifications":[${encodedModifications.join(",")}]}`
+  );
+}
+
+function encodeVersion(version: StateVersion): string {
+  return `{"querySet":${version.querySet},"ts":${JSON.stringify(version.ts)},"identity":${version.identity}}`;
+}

@@ -19,12 +19,20 @@ export interface QueryResult {
   logLines: string[];
   /** Compared between runs to skip unchanged results. */
   fingerprint: string;
+  /**
+   * The result's StateModification as JSON text after `"queryId":<id>`, encoded once per run
+   * and shared by every connection subscribed to it.
+   */
+  encodedTail: string;
 }
 
 /** A connection as the hub sees it: where to deliver changed results. */
 export interface QuerySubscriber {
-  /** Called inside `exclusive`, with this subscriber's changed queries and the new timestamp. */
-  deliver(modifications: StateModification[], ts: Timestamp): void;
+  /**
+   * Called inside `exclusive`, with this subscriber's changed queries (StateModifications as
+   * JSON text, see encodeModification) and the new timestamp.
+   */
+  deliver(encodedModifications: string[], ts: Timestamp): void;
 }
 
 export interface SharedQuery {
@@ -187,14 +195,17 @@ export class SubscriptionHub {
 
     for (const commit of commits) if (commit.ts > this.processedTs) this.processedTs = commit.ts;
 
-    const bySubscriber = new Map<QuerySubscriber, StateModification[]>();
+    const bySubscriber = new Map<QuerySubscriber, string[]>();
     for (const query of changed) {
       // A query unsubscribed while it re-ran is no longer anyone's.
       if (this.queries.get(query.key) !== query) continue;
       for (const [subscriber, ids] of query.subscribers) {
-        const modifications = bySubscriber.get(subscriber) ?? [];
-        for (const queryId of ids) modifications.push(modificationFor(queryId, query.result));
-        bySubscriber.set(subscriber, modifications);
+        let modifications = bySubscriber.get(subscriber);
+        if (modifications === undefined) {
+          modifications = [];
+          bySubscriber.set(subscriber, modifications);
+        }
+        for (const queryId of ids) modifications.push(encodeModification(queryId, query.result));
       }
     }
     for (const [subscriber, modifications] of bySubscriber) subscriber.deliver(modifications, this.processedTs);
@@ -243,11 +254,24 @@ export class SubscriptionHub {
   }
 }
 
-const EMPTY_RESULT: QueryResult = { success: false, value: null, errorMessage: "", logLines: [], fingerprint: "" };
+const EMPTY_RESULT: QueryResult = resultOf({ success: false, value: null, errorMessage: "", logLines: [] });
 
-function resultOf(result: Omit<QueryResult, "fingerprint">): QueryResult {
-  const fingerprint = JSON.stringify([result.success, result.value, result.errorMessage, result.errorData ?? null]);
-  return { ...result, fingerprint };
+export function resultOf(result: Omit<QueryResult, "fingerprint" | "encodedTail">): QueryResult {
+  const valueJson = JSON.stringify(result.value);
+  const errorDataJson = result.errorData === undefined ? undefined : JSON.stringify(result.errorData);
+  const fingerprint = `[${result.success},${valueJson},${JSON.stringify(result.errorMessage)},${errorDataJson ?? "null"}]`;
+  const logLinesJson = JSON.stringify(result.logLines);
+  // The same fields, in the same order, as modificationFor's objects.
+  const encodedTail = result.success
+    ? `,"value":${valueJson},"logLines":${logLinesJson},"journal":null}`
+    : `,"errorMessage":${JSON.stringify(result.errorMessage)},"logLines":${logLinesJson}` +
+      `${errorDataJson === undefined ? "" : `,"errorData":${errorDataJson}`},"journal":null}`;
+  return { ...result, fingerprint, encodedTail };
+}
+
+/** modificationFor(queryId, result) as JSON text, from the result's shared encoding. */
+export function encodeModification(queryId: number, result: QueryResult): string {
+  return `{"type":"${result.success ? "QueryUpdated" : "QueryFailed"}","queryId":${queryId}${result.encodedTail}`;
 }
 
 export function modificationFor(queryId: number, result: QueryResult): StateModification {

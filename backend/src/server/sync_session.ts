@@ -8,6 +8,7 @@ import { ANONYMOUS, AuthenticationError, type AuthVerifier, type Caller } from "
 import { canonicalFunctionPath } from "./paths.js";
 import { tooNestedMessage } from "./value_nesting.js";
 import {
+  encodeTransition,
   parseClientMessage,
   type ActionMessage,
   type AuthenticateMessage,
@@ -17,7 +18,7 @@ import {
   type ServerMessage,
   type StateModification,
 } from "./protocol.js";
-import { modificationFor, type QuerySubscriber, type SharedQuery, type SubscriptionHub } from "./subscriptions.js";
+import { encodeModification, type QuerySubscriber, type SharedQuery, type SubscriptionHub } from "./subscriptions.js";
 import { encodeTs } from "./timestamps.js";
 
 export interface SyncTransport {
@@ -108,8 +109,8 @@ export class SyncSession implements QuerySubscriber {
   }
 
   /** From the hub, inside `exclusive`: results changed by a commit batch. */
-  deliver(modifications: StateModification[], ts: Timestamp): void {
-    this.sendTransition(modifications, { ts: ts > this.version.ts ? ts : this.version.ts });
+  deliver(encodedModifications: string[], ts: Timestamp): void {
+    this.sendTransition(encodedModifications, { ts: ts > this.version.ts ? ts : this.version.ts });
   }
 
   private receiveModifyQuerySet(message: ModifyQuerySetMessage): void {
@@ -127,7 +128,7 @@ export class SyncSession implements QuerySubscriber {
     const { hub } = this.options;
     await hub.exclusive(async () => {
       if (this.closed) return;
-      const modifications: StateModification[] = [];
+      const modifications: string[] = [];
       for (const change of message.modifications) {
         if (change.type === "Add") {
           if (this.queries.has(change.queryId)) {
@@ -139,7 +140,7 @@ export class SyncSession implements QuerySubscriber {
           if (query === undefined) return this.fail(`Protocol error: removing unknown query ${change.queryId}`);
           this.queries.delete(change.queryId);
           hub.unsubscribe(this, change.queryId, query);
-          modifications.push({ type: "QueryRemoved", queryId: change.queryId });
+          modifications.push(JSON.stringify({ type: "QueryRemoved", queryId: change.queryId } satisfies StateModification));
         }
       }
       if (this.closed) return;
@@ -147,10 +148,11 @@ export class SyncSession implements QuerySubscriber {
     });
   }
 
-  private async addQuery(queryId: number, udfPath: string, args: JSONValue[]): Promise<StateModification> {
+  /** Subscribes and returns the query's first result as an encoded StateModification. */
+  private async addQuery(queryId: number, udfPath: string, args: JSONValue[]): Promise<string> {
     const refusal = this.refuseCall(udfPath, args);
     if (refusal !== null) {
-      return { type: "QueryFailed", queryId, errorMessage: refusal, logLines: [], journal: null };
+      return JSON.stringify({ type: "QueryFailed", queryId, errorMessage: refusal, logLines: [], journal: null } satisfies StateModification);
     }
     const query = await this.options.hub.subscribe(this, queryId, canonicalFunctionPath(udfPath), args, this.caller);
     if (this.closed) {
@@ -158,7 +160,7 @@ export class SyncSession implements QuerySubscriber {
     } else {
       this.queries.set(queryId, query);
     }
-    return modificationFor(queryId, query.result);
+    return encodeModification(queryId, query.result);
   }
 
   private receiveAuthenticate(message: AuthenticateMessage): void {
@@ -208,12 +210,12 @@ export class SyncSession implements QuerySubscriber {
     await hub.exclusive(async () => {
       if (this.closed) return;
       this.caller = caller;
-      const modifications: StateModification[] = [];
+      const modifications: string[] = [];
       for (const [queryId, query] of [...this.queries]) {
         hub.unsubscribe(this, queryId, query);
         const next = await hub.subscribe(this, queryId, query.path, query.args, caller);
         this.queries.set(queryId, next);
-        modifications.push(modificationFor(queryId, next.result));
+        modifications.push(encodeModification(queryId, next.result));
       }
       if (this.closed) return;
       this.sendTransition(modifications, { identity: identityVersion, ts: this.atLeastHubTs() });
@@ -346,17 +348,18 @@ export class SyncSession implements QuerySubscriber {
     return hubTs > this.version.ts ? hubTs : this.version.ts;
   }
 
-  private sendTransition(modifications: StateModification[], end: Partial<ClientVersion>): void {
+  private sendTransition(encodedModifications: string[], end: Partial<ClientVersion>): void {
     if (this.closed) return;
     const start = this.version;
     const next: ClientVersion = { ...start, ...end };
     this.version = next;
-    this.send({
-      type: "Transition",
-      startVersion: { querySet: start.querySet, ts: encodeTs(start.ts), identity: start.identity },
-      endVersion: { querySet: next.querySet, ts: encodeTs(next.ts), identity: next.identity },
-      modifications,
-    });
+    this.sendText(
+      encodeTransition(
+        { querySet: start.querySet, ts: encodeTs(start.ts), identity: start.identity },
+        { querySet: next.querySet, ts: encodeTs(next.ts), identity: next.identity },
+        encodedModifications,
+      ),
+    );
   }
 
   private enqueueControl(step: () => Promise<void>): void {
@@ -366,8 +369,12 @@ export class SyncSession implements QuerySubscriber {
   }
 
   private send(message: ServerMessage): void {
+    this.sendText(JSON.stringify(message));
+  }
+
+  private sendText(text: string): void {
     if (this.closed) return;
-    this.options.transport.send(JSON.stringify(message));
+    this.options.transport.send(text);
     this.pingTimer.refresh();
   }
 

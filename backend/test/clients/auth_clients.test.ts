@@ -40,9 +40,18 @@ describe("auth over the sync protocol", () => {
 
   it("switches every subscription to the new identity when the user signs out", async () => {
     const client = backend.syncClient();
-    client.setAuth(async () => await issuer.sign({ sub: "leaving" }));
+    const token = await issuer.sign({ sub: "leaving" });
+    let tokenFetches = 0;
+    client.setAuth(async () => {
+      tokenFetches++;
+      return token;
+    });
     const watch = client.onUpdate(api.runtime.identity, {}, () => undefined);
-    await eventually(() => ((watch.getCurrentValue() as { subject?: string } | null | undefined)?.subject === "leaving" ? true : undefined));
+    // Once the server confirms the first token, ConvexClient fetches a fresh one and
+    // authenticates again; sign out only after that, or the late re-authentication wins.
+    await eventually(() =>
+      (watch.getCurrentValue() as { subject?: string } | null | undefined)?.subject === "leaving" && tokenFetches >= 2 ? true : undefined,
+    );
     client.client.clearAuth();
     await eventually(() => (watch.getCurrentValue() === null ? true : undefined), 10_000, "signed-out result");
   });

@@ -8,10 +8,11 @@
  * lists them disabled with the reason. Each lane shows the provider's time off and changed
  * hours of the day.
  */
+import { DndContext, MouseSensor, TouchSensor, useDraggable, useDroppable, useSensor, useSensors, type DragEndEvent } from "@dnd-kit/core";
 import * as DropdownMenu from "@radix-ui/react-dropdown-menu";
 import { useMutation, useQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
-import { useEffect, useMemo, useRef, useState, type DragEvent } from "react";
+import { useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import { api } from "../../../../convex/_generated/api";
 import type { Id } from "../../../../convex/_generated/dataModel";
 import { ASSIGNABLE_STATUSES } from "../../../../domain/bookingStatus";
@@ -183,6 +184,12 @@ function BoardView({ board, flash }: { board: Board; flash: Set<string> }) {
   const [pending, setPending] = useState<string | null>(null);
   const [lastMove, setLastMove] = useState<string | null>(null);
   const tz = board.timeZone;
+  // Mouse drags start after a few pixels; on touch screens a press-and-hold picks a job up,
+  // so a swipe still scrolls the board.
+  const sensors = useSensors(
+    useSensor(MouseSensor, { activationConstraint: { distance: 6 } }),
+    useSensor(TouchSensor, { activationConstraint: { delay: 200, tolerance: 8 } }),
+  );
 
   const allJobs = useMemo(() => [...board.unassigned, ...board.providers.flatMap((p) => p.jobs)], [board]);
   const range = useMemo(() => {
@@ -251,14 +258,36 @@ function BoardView({ board, flash }: { board: Board; flash: Set<string> }) {
       pending={pending === job.bookingId}
       style={where === "lane" ? { left: pct(busyOf(job).start), width: `calc(${pct(busyOf(job).end)} - ${pct(busyOf(job).start)})` } : undefined}
       providers={board.providers}
-      onDragStart={() => setDragging(job)}
-      onDragEnd={() => setDragging(null)}
       onMove={(p) => void move(job, p)}
       onUnassign={where === "lane" && ASSIGNABLE.has(job.status) ? () => void toQueue(job) : undefined}
     />
   );
 
+  function onDragEnd(event: DragEndEvent) {
+    const job = dragging ?? allJobs.find((j) => j.bookingId === event.active.id);
+    setDragging(null);
+    const provider = board.providers.find((p) => p.resourceId === event.over?.id);
+    if (!job || !provider) return;
+    if (job.assignmentStatus !== undefined && provider.jobs.some((j) => j.bookingId === job.bookingId)) return;
+    // While the answer is still on its way the server decides (and says why).
+    const why = refusalOf(dragCandidates, provider);
+    if (why) {
+      setRefused(`${provider.name} cannot take this job: ${why}.`);
+      return;
+    }
+    void move(job, provider);
+  }
+
   return (
+    <DndContext
+      sensors={sensors}
+      onDragStart={(event) => {
+        setRefused(null);
+        setDragging(allJobs.find((j) => j.bookingId === event.active.id) ?? null);
+      }}
+      onDragEnd={onDragEnd}
+      onDragCancel={() => setDragging(null)}
+    >
     <div className="board">
       {error !== null && <ErrorBox error={error} onRetry={() => setError(null)} />}
       {refused !== null && (
@@ -296,31 +325,11 @@ function BoardView({ board, flash }: { board: Board; flash: Set<string> }) {
               const why = dragging ? refusalOf(dragCandidates, provider) : undefined;
               const note = dayNote(provider);
               return (
-                <div
+                <LaneRow
                   key={provider.resourceId}
+                  provider={provider}
                   className={`lane-row${why ? " refuses" : why === null ? " accepts" : ""}`}
-                  data-provider={provider.name}
-                  data-can-take={why === undefined ? undefined : why === null ? "yes" : "no"}
-                  onDragOver={(e: DragEvent) => {
-                    if (!dragging || why) {
-                      e.dataTransfer.dropEffect = "none";
-                      return;
-                    }
-                    e.preventDefault();
-                    e.dataTransfer.dropEffect = "move";
-                  }}
-                  onDrop={(e: DragEvent) => {
-                    e.preventDefault();
-                    const job = dragging ?? allJobs.find((j) => j.bookingId === e.dataTransfer.getData("text/plain"));
-                    setDragging(null);
-                    if (!job) return;
-                    // While the answer is still on its way the server decides (and says why).
-                    if (why) {
-                      setRefused(`${provider.name} cannot take this job: ${why}.`);
-                      return;
-                    }
-                    void move(job, provider);
-                  }}
+                  canTake={why === undefined ? undefined : why === null ? "yes" : "no"}
                 >
                   <div className="lane-label">
                     <span className="provider-color" style={{ background: provider.color ?? "var(--accent)" }} aria-hidden="true" />
@@ -361,12 +370,23 @@ function BoardView({ board, flash }: { board: Board; flash: Set<string> }) {
                     ))}
                     {provider.jobs.map((job) => jobCard(job, "lane"))}
                   </div>
-                </div>
+                </LaneRow>
               );
             })}
           </>
         )}
       </section>
+    </div>
+    </DndContext>
+  );
+}
+
+/** A provider's row: where a dragged job is dropped (by mouse or touch). */
+function LaneRow({ provider, className, canTake, children }: { provider: Provider; className: string; canTake?: "yes" | "no"; children: ReactNode }) {
+  const { setNodeRef, isOver } = useDroppable({ id: provider.resourceId });
+  return (
+    <div ref={setNodeRef} className={`${className}${isOver ? " drop-over" : ""}`} data-provider={provider.name} data-can-take={canTake}>
+      {children}
     </div>
   );
 }
@@ -379,8 +399,6 @@ function JobBlock({
   pending,
   style,
   providers,
-  onDragStart,
-  onDragEnd,
   onMove,
   onUnassign,
 }: {
@@ -391,27 +409,24 @@ function JobBlock({
   pending: boolean;
   style?: React.CSSProperties;
   providers: Provider[];
-  onDragStart: () => void;
-  onDragEnd: () => void;
   onMove: (p: Provider) => void;
   onUnassign?: () => void;
 }) {
   const [open, setOpen] = useState(false);
   const movable = ASSIGNABLE.has(job.status);
+  // Drag by mouse or touch; from the keyboard the Move… menu does the same (the card holds
+  // links and buttons, so it is not made a button itself).
+  const { setNodeRef, listeners, transform, isDragging } = useDraggable({ id: job.bookingId, disabled: !movable || open });
+  const dragStyle = transform ? { transform: `translate3d(${transform.x}px, ${transform.y}px, 0)`, zIndex: 40 } : undefined;
   return (
     <div
-      className={`job status-${job.status.toLowerCase()}${where === "lane" ? " in-lane" : ""}${flash ? " flash" : ""}${pending ? " pending" : ""}`}
-      style={style}
-      draggable={movable}
+      ref={setNodeRef}
+      {...listeners}
+      className={`job status-${job.status.toLowerCase()}${where === "lane" ? " in-lane" : ""}${flash ? " flash" : ""}${pending ? " pending" : ""}${isDragging ? " dragging" : ""}`}
+      style={{ ...style, ...dragStyle }}
       data-booking={job.bookingId}
       data-status={job.status}
       data-customer={job.customerName}
-      onDragStart={(e) => {
-        e.dataTransfer.setData("text/plain", job.bookingId);
-        e.dataTransfer.effectAllowed = "move";
-        onDragStart();
-      }}
-      onDragEnd={onDragEnd}
       title={`${job.serviceName} for ${job.customerName}, ${time(job.start, tz)}–${time(job.end, tz)} (${statusLabel(job.status)})`}
     >
       <div className="job-main">
