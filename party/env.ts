@@ -1,6 +1,7 @@
 /**
  * Every environment variable the parties read, in one place. PartyKit hands vars to rooms as
- * `room.env` and to static hooks as `lobby.env` (from `--var KEY=VALUE`, `.env`, `.env.local`
+ * `room.env` and to static hooks as `lobby.env` (locally from PARTYKIT_DEV_VARS through
+ * scripts/partykit/dev.mjs, which turns them into `--var` options inside its own process;
  * or partykit.json `vars`).
  */
 import { MIN_PUSH_SECRET_LENGTH } from "./push-signature";
