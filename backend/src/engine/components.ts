@@ -23,8 +23,8 @@ import { loadApp, type LoadedApp } from "./loader.js";
 
 export const ROOT = "";
 const SCHEDULED = "_scheduled_functions";
-/** System tables every instance shares (file storage is one per deployment here). */
-const SHARED_SYSTEM_TABLES = new Set(["_storage"]);
+/** System tables every instance shares (none: each has its own files and scheduled functions). */
+const SHARED_SYSTEM_TABLES = new Set<string>();
 const CONFIG_FILES = ["convex.config.ts", "convex.config.js", "convex.config.mts", "convex.config.mjs"];
 const DEFINITION_NAMESPACE = "component-definition";
 

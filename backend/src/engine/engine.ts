@@ -425,7 +425,7 @@ class FunctionExecution implements Execution, WorkerHost {
         this.auditLogLines.push(JSON.stringify(args.body ?? null));
         return "null";
       case "1.0/createFunctionHandle": {
-        const target = canonicalPath(pathFromAddress(args, this.componentPath));
+        const target = canonicalPath(this.addressOf(args));
         this.engine.resolve(target, null, true);
         const { componentPath, udfPath } = parseTarget(target);
         return JSON.stringify(`function://${componentPath};${udfPath}`);
@@ -435,7 +435,7 @@ class FunctionExecution implements Execution, WorkerHost {
       case "1.0/schedule": {
         this.mutationOnly(op);
         const id = this.engine.scheduler.scheduleInTransaction(
-          pathFromAddress(args, this.componentPath), args.args, args.ts * 1000, scheduledFunctionsTable(this.componentPath),
+          this.addressOf(args), args.args, args.ts * 1000, scheduledFunctionsTable(this.componentPath),
         );
         this.tx?.metrics.scheduled(limits.convexJsonSize([args.args ?? {}]));
         return JSON.stringify(id);
@@ -448,7 +448,7 @@ class FunctionExecution implements Execution, WorkerHost {
         this.actionOnly(op);
         return JSON.stringify(
           await this.engine.scheduleFromOutside(
-            pathFromAddress(args, this.componentPath), args.args, args.ts * 1000, scheduledFunctionsTable(this.componentPath),
+            this.addressOf(args), args.args, args.ts * 1000, scheduledFunctionsTable(this.componentPath),
           ),
         );
       case "1.0/actions/cancel_job":
@@ -460,7 +460,7 @@ class FunctionExecution implements Execution, WorkerHost {
       case "1.0/actions/action":
         return this.callFromAction(op, args);
       case "1.0/storageGenerateUploadUrl":
-        return JSON.stringify(`${this.engine.cloudUrl}/api/storage/upload?token=${randomBytes(16).toString("hex")}`);
+        return JSON.stringify(`${this.engine.cloudUrl}/api/storage/upload?token=${this.engine.uploadToken(this.componentPath)}`);
       case "1.0/storageGetUrl": {
         const file = await this.storageDocument(args.storageId);
         return JSON.stringify(file === null ? null : `${this.engine.cloudUrl}/api/storage/${file._id as string}`);
@@ -476,15 +476,15 @@ class FunctionExecution implements Execution, WorkerHost {
       case "1.0/storageDelete":
         if (this.tx) {
           this.mutationOnly(op);
-          this.engine.deleteStoredFileInTransaction(args.storageId);
+          this.engine.deleteStoredFileInTransaction(args.storageId, this.ns.physical(STORAGE_TABLE));
         } else {
-          await this.engine.deleteStoredFile(args.storageId);
+          await this.engine.deleteStoredFile(args.storageId, this.ns.physical(STORAGE_TABLE));
         }
         return "{}";
       case "1.0/storageStore": {
         this.mutationOnly(op);
         const bytes = Buffer.from(args.blob, "base64");
-        return JSON.stringify(this.engine.storeBytesInTransaction(bytes, args.contentType || null));
+        return JSON.stringify(this.engine.storeBytesInTransaction(bytes, args.contentType || null, this.ns.physical(STORAGE_TABLE)));
       }
       case "1.0/storageGet": {
         const file = await this.storageDocument(args.storageId);
@@ -494,7 +494,8 @@ class FunctionExecution implements Execution, WorkerHost {
       }
       case "1.0/actions/vectorSearch": {
         this.actionOnly(op);
-        const query = args.query as VectorQuery;
+        // The index is named as the calling component knows its table.
+        const query = { ...(args.query as VectorQuery), indexName: this.ns.physical((args.query as VectorQuery).indexName) };
         return JSON.stringify({ results: await this.engine.readOutside(() => this.engine.vectorSearch(query)) });
       }
       default:
@@ -509,7 +510,7 @@ class FunctionExecution implements Execution, WorkerHost {
         return (async () => {
           const blob = input.blob as Blob;
           const bytes = new Uint8Array(await blob.arrayBuffer());
-          return await this.engine.storeFile(bytes, blob.type || null);
+          return await this.engine.storeFile(bytes, blob.type || null, this.ns.physical(STORAGE_TABLE));
         })();
       case "storage/getBlob":
         return (async () => {
@@ -530,7 +531,7 @@ class FunctionExecution implements Execution, WorkerHost {
   // ---- what a worker thread running this function asks of the engine (WorkerHost) ----
 
   async storeBlob(bytes: Uint8Array, contentType: string | null): Promise<string> {
-    return await this.engine.storeFile(bytes, contentType);
+    return await this.engine.storeFile(bytes, contentType, this.ns.physical(STORAGE_TABLE));
   }
 
   async getBlob(storageId: string): Promise<{ bytes: Uint8Array; contentType: string | null } | null> {
@@ -571,12 +572,31 @@ class FunctionExecution implements Execution, WorkerHost {
     if (this.tx) throw new EngineError(`${op} is only available in actions`);
   }
 
+  /**
+   * The engine's target for a function address, as Convex resolves references: a reference
+   * into a child component reaches only what the child exports (its public functions); a
+   * function handle reaches whatever it was created for, internal functions included.
+   */
+  private addressOf(address: FunctionAddress): string {
+    const target = pathFromAddress(address, this.componentPath);
+    if (address.functionHandle !== undefined) return target;
+    const { componentPath, udfPath } = parseTarget(target);
+    if (componentPath === this.componentPath) return target;
+    const fn = this.engine.resolve(target, null, true).fn;
+    if (fn.isInternal) {
+      const child = componentPath.slice(componentPath.lastIndexOf("/") + 1);
+      const attributes = canonicalPath(udfPath).replace(/\.js:/, ":").split(/[/:]/);
+      throw new EngineError(`Child component "${child}" does not export ${JSON.stringify(attributes)}`);
+    }
+    return target;
+  }
+
   private async storageDocument(storageId: string): Promise<Record<string, Value> | null> {
     if (this.tx) {
       this.checkAlive("storage");
-      return this.engine.readDocument(STORAGE_TABLE, storageId, this.tx.readSet, this.store);
+      return this.engine.readDocument(this.ns.physical(STORAGE_TABLE), storageId, this.tx.readSet, this.store);
     }
-    return await this.engine.readOutside(() => this.engine.readDocument(STORAGE_TABLE, storageId, null));
+    return await this.engine.readOutside(() => this.engine.readDocument(this.ns.physical(STORAGE_TABLE), storageId, null));
   }
 
   private get(args: { id: JSONValue; table?: string }): string {
@@ -658,7 +678,7 @@ class FunctionExecution implements Execution, WorkerHost {
     args: FunctionAddress & { udfType: string; args: JSONValue; transactionLimits?: Record<string, unknown> | null },
   ): Promise<string> {
     const tx = this.checkAlive("runUdf");
-    const target = canonicalPath(pathFromAddress(args, this.componentPath));
+    const target = canonicalPath(this.addressOf(args));
     const wanted: UdfType = args.udfType === "mutation" ? "mutation" : "query";
     if (wanted === "mutation" && tx.kind !== "mutation") throw new EngineError("Queries cannot run mutations");
     if (args.udfType === "snapshotQuery" && tx.kind !== "mutation") {
@@ -675,7 +695,7 @@ class FunctionExecution implements Execution, WorkerHost {
 
   private async callFromAction(op: string, args: FunctionAddress & { args: JSONValue }): Promise<string> {
     this.actionOnly(op);
-    const target = pathFromAddress(args, this.componentPath);
+    const target = this.addressOf(args);
     // Auth does not cross component boundaries.
     const sameComponent = parseTarget(target).componentPath === this.componentPath;
     const options: CallOptions = { identity: sameComponent ? this.identity : null, allowInternal: true };
@@ -1767,10 +1787,11 @@ export class LocalEngine implements Engine {
   }
 
   /** Writes the blob file, then its `_storage` document (in the running transaction). */
-  storeBytesInTransaction(bytes: Uint8Array, contentType: string | null): string {
+  storeBytesInTransaction(bytes: Uint8Array, contentType: string | null, table: string = STORAGE_TABLE): string {
     const sha256 = createHash("sha256").update(bytes).digest("base64");
+    this.store.ensureTable(table);
     const id = this.insertDocument(
-      STORAGE_TABLE,
+      table,
       { sha256, size: bytes.byteLength, ...(contentType ? { contentType } : {}) },
       true,
     );
@@ -1778,12 +1799,33 @@ export class LocalEngine implements Engine {
     return id;
   }
 
-  async storeFile(bytes: Uint8Array, contentType: string | null): Promise<string> {
-    return await this.enqueueWrite(() => this.storeBytesInTransaction(bytes, contentType));
+  /**
+   * Stores a blob in the file storage of `table` (a component's own `_storage`), or of the
+   * component whose upload URL carried `token` (a string naming no issued token: the app's).
+   */
+  async storeFile(bytes: Uint8Array, contentType: string | null, tableOrToken?: string | null): Promise<string> {
+    const table = tableOrToken?.endsWith(STORAGE_TABLE) ? tableOrToken : new Namespace(this.uploadTokens.get(tableOrToken ?? "") ?? ROOT).physical(STORAGE_TABLE);
+    if (tableOrToken) this.uploadTokens.delete(tableOrToken);
+    return await this.enqueueWrite(() => this.storeBytesInTransaction(bytes, contentType, table));
   }
 
+  /** Upload URLs remember the component that asked for them (in memory: local use). */
+  private readonly uploadTokens = new Map<string, string>();
+
+  uploadToken(componentPath: string): string {
+    const token = randomBytes(16).toString("hex");
+    if (componentPath !== ROOT) {
+      if (this.uploadTokens.size >= 10_000) this.uploadTokens.delete(this.uploadTokens.keys().next().value as string);
+      this.uploadTokens.set(token, componentPath);
+    }
+    return token;
+  }
+
+  /** A stored file of any component, by id (the URLs `getUrl` hands out). */
   async getStoredFile(storageId: string): Promise<StoredFile | null> {
-    const document = await this.readOutside(() => this.readDocument(STORAGE_TABLE, storageId, null));
+    const table = this.store.tableOfId(storageId)?.name;
+    if (table === undefined || baseTableName(table) !== STORAGE_TABLE) return null;
+    const document = await this.readOutside(() => this.readDocument(table, storageId, null));
     if (document === null) return null;
     return {
       storageId,
@@ -1794,17 +1836,17 @@ export class LocalEngine implements Engine {
     };
   }
 
-  deleteStoredFileInTransaction(storageId: string): void {
-    const document = this.readDocument(STORAGE_TABLE, storageId, null);
+  deleteStoredFileInTransaction(storageId: string, table: string = STORAGE_TABLE): void {
+    const document = this.readDocument(table, storageId, null);
     if (document === null) throw new EngineError(`Storage file ${storageId} does not exist`);
-    this.deleteDocument(STORAGE_TABLE, storageId, true);
+    this.deleteDocument(table, storageId, true);
     // The blob is removed with the document; a crash in between leaves an unreferenced file.
     const file = this.blobPath(storageId);
     if (existsSync(file)) rmSync(file);
   }
 
-  async deleteStoredFile(storageId: string): Promise<void> {
-    await this.enqueueWrite(() => this.deleteStoredFileInTransaction(storageId));
+  async deleteStoredFile(storageId: string, table: string = STORAGE_TABLE): Promise<void> {
+    await this.enqueueWrite(() => this.deleteStoredFileInTransaction(storageId, table));
   }
 
   // ---- Engine contract -------------------------------------------------------------------

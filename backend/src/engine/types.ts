@@ -167,9 +167,9 @@ export interface Engine {
   /**
    * Stores an uploaded blob; returns its storage id. Serves the POST to the URL
    * `ctx.storage.generateUploadUrl()` returns (`<cloudUrl>/api/storage/upload?token=...`),
-   * answered with `{"storageId": ...}`.
+   * answered with `{"storageId": ...}`; `token` (the URL's) says which component's storage.
    */
-  storeFile?(bytes: Uint8Array, contentType: string | null): Promise<string>;
+  storeFile?(bytes: Uint8Array, contentType: string | null, token?: string | null): Promise<string>;
   close(): Promise<void>;
 }
 

@@ -102,7 +102,7 @@ export function createHttpApi(options: HttpApiOptions) {
       if (!url.searchParams.get("token")) throw new HttpError(400, "BadRequest", "Upload URL is missing its token");
       const bytes = await readBody(request, MAX_UPLOAD_BYTES);
       const contentType = request.headers["content-type"] ?? null;
-      const storageId = await engine.storeFile(new Uint8Array(bytes), contentType);
+      const storageId = await engine.storeFile(new Uint8Array(bytes), contentType, url.searchParams.get("token"));
       sendJson(response, 200, { storageId }, cors);
       return true;
     }

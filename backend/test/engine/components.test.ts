@@ -113,4 +113,45 @@ describe("components", () => {
     expect(await q(second, ledger("balance"), { account: "durable" })).toBe(9);
     await second.close();
   });
+
+  it("gives every component its own file storage", async () => {
+    const componentFile = await a(engine, ledger("storeFile"), { text: "ledger's" });
+    const appFile = await a(engine, "app:storeAppFile");
+    expect(await q(engine, ledger("files"))).toEqual([componentFile]);
+    expect(await q(engine, "function://ledger2;entries:files")).toEqual([]);
+    // The app neither lists nor resolves the component's file, and vice versa.
+    expect(await q(engine, "app:appFiles", { probe: componentFile })).toEqual({ files: [appFile], probe: null });
+    expect(await q(engine, ledger("fileUrl"), { id: appFile })).toBeNull();
+    // The component's URL serves its file.
+    const url = await q(engine, ledger("fileUrl"), { id: componentFile });
+    expect(url).toBe(`http://127.0.0.1:3210/api/storage/${componentFile}`);
+    const stored = await engine.getStoredFile(componentFile);
+    expect(stored).toMatchObject({ contentType: "text/plain", size: "ledger's".length });
+    // An upload to a component's upload URL lands in that component's storage.
+    const uploadUrl = new URL(await m(engine, ledger("uploadUrl")));
+    const uploaded = await engine.storeFile(new TextEncoder().encode("up"), null, uploadUrl.searchParams.get("token"));
+    expect(await q(engine, ledger("files"))).toEqual([componentFile, uploaded]);
+    expect((await q(engine, "app:appFiles")).files).toEqual([appFile]);
+  });
+
+  it("refuses references to a child component's internal functions, as Convex does", async () => {
+    for (const path of ["app:callLedgerInternal", "app:scheduleLedgerInternal"]) {
+      const refused = await engine.runMutation(path, [{}], admin);
+      expect(!refused.success && refused.errorMessage).toContain('Child component "ledger" does not export ["entries","internalAdd"]');
+    }
+    expect(await q(engine, ledger("balance"), { account: "x" })).toBe(0);
+  });
+
+  it("runs vector search inside a component, over its own table", async () => {
+    await m(engine, ledger("addDoc"), { topic: "a", embedding: [1, 0, 0] });
+    await m(engine, ledger("addDoc"), { topic: "b", embedding: [0.9, 0.1, 0] });
+    await m(engine, ledger("addDoc"), { topic: "a", embedding: [0, 1, 0] });
+    const best = await a(engine, ledger("similar"), { embedding: [1, 0, 0] });
+    expect(best).toHaveLength(2);
+    expect(best[0]._score).toBeCloseTo(1);
+    const filtered = await a(engine, ledger("similar"), { embedding: [1, 0, 0], topic: "b" });
+    expect(filtered).toHaveLength(1);
+    // The other instance has its own (empty) table.
+    expect(await a(engine, "function://ledger2;entries:similar", { embedding: [1, 0, 0] })).toEqual([]);
+  });
 });
