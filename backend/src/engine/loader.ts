@@ -34,6 +34,8 @@ const APP_FILE = "app.mjs";
 export interface LoadedApp {
   /** Function modules by path without extension ("dir/module"). */
   modules: Map<string, Record<string, unknown>>;
+  /** The file URL of each function module's bundle (worker threads import it themselves). */
+  moduleUrls: Map<string, string>;
   /** Modules with `"use node"` (they run in Node.js and hold actions only). */
   nodeModules: Set<string>;
   /** Whether esbuild ran (false: the build was found in the cache). */
@@ -154,8 +156,9 @@ export async function loadApp(
 
   // The query names the module instance: another instance or env gets its own module state.
   const instanceKey = createHash("sha256").update(`${options.instance ?? ""}\n${JSON.stringify(env)}`).digest("hex").slice(0, 16);
-  const importFile = async (file: string) =>
-    (await import(`${pathToFileURL(path.join(outdir, file)).href}?instance=${instanceKey}`)) as Record<string, Record<string, unknown>>;
+  const fileUrl = (file: string) => `${pathToFileURL(path.join(outdir, file)).href}?instance=${instanceKey}`;
+  const importFile = async (file: string) => (await import(fileUrl(file))) as Record<string, Record<string, unknown>>;
+  const moduleUrls = new Map<string, string>();
 
   const modules = new Map<string, Record<string, unknown>>();
   let app: Record<string, Record<string, unknown>>;
@@ -167,9 +170,11 @@ export async function loadApp(
     // Each runtime's modules are one file: one parse, no module graph to walk.
     app = await importFile(`${ISOLATE_DIR}/${APP_FILE}`);
     manifest.isolateModules.forEach((modulePath, i) => modules.set(modulePath, app[`m${i}`] ?? {}));
+    manifest.isolateModules.forEach((modulePath, i) => moduleUrls.set(modulePath, moduleShimUrl(fileUrl(`${ISOLATE_DIR}/${APP_FILE}`), `m${i}`, modules.get(modulePath)!)));
     if (manifest.nodeModules.length > 0) {
       const node = await importFile(`${NODE_DIR}/${APP_FILE}`);
       manifest.nodeModules.forEach((modulePath, i) => modules.set(modulePath, node[`m${i}`] ?? {}));
+      manifest.nodeModules.forEach((modulePath, i) => moduleUrls.set(modulePath, moduleShimUrl(fileUrl(`${NODE_DIR}/${APP_FILE}`), `m${i}`, modules.get(modulePath)!)));
     }
   } finally {
     rt.loadingEnv = previousEnv;
@@ -182,7 +187,17 @@ export async function loadApp(
   const crons = modules.get("crons")?.default ?? null;
   const builders = app.builders as unknown as LoadedApp["builders"];
   pruneOldBuilds(buildCache, outdir);
-  return { modules, nodeModules, bundled, buildDir: outdir, schema, http, crons, authConfig, inputs: manifest.inputs, builders };
+  return { modules, moduleUrls, nodeModules, bundled, buildDir: outdir, schema, http, crons, authConfig, inputs: manifest.inputs, builders };
+}
+
+/**
+ * A module of its own for one function module of a runtime's single file (worker threads
+ * import function modules by URL): re-exports namespace `name` of `appUrl`.
+ */
+function moduleShimUrl(appUrl: string, name: string, exports: Record<string, unknown>): string {
+  const lines = [`import { ${name} as m } from ${JSON.stringify(appUrl)};`];
+  Object.keys(exports).forEach((exported, i) => lines.push(`const e${i} = m[${JSON.stringify(exported)}];`, `export { e${i} as ${JSON.stringify(exported)} };`));
+  return `data:text/javascript,${encodeURIComponent(lines.join("\n"))}`;
 }
 
 /** The re-exports of one runtime's single entry: `m<i>` is the i-th module. */
