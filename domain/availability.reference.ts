@@ -10,7 +10,7 @@
  */
 import type { AvailabilityQuery, AvailabilityResource, BusyBlock, Slot } from "./availability";
 import { servesRequest } from "./availability";
-import { MINUTE_MS, addDays, daysBetween, localDateOf, localDayRange, localMinutesToInstant, parseLocalTime, weekdayOf } from "./time";
+import { DAY_MS, MINUTE_MS, addDays, daysBetween, localDateOf, localDayRange, localMinutesToInstant, parseLocalTime, weekdayOf } from "./time";
 
 interface Opening {
   start: number;
@@ -38,7 +38,7 @@ export function referenceSlots(query: AvailabilityQuery): Slot[] {
     if (!servesRequest(resource, query) || resource.capacity < units) continue;
     const beforeMs = (resource.bufferBeforeMinutes ?? 0) * MINUTE_MS;
     const afterMs = (resource.bufferAfterMinutes ?? 0) * MINUTE_MS;
-    for (const opening of openings(resource, query.fromDate, query.toDate, timeZone)) {
+    for (const opening of openings(resource, query.fromDate, query.toDate, timeZone, spanMs)) {
       for (let start = opening.anchor; start + spanMs <= opening.end; start += stepMs) {
         const end = start + spanMs;
         if (start < rangeStart || start >= rangeEnd || start < earliestStart || start >= horizonEnd) continue;
@@ -62,12 +62,13 @@ export function referenceSlots(query: AvailabilityQuery): Slot[] {
 
 /**
  * Working time of the days the range can start on (the day before included, for hours that
- * cross midnight), touching and overlapping hours merged; each merged opening keeps the
+ * cross midnight) and of the days a booking starting on the last one can reach, touching and overlapping hours merged; each merged opening keeps the
  * instant of its first opening as the grid anchor.
  */
-function openings(resource: AvailabilityResource, fromDate: string, toDate: string, timeZone: string): Opening[] {
+function openings(resource: AvailabilityResource, fromDate: string, toDate: string, timeZone: string, spanMs: number): Opening[] {
   const raw: Opening[] = [];
-  for (let d = -1; d <= daysBetween(fromDate, toDate); d++) {
+  // The day before the range (hours crossing midnight) to the last day a booking starting on toDate can reach.
+  for (let d = -1; d <= daysBetween(fromDate, toDate) + Math.ceil(spanMs / DAY_MS); d++) {
     const date = addDays(fromDate, d);
     const override = (resource.overrides ?? []).filter((o) => o.date === date).at(-1);
     const hours = override ? (override.closed ? [] : override.hours) : resource.weeklyHours.filter((h) => h.weekday === weekdayOf(date));

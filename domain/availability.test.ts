@@ -110,6 +110,20 @@ describe("working hours", () => {
     expect(localStarts(slots)).toEqual(["2025-01-18 00:00", "2025-01-18 01:00"]);
   });
 
+  it("a slot on the last day asked for may run into the next day's hours, as when the range goes on", () => {
+    const everyDay = ALL_WEEK.flatMap((weekday) => [
+      { weekday, start: "20:00", end: "24:00" },
+      { weekday, start: "00:00", end: "02:00" },
+    ]);
+    const query = aQuery({ resources: [aResource({ weeklyHours: everyDay })], durationMinutes: 120, fromDate: "2025-01-15", toDate: "2025-01-15" });
+    const lastDay = localStarts(generateSlots(query));
+    expect(lastDay).toEqual(["2025-01-15 00:00", "2025-01-15 20:00", "2025-01-15 21:00", "2025-01-15 22:00", "2025-01-15 23:00"]);
+    const longer = localStarts(generateSlots({ ...query, toDate: "2025-01-16" })).filter((start) => start.startsWith("2025-01-15"));
+    expect(lastDay).toEqual(longer);
+    const rules = { timeZone: NY, now: query.now, durationMinutes: 120, resource: query.resources[0] };
+    expect(checkSlot({ ...rules, start: localToInstant("2025-01-15", "23:00", NY) }).ok).toBe(true);
+  });
+
   it("accepts 00:00–24:00 as a whole day", () => {
     const resource = aResource({ weeklyHours: [{ weekday: 3, start: "00:00", end: "24:00" }] });
     expect(generateSlots(aQuery({ resources: [resource], durationMinutes: 60 }))).toHaveLength(24);

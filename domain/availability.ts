@@ -25,10 +25,10 @@
  *   resource at its limit on a date offers no slot starting on that date.
  * - Notice: start ≥ now + minimum notice. Horizon: start before the end of the local date
  *   `bookingHorizonDays` after today (0 = today only). Range: start on a local date in
- *   [fromDate, toDate].
+ *   [fromDate, toDate]; its [start, end) may run into the hours of the days after toDate.
  *
- * Cost: per resource, O(days × hours entries + busy log busy + slots); no slot is compared
- * with every booking.
+ * Cost: O(grid + Σ per resource (days × hours entries + busy blocks) + resource-slots out),
+ * busy blocks bucket-sorted; no slot is compared with every booking (docs/PERFORMANCE.md).
  */
 import { assertInteger, invalidArgument } from "./errors";
 import { type Interval, capacitySweep, mergeIntervals } from "./intervals";
@@ -574,34 +574,35 @@ function subtractKeepingAnchor(base: Spans, cuts: readonly Interval[], out: Span
 /** The resource's busy blocks (bookings and holds, buffers included) swept into usage, in `scratch.usage`. */
 function usageOf(resource: AvailabilityResource, scratch: Scratch): Usage {
   const busy = resource.busy ?? [];
+  const usage = scratch.usage;
+  usage.length = 0;
+  if (busy.length === 0) return usage;
+  // One pass over the blocks validates them and lays out their blocked ranges for the common
+  // case (every block one unit): starts and ends sorted apart (they usually arrive sorted,
+  // read in index order) and swept without event objects.
+  scratch.ensureBlocks(busy.length);
   let allSingleUnit = true;
+  let n = 0;
   for (let i = 0; i < busy.length; i++) {
     const b = busy[i];
     if (!Number.isFinite(b.start) || !Number.isFinite(b.end) || b.end < b.start) {
       throw invalidArgument(`resource "${resource.id}" busy[${i}] must have finite start ≤ end`);
     }
     const units = b.units ?? 1;
-    if (!Number.isInteger(units) || units < 0) throw invalidArgument(`resource "${resource.id}" busy[${i}].units must be a non-negative integer`);
-    if (units !== 1) allSingleUnit = false;
-  }
-  const usage = scratch.usage;
-  usage.length = 0;
-  if (busy.length === 0) return usage;
-  if (!allSingleUnit) {
-    const blocks = busy.map((b) => ({ start: blockedStart(b), end: blockedEnd(b), units: b.units ?? 1 }));
-    for (const segment of capacitySweep(blocks)) usage.push(segment.start, segment.end, segment.used);
-    return usage;
-  }
-  // The common case: every block one unit, so starts and ends can be sorted apart (they
-  // usually arrive sorted already, read in index order) and swept without event objects.
-  scratch.ensureBlocks(busy.length);
-  let n = 0;
-  for (const b of busy) {
+    if (units !== 1) {
+      if (!Number.isInteger(units) || units < 0) throw invalidArgument(`resource "${resource.id}" busy[${i}].units must be a non-negative integer`);
+      allSingleUnit = false;
+    }
     const start = blockedStart(b);
     const end = blockedEnd(b);
     if (end <= start) continue;
     scratch.blockedStarts[n] = start;
     scratch.blockedEnds[n++] = end;
+  }
+  if (!allSingleUnit) {
+    const blocks = busy.map((b) => ({ start: blockedStart(b), end: blockedEnd(b), units: b.units ?? 1 }));
+    for (const segment of capacitySweep(blocks)) usage.push(segment.start, segment.end, segment.used);
+    return usage;
   }
   const starts = scratch.blockedStarts.subarray(0, n);
   const ends = scratch.blockedEnds.subarray(0, n);
@@ -860,10 +861,13 @@ function collectSlots(query: AvailabilityQuery): { collector: SlotCollector; res
   const stepMs = assertInteger(query.stepMinutes, "stepMinutes", 1, 24 * 60) * MINUTE_MS;
   if (!Array.isArray(query.resources)) throw invalidArgument("resources must be an array");
 
-  // One day before the range: hours crossing midnight can open slots on fromDate.
-  const days = new DayTable(addDays(query.fromDate, -1), query.toDate, rules.timeZone);
+  // One day before the range: hours crossing midnight can open slots on fromDate. Days after
+  // it, as many as a booking can last: a slot starting on toDate may run into their hours
+  // (as checkSlot sees it), so the last day of a page offers what a longer range would.
+  const daysAfter = Math.ceil(rules.spanMs / DAY_MS);
+  const days = new DayTable(addDays(query.fromDate, -1), addDays(query.toDate, daysAfter), rules.timeZone);
   const rangeStart = days.starts[1];
-  const rangeEnd = days.ends[days.dates.length - 2];
+  const rangeEnd = days.ends[rangeDays];
   const min = Math.max(rangeStart, rules.earliestStart);
   const max = Math.min(rangeEnd, rules.horizonEnd);
   if (max <= min) return null;
