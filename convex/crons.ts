@@ -6,7 +6,7 @@
  * - every 5 minutes: send due 24-hour and 2-hour reminders; every minute: send notifications
  *   other modules queued.
  * - every 5 seconds: deliver whatever the realtime outbox still holds (each mutation that
- *   emits events also kicks a delivery run; this catches failures and restarts).
+ *   emits events schedules its window's batched delivery run; this catches failures, retries and restarts).
  * - every minute: fan platform events out to partner webhook endpoints and retry deliveries.
  * - daily: delete expired REST idempotency records.
  */

@@ -9,7 +9,7 @@ import { isPartyName } from "../party/rooms";
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import { emitEvent, rooms } from "./model/events";
-import { backoffMs } from "./realtime";
+import { backoffMs, DELIVERY_WINDOW_MS } from "./realtime";
 import { TEST_ENV, newTest, type TestConvex } from "./test.setup";
 import { aBusiness, aZone } from "./test.builders";
 
@@ -242,7 +242,7 @@ describe("deliverOutbox", () => {
 });
 
 describe("triggers", () => {
-  test("kick schedules one run however often it is called; the run delivers; sweep starts runs only for due rows", async () => {
+  test("kick schedules one run however often it is called; a change's own run makes kick and sweep wait; the run delivers", async () => {
     vi.useFakeTimers();
     const t = newTest();
     const { businessId, zoneId } = await scenario(t);
@@ -253,15 +253,50 @@ describe("triggers", () => {
       ).length;
 
     expect(await t.mutation(internal.realtime.sweep, {})).toEqual({ scheduled: false });
-    await emitSlots(t, businessId, zoneId, "hold_created");
     expect(await t.mutation(internal.realtime.kick, {})).toEqual({ scheduled: true });
     expect(await t.mutation(internal.realtime.kick, {})).toEqual({ scheduled: false });
-    expect(await t.mutation(internal.realtime.sweep, {})).toEqual({ scheduled: false });
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    // The change schedules its window's run itself; kick and sweep see it waiting.
+    await emitSlots(t, businessId, zoneId, "hold_created");
     expect(await pendingRuns()).toBe(1);
+    expect(await t.mutation(internal.realtime.kick, {})).toEqual({ scheduled: false });
+    expect(await t.mutation(internal.realtime.sweep, {})).toEqual({ scheduled: false });
 
     await t.finishAllScheduledFunctions(vi.runAllTimers);
     expect(party.received.map((r) => r.seqs)).toEqual([[1]]);
     expect(await pendingRuns()).toBe(0);
     expect(await t.mutation(internal.realtime.sweep, {})).toEqual({ scheduled: false });
+  });
+});
+
+describe("batched delivery", () => {
+  test("changes within one short window schedule one delivery run between them (no run per change), which delivers all their rows", async () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(Date.parse("2030-05-01T10:00:00.010Z"));
+    const t = newTest();
+    const { businessId, zoneId } = await scenario(t);
+    const party = fakePartykit();
+    const scheduled = async () =>
+      (await t.run((ctx) => ctx.db.system.query("_scheduled_functions").collect()))
+        .filter((job: { state: { kind: string } }) => job.state.kind === "pending")
+        .map((job: { name: string; scheduledTime: number }) => ({ name: job.name.replace(/\.js/, ""), at: job.scheduledTime }));
+
+    for (let i = 0; i < 5; i++) await emitSlots(t, businessId, zoneId, "hold_created");
+    const runs = await scheduled();
+    expect(runs).toEqual([{ name: "realtime:deliverOutbox", at: expect.any(Number) }]);
+    expect(runs[0].at - Date.now()).toBeGreaterThan(0);
+    expect(runs[0].at - Date.now()).toBeLessThanOrEqual(DELIVERY_WINDOW_MS);
+
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(party.received.map((r) => r.seqs)).toEqual([[1, 2, 3, 4, 5]]);
+    expect((await outbox(t)).every((row) => row.status === "delivered")).toBe(true);
+
+    // A later window gets a run of its own.
+    vi.setSystemTime(Date.now() + 10 * DELIVERY_WINDOW_MS);
+    await emitSlots(t, businessId, zoneId, "hold_released");
+    expect((await scheduled()).map((r) => r.name)).toEqual(["realtime:deliverOutbox"]);
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(party.received.map((r) => r.seqs)).toEqual([[1, 2, 3, 4, 5], [6]]);
+    expect(party.problems).toEqual([]);
   });
 });

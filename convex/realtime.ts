@@ -3,8 +3,16 @@
  * in `seq` order per room.
  *
  *   emitEvent (in the changing mutation) ──► outbox rows, status "pending"
- *   requestDelivery / kick / sweep (cron) ──► deliverOutbox (action)
- *   deliverOutbox: claimDue (lease) ──► POST batch per room, signed ──► settleRoom
+ *   requestDelivery (one run per DELIVERY_WINDOW_MS) / sweep (cron) ──► deliverOutbox (action)
+ *   deliverOutbox: claimDue (lease) ──► POST batch per room, signed ──► settleRooms
+ *
+ * Batching. A change never pays for its own delivery: `requestDelivery` schedules one
+ * deliverOutbox run at the end of the current short window (DELIVERY_WINDOW_MS), recorded
+ * in `outboxDeliveryRuns` so that every other change in that window finds it and schedules
+ * nothing (one indexed read). The run then claims the rows of every change of the window at
+ * once (CLAIM_LIMIT per round) and settles every room of a round in one mutation, so
+ * delivery costs a few transactions per window, not per change, and never runs on a
+ * request's path.
  *
  * Ordering. A room's rows are delivered strictly in seq order, one POST at a time, so the
  * delivered rows of a room always form a prefix of its sequence and its pending rows a
@@ -26,7 +34,7 @@
  * (party/messages.ts `pushBatchSchemas`), `eventId` = the outbox row id, `event` = the data
  * given to emitEvent (the party's committed-event object), signed with `signPush`.
  */
-import { v } from "convex/values";
+import { v, type Infer } from "convex/values";
 import { MAX_PUSH_BATCH, MAX_PUSH_BODY_BYTES, parsePushBody, pushBatchResult, pushRoomMismatch } from "../party/messages";
 import { signPush } from "../party/push-signature";
 import { isPartyName, roomPath, tryParseRoomId, type PartyName } from "../party/rooms";
@@ -52,6 +60,11 @@ export const BACKOFF_CAP_MS = 5 * 60 * 1_000;
 /** Leave room under the party's 64 KiB body limit for the envelope. */
 const MAX_BATCH_BODY_BYTES = MAX_PUSH_BODY_BYTES - 1_024;
 const DELIVER_PATH = /^realtime(\.js)?:deliverOutbox$/;
+/** Changes within one window share one delivery run, scheduled at the window's end. */
+export const DELIVERY_WINDOW_MS = 50;
+/** Run markers older than this are deleted by the runs (bounded per claim). */
+const RUN_MARKER_TTL_MS = 60_000;
+const RUN_MARKER_PURGE_BATCH = 50;
 
 /** Delay before the next attempt after `attempts` failed ones: 1 s, 2 s, 4 s, … capped at 5 min. */
 export function backoffMs(attempts: number): number {
@@ -88,6 +101,12 @@ export const claimDue = internalMutation({
       else byRoom.set(key, [row]);
     }
 
+    const stale = await ctx.db
+      .query("outboxDeliveryRuns")
+      .withIndex("by_runAt", (q) => q.lt("runAt", now - RUN_MARKER_TTL_MS))
+      .take(RUN_MARKER_PURGE_BATCH);
+    for (const marker of stale) await ctx.db.delete("outboxDeliveryRuns", marker._id);
+
     const leaseUntil = now + LEASE_MS;
     const rooms: ClaimedRoom[] = [];
     for (const rows of byRoom.values()) {
@@ -102,7 +121,7 @@ export const claimDue = internalMutation({
           : null;
       if (previous !== null && previous.status === "pending") {
         // An earlier row is being delivered or backing off: wait for it, out of the way of
-        // the next claims (settleRoom brings these forward when the room unblocks).
+        // the next claims (settleRooms brings these forward when the room unblocks).
         if (previous.nextAttemptAt > now) {
           for (const row of rows) await ctx.db.patch("outbox", row._id, { nextAttemptAt: previous.nextAttemptAt });
         }
@@ -124,69 +143,79 @@ export const claimDue = internalMutation({
 // Settling
 // ---------------------------------------------------------------------------------------
 
+const vRoomOutcome = v.object({
+  party: v.string(),
+  room: v.string(),
+  delivered: v.array(v.id("outbox")),
+  failed: v.array(v.id("outbox")),
+  waiting: v.array(v.id("outbox")),
+  error: v.optional(v.string()),
+});
+type RoomOutcome = Infer<typeof vRoomOutcome>;
+
 /**
  * Records one room's outcome: `delivered` rows are done; `failed` rows (the batch that was
  * refused, or the row that could not be sent) get an attempt, the error and the backoff;
  * `waiting` rows (claimed but not attempted because an earlier row failed) follow the head.
- * Returns whether rows after the delivered ones were brought forward (more work now).
+ * Returns how many rows after the delivered ones were brought forward (more work now).
  */
-export const settleRoom = internalMutation({
-  args: {
-    party: v.string(),
-    room: v.string(),
-    delivered: v.array(v.id("outbox")),
-    failed: v.array(v.id("outbox")),
-    waiting: v.array(v.id("outbox")),
-    error: v.optional(v.string()),
-  },
+async function settleOneRoom(ctx: RawMutationCtx, args: RoomOutcome, now: number): Promise<number> {
+  let lastDeliveredSeq = 0;
+  for (const id of args.delivered) {
+    const row = await ctx.db.get("outbox", id);
+    if (row === null) continue;
+    lastDeliveredSeq = Math.max(lastDeliveredSeq, row.seq);
+    if (row.status === "delivered") continue;
+    await ctx.db.patch("outbox", id, { status: "delivered", deliveredAt: now, attempts: row.attempts + 1 });
+  }
+
+  if (args.failed.length > 0) {
+    const error = (args.error ?? "delivery failed").slice(0, 1_000);
+    let retryAt = now;
+    for (const [index, id] of args.failed.entries()) {
+      const row = await ctx.db.get("outbox", id);
+      if (row === null || row.status !== "pending") continue;
+      const attempts = row.attempts + 1;
+      const nextAttemptAt = index === 0 ? now + backoffMs(attempts) : Math.max(retryAt, now + backoffMs(attempts));
+      if (index === 0) retryAt = nextAttemptAt;
+      await ctx.db.patch("outbox", id, { attempts, lastError: error, nextAttemptAt });
+    }
+    for (const id of args.waiting) {
+      const row = await ctx.db.get("outbox", id);
+      if (row === null || row.status !== "pending") continue;
+      await ctx.db.patch("outbox", id, { nextAttemptAt: retryAt });
+    }
+    console.error(
+      `[realtime] push to ${args.party}/${args.room} failed (${args.failed.length} row(s), retry in ${Math.round((retryAt - now) / 1_000)} s): ${error}`,
+    );
+    return 0;
+  }
+
+  // The room is unblocked: bring forward the rows that were parked behind its head.
+  let released = 0;
+  if (lastDeliveredSeq > 0) {
+    const after = await ctx.db
+      .query("outbox")
+      .withIndex("by_party_and_room_and_seq", (q) =>
+        q.eq("party", args.party).eq("room", args.room).gt("seq", lastDeliveredSeq),
+      )
+      .take(CLAIM_LIMIT);
+    for (const row of after) {
+      if (row.status !== "pending" || row.nextAttemptAt <= now) continue;
+      await ctx.db.patch("outbox", row._id, { nextAttemptAt: now });
+      released++;
+    }
+  }
+  return released;
+}
+
+/** Settles every room of one delivery round in one transaction; how many rows were released. */
+export const settleRooms = internalMutation({
+  args: { rooms: v.array(vRoomOutcome) },
   handler: async (ctx, args): Promise<{ released: number }> => {
     const now = Date.now();
-    let lastDeliveredSeq = 0;
-    for (const id of args.delivered) {
-      const row = await ctx.db.get("outbox", id);
-      if (row === null) continue;
-      lastDeliveredSeq = Math.max(lastDeliveredSeq, row.seq);
-      if (row.status === "delivered") continue;
-      await ctx.db.patch("outbox", id, { status: "delivered", deliveredAt: now, attempts: row.attempts + 1 });
-    }
-
-    if (args.failed.length > 0) {
-      const error = (args.error ?? "delivery failed").slice(0, 1_000);
-      let retryAt = now;
-      for (const [index, id] of args.failed.entries()) {
-        const row = await ctx.db.get("outbox", id);
-        if (row === null || row.status !== "pending") continue;
-        const attempts = row.attempts + 1;
-        const nextAttemptAt = index === 0 ? now + backoffMs(attempts) : Math.max(retryAt, now + backoffMs(attempts));
-        if (index === 0) retryAt = nextAttemptAt;
-        await ctx.db.patch("outbox", id, { attempts, lastError: error, nextAttemptAt });
-      }
-      for (const id of args.waiting) {
-        const row = await ctx.db.get("outbox", id);
-        if (row === null || row.status !== "pending") continue;
-        await ctx.db.patch("outbox", id, { nextAttemptAt: retryAt });
-      }
-      console.error(
-        `[realtime] push to ${args.party}/${args.room} failed (${args.failed.length} row(s), retry in ${Math.round((retryAt - now) / 1_000)} s): ${error}`,
-      );
-      return { released: 0 };
-    }
-
-    // The room is unblocked: bring forward the rows that were parked behind its head.
     let released = 0;
-    if (lastDeliveredSeq > 0) {
-      const after = await ctx.db
-        .query("outbox")
-        .withIndex("by_party_and_room_and_seq", (q) =>
-          q.eq("party", args.party).eq("room", args.room).gt("seq", lastDeliveredSeq),
-        )
-        .take(CLAIM_LIMIT);
-      for (const row of after) {
-        if (row.status !== "pending" || row.nextAttemptAt <= now) continue;
-        await ctx.db.patch("outbox", row._id, { nextAttemptAt: now });
-        released++;
-      }
-    }
+    for (const room of args.rooms) released += await settleOneRoom(ctx, room, now);
     return { released };
   },
 });
@@ -341,22 +370,15 @@ export const deliverOutbox = internalAction({
       }
       const claim = await ctx.runMutation(internal.realtime.claimDue, { limit: CLAIM_LIMIT });
       report.rounds++;
-      let released = 0;
+      const outcomes: RoomOutcome[] = [];
       await forEachLimited(claim.rooms, ROOM_CONCURRENCY, async (room) => {
         const outcome = await deliverRoom(baseUrl, secret, room);
-        const settled = await ctx.runMutation(internal.realtime.settleRoom, {
-          party: room.party,
-          room: room.room,
-          delivered: outcome.delivered,
-          failed: outcome.failed,
-          waiting: outcome.waiting,
-          error: outcome.error,
-        });
-        released += settled.released;
+        outcomes.push({ party: room.party, room: room.room, ...outcome });
         report.rooms++;
         report.delivered += outcome.delivered.length;
         report.failed += outcome.failed.length;
       });
+      const { released } = outcomes.length === 0 ? { released: 0 } : await ctx.runMutation(internal.realtime.settleRooms, { rooms: outcomes });
       more = claim.scanned === CLAIM_LIMIT || released > 0;
       if (!more) break;
     }
@@ -408,12 +430,20 @@ export const sweep = internalMutation({
 const requested = new WeakSet<object>();
 
 /**
- * For `emitEvent`: after queuing outbox rows, asks for a delivery once per mutation (however
- * many events it emits). Schedules `kick` (which de-duplicates against runs already waiting)
- * rather than reading `_scheduled_functions` here, so hot mutations add no reads.
+ * For `emitEvent`: after queuing outbox rows, makes sure a delivery run is scheduled at the
+ * end of the current window (once per mutation, however many events it emits). The first
+ * change of a window records the run and schedules it; the others read that record and add
+ * nothing, so a burst of changes shares one run.
  */
-export async function requestDelivery(ctx: Pick<RawMutationCtx, "scheduler">): Promise<void> {
+export async function requestDelivery(ctx: Pick<RawMutationCtx, "scheduler" | "db">): Promise<void> {
   if (requested.has(ctx.scheduler)) return;
   requested.add(ctx.scheduler);
-  await ctx.scheduler.runAfter(0, internal.realtime.kick, {});
+  const runAt = (Math.floor(Date.now() / DELIVERY_WINDOW_MS) + 1) * DELIVERY_WINDOW_MS;
+  const marker = await ctx.db
+    .query("outboxDeliveryRuns")
+    .withIndex("by_runAt", (q) => q.eq("runAt", runAt))
+    .first();
+  if (marker !== null) return;
+  await ctx.db.insert("outboxDeliveryRuns", { runAt });
+  await ctx.scheduler.runAt(runAt, internal.realtime.deliverOutbox, {});
 }

@@ -685,6 +685,13 @@ export default defineSchema({
     lastSeq: v.number(),
   }).index("by_party_and_room", ["party", "room"]),
 
+  /**
+   * One row per scheduled outbox delivery run (realtime.ts `requestDelivery`): the first
+   * change in a short window schedules the run at the window's end, later ones in the same
+   * window find the row and schedule nothing. Old rows are deleted by the runs.
+   */
+  outboxDeliveryRuns: defineTable({ runAt: v.number() }).index("by_runAt", ["runAt"]),
+
   webhookEndpoints: defineTable({
     businessId: v.id("businesses"),
     url: v.string(),
