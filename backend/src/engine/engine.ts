@@ -1,10 +1,13 @@
 /**
  * The local backend's engine: runs the functions of a convex/ folder over the SQLite store.
  *
- * Queries and mutations run one at a time on a single executor. Queued mutations are
- * group-committed: each runs inside its own SAVEPOINT of one SQLite transaction, the batch
- * COMMITs once, and only then are results released and commits announced. Actions run
- * outside the executor, concurrently, and reach the database through it.
+ * Function code runs on worker threads (worker_pool.ts), its syscalls answered here; the
+ * transaction (read set, writes, limits) stays on this thread. Mutations run one at a time on
+ * a single executor and are group-committed: each runs inside its own SAVEPOINT of one SQLite
+ * transaction, the batch COMMITs once, and only then are results released and commits
+ * announced. Queries run beside the writer, each in a read transaction of its own SQLite
+ * connection (WAL), at the last commit. Actions run concurrently and reach the database
+ * through the executor.
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, watch as watchFs, type FSWatcher } from "node:fs";
@@ -40,6 +43,9 @@ import { runInExecution, runOutsideExecution, runtime, seededRandom, type Execut
 import { Scheduler, SCHEDULED_FUNCTIONS, scheduledFunctionsIndexes } from "./scheduler.js";
 import { Crons } from "./crons.js";
 import { EngineError } from "./errors.js";
+import { workerPool, type FunctionWorker, type WorkerHost } from "./worker_pool.js";
+import { convexJsonFromResponse, requestFromConvexJson } from "./worker_protocol.js";
+import { failureFrom, nestedFailure, timedOutMessage } from "./failures.js";
 import * as limits from "./limits.js";
 import {
   Namespace, ROOT, baseTableName, componentOfTable as componentOfTableName, componentsOf, isScheduledFunctionsTable, loadAppWithComponents, parseTarget, scheduledFunctionsTable,
@@ -51,15 +57,12 @@ const realSetTimeout = globalThis.setTimeout.bind(globalThis);
 const realClearTimeout = globalThis.clearTimeout.bind(globalThis);
 
 const STORAGE_TABLE = "_storage";
+/** How long a worker may take to import a function's module before the call fails. */
+const MODULE_LOAD_LIMIT_MS = 60_000;
 
 export { EngineError };
+export { failureFrom, isConvexErrorLike } from "./failures.js";
 
-/** The failure of a nested call, rethrown into the calling function. */
-interface NestedFailure extends Error {
-  data?: JSONValue;
-}
-
-type Failure = Extract<CallOutcome, { success: false }>;
 
 /** A registered Convex function object (what `query(...)`, `mutation(...)` etc. return). */
 export interface ConvexFunction {
@@ -82,6 +85,8 @@ interface ResolvedFunction {
   fn: ConvexFunction;
   args: ValidatorJson;
   returns: ValidatorJson | null;
+  /** Where a worker thread finds the function: its module's bundle and export (null: run in-process). */
+  location: { url: string; exportName: string } | null;
 }
 
 interface SchemaInfo {
@@ -90,6 +95,22 @@ interface SchemaInfo {
   searchIndexes: SearchIndexDefinition[];
   vectorIndexes: VectorIndexDefinition[];
 }
+
+/** An idle read connection, with the search indexes read through it. */
+interface Reader {
+  store: Store;
+  search: SearchIndexes;
+  /** Readers of an older generation (before a reload) are closed, not reused. */
+  generation: number;
+}
+
+/** A reader in a read transaction: it shows the state of commit `ts`. */
+interface ReadSnapshot extends Reader {
+  ts: Timestamp;
+}
+
+/** Read connections kept open for queries beside the writer. */
+const IDLE_READERS = 4;
 
 interface ReadTask {
   kind: "read";
@@ -114,51 +135,6 @@ interface BatchScope {
 }
 
 type Task = ReadTask | WriteTask;
-
-export function isConvexErrorLike(error: unknown): error is { message: string; data: unknown } {
-  return (
-    typeof error === "object" &&
-    error !== null &&
-    ((error as { name?: string }).name === "ConvexError" || Symbol.for("ConvexError") in error) &&
-    "data" in error
-  );
-}
-
-export function failureFrom(error: unknown, logLines: string[]): Failure {
-  if (isConvexErrorLike(error)) {
-    let errorData: JSONValue;
-    if (typeof error.data === "string" && (error as Record<symbol | string, unknown>).ConvexErrorSymbol !== undefined) {
-      errorData = JSON.parse(error.data) as JSONValue; // serialized by convex's invokeFunction
-    } else {
-      errorData = convexToJson((error.data ?? null) as Value);
-    }
-    return { success: false, errorMessage: `Uncaught ConvexError: ${error.message}`, errorData, logLines };
-  }
-  if (error instanceof EngineError) return { success: false, errorMessage: error.message, logLines };
-  if (isNestedFailure(error)) {
-    const failure: Failure = { success: false, errorMessage: error.message, logLines };
-    if (error.data !== undefined) failure.errorData = error.data;
-    return failure;
-  }
-  if (error instanceof Error) {
-    return { success: false, errorMessage: `Uncaught ${error.name || "Error"}: ${error.message}`, logLines };
-  }
-  return { success: false, errorMessage: `Uncaught ${String(error)}`, logLines };
-}
-
-const NESTED = Symbol("nestedFailure");
-function nestedFailure(failure: Failure): NestedFailure {
-  // convex's performAsyncSyscall rethrows it as a new Error(message) (a ConvexError(message)
-  // when it has `data`), which the caller reports as uncaught again: drop the first prefix.
-  const message = failure.errorMessage.replace(/^Uncaught (ConvexError|Error): /, "");
-  const error = new Error(message) as NestedFailure & { [NESTED]: true };
-  if (failure.errorData !== undefined) error.data = failure.errorData;
-  error[NESTED] = true;
-  return error;
-}
-function isNestedFailure(error: unknown): error is NestedFailure {
-  return typeof error === "object" && error !== null && NESTED in error;
-}
 
 function parseFunctionPath(udfPath: string): { module: string; name: string } {
   const [modulePart, name] = udfPath.includes(":") ? udfPath.split(":", 2) : [udfPath, "default"];
@@ -230,9 +206,13 @@ interface TransactionState {
   metrics: limits.TransactionMetrics;
   /** A `useStaleSnapshot` query reads the last committed state, not the mutation's writes. */
   snapshot: Store | null;
+  /** The search indexes read through `snapshot`'s connection (a query beside the writer). */
+  snapshotSearch: SearchIndexes | null;
+  /** The commit timestamp `snapshot` shows (a query beside the writer). */
+  snapshotTs: Timestamp | null;
 }
 
-class FunctionExecution implements Execution {
+class FunctionExecution implements Execution, WorkerHost {
   readonly logLines: string[];
   readonly engineId: string;
   private readonly streams = new Map<number, QueryStream | SearchQueryStream>();
@@ -243,6 +223,14 @@ class FunctionExecution implements Execution {
   visibility: "public" | "internal" = "public";
   frozenNow: number | null;
   random: (() => number) | null;
+  /** The seed of `random` (a worker thread draws the same numbers). */
+  readonly seed: number | null;
+  /** The worker thread running this function's code (null: the engine's own thread). */
+  worker: FunctionWorker | null = null;
+  /** Called when a worker has loaded the function's module and starts running it. */
+  onStarted: (loadMs: number) => void = () => undefined;
+  /** The worker's paused time when this function started (see pausedMs). */
+  pausedBase = 0;
   /** The calling component's view of table names. */
   readonly ns: Namespace;
 
@@ -262,7 +250,8 @@ class FunctionExecution implements Execution {
     this.ns = new Namespace(componentPath);
     const start = engine.now();
     this.frozenNow = tx ? start : null;
-    this.random = tx ? seededRandom(Number(BigInt.asUintN(32, engine.latestTs())) ^ start) : null;
+    this.seed = tx ? (Number(BigInt.asUintN(32, engine.latestTs())) ^ start) >>> 0 : null;
+    this.random = this.seed === null ? null : seededRandom(this.seed);
   }
 
   now(): number {
@@ -272,6 +261,11 @@ class FunctionExecution implements Execution {
   /** The store this execution reads: the engine's, or a committed snapshot. */
   private get store(): Store {
     return this.tx?.snapshot ?? this.engine.store;
+  }
+
+  /** The search indexes as this execution reads them (through its snapshot's connection). */
+  private get search(): SearchIndexes {
+    return this.tx?.snapshotSearch ?? this.engine.search;
   }
 
   /** Counts one document read (Convex-JSON text) against the transaction's limits. */
@@ -287,10 +281,10 @@ class FunctionExecution implements Execution {
     const tx = this.tx;
     if (!tx) throw new EngineError(`${op} is only available in queries and mutations`);
     if (tx.dead) throw new EngineError("This transaction has ended (timed out or finished); no more database calls");
-    if (performance.now() > tx.deadline) {
+    if (performance.now() > tx.deadline + this.pausedMs()) {
       tx.dead = true;
       throw new EngineError(
-        `Function execution timed out: ${this.path} ran longer than ${this.engine.transactionTimeoutMs} ms`,
+        timedOutMessage(this.engine.transactionTimeoutMs),
       );
     }
     return tx;
@@ -316,8 +310,17 @@ class FunctionExecution implements Execution {
     }
   }
 
+  /**
+   * Time its worker thread spent blocked on the engine since this function started: like the
+   * engine's own work below, not the function's time (it also covers the threads' hand-offs).
+   */
+  pausedMs(): number {
+    return this.worker === null ? 0 : this.worker.pausedMs() - this.pausedBase;
+  }
+
   private chargeEngineTime(op: string, startedAt: number): void {
-    if (this.tx === null || op === "1.0/runUdf") return;
+    // On a worker the blocked time is measured there (pausedMs), hand-offs included.
+    if (this.tx === null || op === "1.0/runUdf" || this.worker !== null) return;
     const spent = performance.now() - startedAt;
     this.tx.engineMs += spent;
     this.tx.deadline += spent;
@@ -332,7 +335,7 @@ class FunctionExecution implements Execution {
         const query = this.ns.query(args.query as QueryJson);
         const id = this.nextQueryId++;
         if (isSearchQuery(query)) {
-          this.streams.set(id, new SearchQueryStream(this.store, this.engine.search, query, tx.readSet));
+          this.streams.set(id, new SearchQueryStream(this.store, this.search, query, tx.readSet));
           return JSON.stringify({ queryId: id });
         }
         const plan = planQuery(query, this.engine.indexLookup());
@@ -350,8 +353,7 @@ class FunctionExecution implements Execution {
         return JSON.stringify({ id: table !== null && this.ns.logical(table.name) === args.table ? args.idString : null });
       }
       case "1.0/getSnapshotTs":
-        this.checkAlive(op);
-        return JSON.stringify(convexToJson(this.engine.latestTs()));
+        return JSON.stringify(convexToJson(this.checkAlive(op).snapshotTs ?? this.engine.latestTs()));
       default:
         throw new EngineError(`Unknown operation ${op}`);
     }
@@ -517,25 +519,35 @@ class FunctionExecution implements Execution {
           const bytes = readFileSync(this.engine.blobPath(file._id as string));
           return new Blob([bytes], { type: (file.contentType as string | undefined) ?? "" });
         })();
-      case "requestFromConvexJson": {
-        const json = (input.convexJson ?? {}) as { url: string; method: string; headers: [string, string][]; body?: string };
-        return new Request(json.url, {
-          method: json.method,
-          headers: json.headers,
-          body: json.body === undefined || json.body === null ? undefined : Buffer.from(json.body, "base64"),
-        });
-      }
+      case "requestFromConvexJson":
+        return requestFromConvexJson(input);
       case "convexJsonFromResponse":
-        return (async () => {
-          const response = input.response as Response;
-          const body = Buffer.from(await response.arrayBuffer()).toString("base64");
-          const headers: [string, string][] = [];
-          response.headers.forEach((value, name) => headers.push([name, value]));
-          return { status: response.status, headers, body };
-        })();
+        return convexJsonFromResponse(input);
       default:
         throw new EngineError(`Unknown js operation ${op}`);
     }
+  }
+
+  // ---- what a worker thread running this function asks of the engine (WorkerHost) ----
+
+  async storeBlob(bytes: Uint8Array, contentType: string | null): Promise<string> {
+    return await this.engine.storeFile(bytes, contentType, this.ns.physical(STORAGE_TABLE));
+  }
+
+  async getBlob(storageId: string): Promise<{ bytes: Uint8Array; contentType: string | null } | null> {
+    const file = await this.storageDocument(storageId);
+    if (file === null) return null;
+    return { bytes: readFileSync(this.engine.blobPath(file._id as string)), contentType: (file.contentType as string | undefined) ?? null };
+  }
+
+  started(loadMs: number): void {
+    this.pausedBase = this.worker?.pausedMs() ?? 0;
+    this.onStarted(loadMs);
+  }
+
+  async fetch(url: string, init: RequestInit): Promise<Response> {
+    // Looked up at call time, as in-process (tests stub it).
+    return await globalThis.fetch(url, init);
   }
 
   /**
@@ -582,7 +594,7 @@ class FunctionExecution implements Execution {
   private async storageDocument(storageId: string): Promise<Record<string, Value> | null> {
     if (this.tx) {
       this.checkAlive("storage");
-      return this.engine.readDocument(this.ns.physical(STORAGE_TABLE), storageId, this.tx.readSet);
+      return this.engine.readDocument(this.ns.physical(STORAGE_TABLE), storageId, this.tx.readSet, this.store);
     }
     return await this.engine.readOutside(() => this.engine.readDocument(this.ns.physical(STORAGE_TABLE), storageId, null));
   }
@@ -633,7 +645,7 @@ class FunctionExecution implements Execution {
         pageSize: args.pageSize,
         maximumRowsRead: args.maximumRowsRead ?? null,
       };
-      const result = paginateSearch(this.engine.store, this.engine.search, query, request, tx.readSet);
+      const result = paginateSearch(this.store, this.search, query, request, tx.readSet);
       tx.metrics.indexRange();
       for (const json of result.page) this.meterRead(tx, json);
       return (
@@ -714,6 +726,10 @@ export class LocalEngine implements Engine {
   readonly siteUrl: string;
   readonly transactionTimeoutMs: number;
   readonly actionTimeoutMs: number;
+  /** Whether function code runs on worker threads (stopped at its time limit) or on this thread. */
+  readonly functionThreads: boolean;
+  /** Whether queries run beside the writer on read connections, or in the executor's queue. */
+  readonly concurrentQueries: boolean;
   readonly transactionLimits: limits.TransactionLimitsConfig;
   /** Convex size of the document the last insert/patch/replace wrote (for write metering). */
   lastWriteSize = 0;
@@ -733,6 +749,10 @@ export class LocalEngine implements Engine {
   private watcher: FSWatcher | null = null;
   private reloadTimer: ReturnType<typeof setTimeout> | null = null;
   private inFlightActions = new Set<Promise<unknown>>();
+  /** Queries running beside the writer, each on its own read connection. */
+  private inFlightQueries = new Set<Promise<unknown>>();
+  private idleReaders: Reader[] = [];
+  private readerGeneration = 0;
   /** Installed components by path (convex.config.ts). */
   private components = new Map<string, ComponentBuild>();
   /** Whether each component's schema validates documents ("" is the app). */
@@ -754,6 +774,9 @@ export class LocalEngine implements Engine {
     this.transactionTimeoutMs = options.transactionTimeoutMs ?? 1000;
     this.transactionLimits = limits.limitsWith(options.transactionLimits);
     this.actionTimeoutMs = options.actionTimeoutMs ?? 600_000;
+    this.functionThreads = options.functionThreads ?? true;
+    this.concurrentQueries = options.concurrentQueries ?? true;
+    if (this.functionThreads) workerPool.warm();
     this.maxBatchSize = options.maxBatchSize ?? 256;
     const dateNow = Date.now;
     this.now = options.now ?? (() => dateNow());
@@ -936,6 +959,7 @@ export class LocalEngine implements Engine {
       if (this.options.runCrons ?? true) this.crons.syncInTransaction();
       return null;
     });
+    this.dropReaders();
     if (this.options.runCrons ?? true) this.crons.rearm();
     for (const listener of this.reloadListeners) listener();
     return { ok: true };
@@ -987,7 +1011,11 @@ export class LocalEngine implements Engine {
     }
     const args = JSON.parse(fn.exportArgs?.() ?? '{"type":"any"}') as ValidatorJson;
     const returns = JSON.parse(fn.exportReturns?.() ?? "null") as ValidatorJson | null;
-    return { path, componentPath, udfType, fn, args, returns };
+    const isSystem = componentPath === ROOT && this.systemModules.has(module);
+    const moduleUrls = componentPath === ROOT ? this.app.moduleUrls : this.components.get(componentPath)?.app.moduleUrls;
+    const url = isSystem ? undefined : moduleUrls?.get(module);
+    const location = url === undefined ? null : { url, exportName: name };
+    return { path, componentPath, udfType, fn, args, returns, location };
   }
 
   /** A path, or a function object passed directly (the test harness's inline functions). */
@@ -995,7 +1023,7 @@ export class LocalEngine implements Engine {
     if (typeof target === "string") return this.resolve(target, expected, allowInternal);
     const kind = target.isQuery ? "query" : target.isMutation ? "mutation" : target.isAction ? "action" : null;
     if (kind !== expected) throw new EngineError(`An inline ${expected} must be a registered ${expected} function`);
-    return { path: "inline", componentPath: ROOT, udfType: expected, fn: target, args: { type: "any" }, returns: null };
+    return { path: "inline", componentPath: ROOT, udfType: expected, fn: target, args: { type: "any" }, returns: null, location: null };
   }
 
   /** For `v.id(table)` validators: the table of an id, as the component names it. */
@@ -1039,40 +1067,77 @@ export class LocalEngine implements Engine {
     argsJson: JSONValue,
     execution: FunctionExecution,
     endsTransaction = true,
+    parent: FunctionExecution | null = null,
   ): Promise<JSONValue> {
     const argsText = JSON.stringify([argsJson]);
     limits.checkArgumentsLimits(resolved.path, [argsJson]);
     execution.visibility = resolved.fn.isInternal ? "internal" : "public";
-    const fn = resolved.fn;
-    const run = (): Promise<string> => {
-      if (resolved.udfType === "query") return fn.invokeQuery!(argsText);
-      if (resolved.udfType === "mutation") return fn.invokeMutation!(argsText);
-      return fn.invokeAction!(execution.requestId, argsText);
-    };
     const limitMs = execution.tx ? this.transactionTimeoutMs : this.actionTimeoutMs;
+    // Nested calls run on their caller's worker: they share its transaction and its fate.
+    const ownsWorker = resolved.location !== null && this.functionThreads && !parent?.worker;
+    const worker = resolved.location === null || !this.functionThreads ? null : (parent?.worker ?? workerPool.acquire());
+    execution.worker = worker;
+    const timedOut = () => new EngineError(timedOutMessage(limitMs));
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const wallDeadline = performance.now() + limitMs;
+    let wallDeadline = performance.now() + limitMs;
+    // Loading the function's module (a fresh worker imports it first) is not the function's time.
+    let loading = worker !== null;
+    execution.onStarted = (loadMs) => {
+      loading = false;
+      if (execution.tx) execution.tx.deadline += loadMs;
+      else wallDeadline += loadMs;
+    };
+    const loadDeadline = performance.now() + MODULE_LOAD_LIMIT_MS;
     const timeout = new Promise<never>((_, reject) => {
-      // Re-armed while the transaction's deadline moved out (time spent in the engine).
+      // Re-armed while the deadline moved out (time spent in the engine or loading).
       const check = () => {
-        const deadline = execution.tx ? execution.tx.deadline : wallDeadline;
+        if (loading && performance.now() < loadDeadline) {
+          timer = realSetTimeout(check, limitMs);
+          return;
+        }
+        // Queries and mutations are limited in their own time; actions in wall-clock time.
+        const deadline = execution.tx ? execution.tx.deadline + execution.pausedMs() : wallDeadline;
         const remaining = deadline - performance.now();
         if (remaining > 0) {
           timer = realSetTimeout(check, remaining);
           return;
         }
         if (execution.tx) execution.tx.dead = true;
-        reject(new EngineError(`Function execution timed out: ${resolved.path} ran longer than ${limitMs} ms`));
+        const error = timedOut();
+        // A worker is stopped where it is, even in the middle of a loop without syscalls.
+        worker?.kill(error);
+        reject(error);
       };
       timer = realSetTimeout(check, limitMs);
     });
+    const run = (): Promise<string> => {
+      if (worker !== null) {
+        return worker.run(execution, {
+          url: resolved.location!.url,
+          exportName: resolved.location!.exportName,
+          udfType: resolved.udfType,
+          argsText,
+          requestId: execution.requestId,
+          engineId: execution.engineId,
+          env: runtime().envs.get(execution.engineId) ?? {},
+          frozenNow: execution.frozenNow,
+          seed: execution.seed,
+        });
+      }
+      const fn = resolved.fn;
+      return runInExecution(execution, () => {
+        if (resolved.udfType === "query") return fn.invokeQuery!(argsText);
+        if (resolved.udfType === "mutation") return fn.invokeMutation!(argsText);
+        return fn.invokeAction!(execution.requestId, argsText);
+      });
+    };
     try {
-      const resultText = await Promise.race([runInExecution(execution, run), timeout]);
+      const resultText = await Promise.race([run(), timeout]);
       const tx = execution.tx;
-      if (tx && !tx.dead && performance.now() > tx.deadline) {
-        // A busy loop without database calls cannot be interrupted; it is refused afterwards.
+      if (tx && !tx.dead && performance.now() > tx.deadline + execution.pausedMs()) {
+        // On the engine's own thread a busy loop cannot be interrupted; it is refused afterwards.
         tx.dead = true;
-        throw new EngineError(`Function execution timed out: ${resolved.path} ran longer than ${limitMs} ms`);
+        throw timedOut();
       }
       const value = JSON.parse(resultText) as JSONValue;
       limits.checkResultLimits(resolved.path, value);
@@ -1083,6 +1148,7 @@ export class LocalEngine implements Engine {
       execution.finishStreams();
       // Stray continuations of this function must not touch a later transaction.
       if (endsTransaction && execution.tx) execution.tx.dead = true;
+      if (ownsWorker && worker !== null) workerPool.release(worker);
     }
   }
 
@@ -1098,6 +1164,8 @@ export class LocalEngine implements Engine {
       engineMs: 0,
       metrics: new limits.TransactionMetrics(this.transactionLimits),
       snapshot: null,
+      snapshotSearch: null,
+      snapshotTs: null,
     };
   }
 
@@ -1123,7 +1191,7 @@ export class LocalEngine implements Engine {
     tx.metrics.push(options.limits);
     try {
       const args = this.validateArgs(resolved, [argsJson]);
-      const value = await this.invoke(resolved, args, execution, false);
+      const value = await this.invoke(resolved, args, execution, false, parent);
       if (isMutation) this.store.releaseSavepoint();
       tx.metrics.commit();
       return { success: true, value, logLines: [] };
@@ -1166,10 +1234,53 @@ export class LocalEngine implements Engine {
   }
 
   async runQuery(path: string | ConvexFunction, args: JSONValue[], options: CallOptions): Promise<QueryOutcome> {
-    return await this.enqueueRead(() => this.executeQuery(path, args, options));
+    if (!this.concurrentQueries) return await this.enqueueRead(() => this.executeQuery(path, args, options, null));
+    // Beside the writer, at the last committed state: a query never waits for a write batch.
+    if (this.closed) throw new EngineError("The engine is closed");
+    const reader = this.openSnapshot();
+    const running = this.executeQuery(path, args, options, reader).finally(() => this.closeSnapshot(reader));
+    this.inFlightQueries.add(running);
+    try {
+      return await running;
+    } finally {
+      this.inFlightQueries.delete(running);
+    }
   }
 
-  private async executeQuery(udfPath: string | ConvexFunction, args: JSONValue[], options: CallOptions): Promise<QueryOutcome> {
+  /** A read connection in a read transaction at the last commit (queries beside the writer). */
+  private openSnapshot(): ReadSnapshot {
+    const reader = this.idleReaders.pop() ?? this.openReader();
+    const lastTs = reader.store.beginSnapshot();
+    return { ...reader, ts: lastTs === null ? 0n : BigInt(lastTs) };
+  }
+
+  private openReader(): Reader {
+    const store = new Store(this.store.db.name);
+    return { store, search: this.search.readerOn(store.db), generation: this.readerGeneration };
+  }
+
+  private closeSnapshot(snapshot: ReadSnapshot): void {
+    const { store, search, generation } = snapshot;
+    store.endSnapshot();
+    if (!this.closed && generation === this.readerGeneration && this.idleReaders.length < IDLE_READERS) {
+      this.idleReaders.push({ store, search, generation });
+    } else {
+      store.close();
+    }
+  }
+
+  /** Closes the idle read connections (after a reload their table registry may be stale). */
+  private dropReaders(): void {
+    this.readerGeneration++;
+    for (const reader of this.idleReaders.splice(0)) reader.store.close();
+  }
+
+  private async executeQuery(
+    udfPath: string | ConvexFunction,
+    args: JSONValue[],
+    options: CallOptions,
+    snapshot: ReadSnapshot | null,
+  ): Promise<QueryOutcome> {
     const started = performance.now();
     const readSet = new ReadSetBuilder();
     const logLines: string[] = [];
@@ -1179,9 +1290,10 @@ export class LocalEngine implements Engine {
       const resolved = this.resolveTarget(udfPath, "query", options.allowInternal ?? false);
       path = resolved.path;
       const argsJson = this.validateArgs(resolved, args);
+      const tx = this.newTransaction("query", readSet);
+      if (snapshot !== null) Object.assign(tx, { snapshot: snapshot.store, snapshotSearch: snapshot.search, snapshotTs: snapshot.ts });
       const execution = new FunctionExecution(
-        this, "query", resolved.path, options.identity, this.newTransaction("query", readSet), logLines, randomUUID(), null,
-        resolved.componentPath,
+        this, "query", resolved.path, options.identity, tx, logLines, randomUUID(), null, resolved.componentPath,
       );
       const value = await this.invoke(resolved, argsJson, execution);
       outcome = { success: true, value, logLines };
@@ -1189,7 +1301,7 @@ export class LocalEngine implements Engine {
       outcome = failureFrom(error, logLines);
     }
     this.logOutcome("query", path, started, outcome);
-    return { ...outcome, ts: this.lastTs, readSet: readSet.build() };
+    return { ...outcome, ts: snapshot?.ts ?? this.lastTs, readSet: readSet.build() };
   }
 
   private logOutcome(udfType: FunctionLogEntry["udfType"], path: string, started: number, outcome: CallOutcome): void {
@@ -1644,12 +1756,12 @@ export class LocalEngine implements Engine {
     return vectorSearch(index, query, rows.map((row) => jsonToConvex(JSON.parse(row.value)) as Record<string, Value>));
   }
 
-  readDocument(table: string, id: string, readSet: ReadSetBuilder | null): Record<string, Value> | null {
-    const info = typeof id === "string" ? this.store.tableOfId(id) : null;
+  readDocument(table: string, id: string, readSet: ReadSetBuilder | null, store = this.store): Record<string, Value> | null {
+    const info = typeof id === "string" ? store.tableOfId(id) : null;
     if (info === null || info.name !== table) return null;
     const key = encodeValue(id);
     readSet?.add(`${table}.${BY_ID}`, key, justAfter(key));
-    const stored = this.store.getDocument(id);
+    const stored = store.getDocument(id);
     return stored === null ? null : (jsonToConvex(JSON.parse(stored.json)) as Record<string, Value>);
   }
 
@@ -1807,7 +1919,9 @@ export class LocalEngine implements Engine {
     this.scheduler.stop();
     // Let queued work finish so nothing acknowledged is lost, then refuse new work.
     await this.enqueueRead(() => undefined);
+    while (this.inFlightQueries.size > 0) await Promise.allSettled([...this.inFlightQueries]);
     this.closed = true;
+    this.dropReaders();
     this.store.close();
     runtime().envs.delete(this.engineId);
     for (const path of this.components.keys()) runtime().envs.delete(this.envKey(path));

@@ -27,6 +27,8 @@ interface BuildManifest {
 export interface LoadedApp {
   /** Function modules by path without extension ("dir/module"). */
   modules: Map<string, Record<string, unknown>>;
+  /** The file URL of each function module's bundle (worker threads import it themselves). */
+  moduleUrls: Map<string, string>;
   /** Modules with `"use node"` (they run in Node.js and hold actions only). */
   nodeModules: Set<string>;
   /** Whether esbuild ran (false: the build was found in the cache). */
@@ -118,8 +120,9 @@ export async function loadApp(
   else touch(outdir);
 
   const nodeModules = new Set(manifest.nodeModules);
-  const importEntry = async (name: string, runtimeDir = ISOLATE_DIR) =>
-    (await import(pathToFileURL(path.join(outdir, runtimeDir, `${name}.mjs`)).href)) as Record<string, unknown>;
+  const entryUrl = (name: string, runtimeDir: string) => pathToFileURL(path.join(outdir, runtimeDir, `${name}.mjs`)).href;
+  const importEntry = async (name: string, runtimeDir = ISOLATE_DIR) => (await import(entryUrl(name, runtimeDir))) as Record<string, unknown>;
+  const moduleUrls = new Map<string, string>();
 
   const modules = new Map<string, Record<string, unknown>>();
   let schema: unknown = null;
@@ -133,7 +136,9 @@ export async function loadApp(
     if (schemaFile) schema = (await importEntry("special/schema")).default ?? null;
     for (const file of functionFiles) {
       const modulePath = modulePathOf(convexDir, file);
-      modules.set(modulePath, await importEntry(`functions/${modulePath}`, nodeModules.has(modulePath) ? NODE_DIR : ISOLATE_DIR));
+      const runtimeDir = nodeModules.has(modulePath) ? NODE_DIR : ISOLATE_DIR;
+      moduleUrls.set(modulePath, entryUrl(`functions/${modulePath}`, runtimeDir));
+      modules.set(modulePath, await importEntry(`functions/${modulePath}`, runtimeDir));
     }
   } finally {
     rt.loadingEnv = previousEnv;
@@ -143,7 +148,7 @@ export async function loadApp(
   const crons = modules.get("crons")?.default ?? null;
   const builders = (await importEntry("special/builders")) as unknown as LoadedApp["builders"];
   pruneOldBuilds(buildRoot, outdir);
-  return { modules, nodeModules, bundled, schema, http, crons, authConfig, inputs: manifest.inputs, builders };
+  return { modules, moduleUrls, nodeModules, bundled, schema, http, crons, authConfig, inputs: manifest.inputs, builders };
 }
 
 async function bundle(

@@ -178,6 +178,8 @@ export function qualifiedName(index: SearchIndexDefinition): string {
 
 export class SearchIndexes {
   private byTable = new Map<string, SearchIndexDefinition[]>();
+  /** The indexes whose definitions a reader on another connection uses (see readerOn). */
+  private source: SearchIndexes | null = null;
   private readonly statements;
   private readonly filteredStatements = new Map<number, Database.Statement>();
 
@@ -215,12 +217,19 @@ export class SearchIndexes {
     };
   }
 
+  /** These indexes, read through another connection (a read snapshot beside the writer). */
+  readerOn(db: Database.Database): SearchIndexes {
+    const reader = new SearchIndexes(db);
+    reader.source = this;
+    return reader;
+  }
+
   definitions(table: string): SearchIndexDefinition[] {
-    return this.byTable.get(table) ?? [];
+    return (this.source ?? this).byTable.get(table) ?? [];
   }
 
   find(table: string, name: string): SearchIndexDefinition | undefined {
-    return this.byTable.get(table)?.find((index) => index.name === name);
+    return (this.source ?? this).byTable.get(table)?.find((index) => index.name === name);
   }
 
   /**

@@ -406,4 +406,22 @@ export class Store {
       .prepare("INSERT OR REPLACE INTO mutation_outcomes (key, outcome, ts) VALUES (?, ?, ?)")
       .run(key, outcome, ts.toString());
   }
+
+  // ---- read snapshots (queries beside the writer) -----------------------------------------
+  // A second Store over the same file reads while the writer's transaction is open: in WAL
+  // mode each read transaction sees the last commit before it started, nothing later.
+
+  /** Starts a read transaction at the last committed state; returns that state's `lastTs`. */
+  beginSnapshot(): string | null {
+    this.db.exec("BEGIN");
+    const lastTs = this.getMeta("lastTs");
+    // Committed tables only ever grow: reload the registry when the writer created one.
+    const tables = this.db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM tables").get()?.n ?? 0;
+    if (tables !== this.tablesByNumber.size) this.loadRegistry();
+    return lastTs;
+  }
+
+  endSnapshot(): void {
+    if (this.db.inTransaction) this.db.exec("COMMIT");
+  }
 }

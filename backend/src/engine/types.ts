@@ -94,6 +94,16 @@ export interface EngineOptions {
   /** Time limit of one action, in ms (default 600000, as Convex). */
   actionTimeoutMs?: number;
   /**
+   * Run function code on worker threads (default true), where a function is stopped at its
+   * time limit; false runs it on the engine's own thread (benchmarks compare the two).
+   */
+  functionThreads?: boolean;
+  /**
+   * Run queries beside the writer, each on its own read connection at the last commit
+   * (default true); false queues them with the writes (benchmarks compare the two).
+   */
+  concurrentQueries?: boolean;
+  /**
    * Lower per-transaction budgets than Convex's (documents/bytes read and written, index
    * ranges, scheduled functions); tests use it as convex-test's `transactionLimits`.
    */

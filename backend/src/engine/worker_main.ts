@@ -1,0 +1,246 @@
+/**
+ * The entry of a worker thread that runs function code (see worker_pool.ts).
+ *
+ * It installs the same runtime the bundles expect (runtime.ts), imports a function's bundle on
+ * first use and runs the function. Its syscalls go to the engine: the database calls of queries
+ * and mutations block this thread until the engine answers (a few microseconds), everything
+ * that may wait (nested function calls, the calls of actions) is an ordinary message.
+ */
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
+import { EngineError } from "./errors.js";
+import { failureFrom } from "./failures.js";
+import { runInExecution, runtime, seededRandom, type Execution } from "./runtime.js";
+import {
+  FLAG_WAITING,
+  convexJsonFromResponse,
+  requestFromConvexJson,
+  type AsyncReplyMessage,
+  type CallKind,
+  type CallMessage,
+  type ErrorJson,
+  type FromWorker,
+  type RunMessage,
+  type SyncReply,
+  type ToWorker,
+} from "./worker_protocol.js";
+
+interface FunctionObject {
+  invokeQuery?: (args: string) => Promise<string>;
+  invokeMutation?: (args: string) => Promise<string>;
+  invokeAction?: (requestId: string, args: string) => Promise<string>;
+}
+
+const port = parentPort!;
+const { flagBuffer, pausedBuffer, syncPort } = workerData as { flagBuffer: SharedArrayBuffer; pausedBuffer: SharedArrayBuffer; syncPort: MessagePort };
+const flag = new Int32Array(flagBuffer);
+/** What the engine reads to leave blocked time out of a function's limit (see FunctionWorker.pausedMs). */
+const paused = new Float64Array(pausedBuffer);
+const rt = runtime();
+const modules = new Map<string, Promise<Record<string, unknown>>>();
+const pending = new Map<number, { resolve: (reply: AsyncReplyMessage) => void }>();
+let nextCallId = 1;
+
+function post(message: FromWorker): void {
+  port.postMessage(message);
+}
+
+/** Rebuilds a syscall's error as the function would see it from the engine in-process. */
+function errorFrom(json: ErrorJson | undefined): Error {
+  const error = json?.name === "EngineError" ? new EngineError(json.message) : new Error(json?.message ?? "Unknown error");
+  if (json && json.name !== "EngineError" && json.name !== "Error") error.name = json.name;
+  if (json?.data !== undefined) (error as Error & { data?: unknown }).data = json.data;
+  return error;
+}
+
+/** Blocks until the engine answered (the engine never needs this thread to answer). */
+function blockingCall(message: CallMessage): string {
+  const since = performance.timeOrigin + performance.now();
+  paused[1] = since;
+  Atomics.store(flag, 0, FLAG_WAITING);
+  post(message);
+  let reply: SyncReply;
+  for (;;) {
+    Atomics.wait(flag, 0, FLAG_WAITING, 1000);
+    const received = receiveMessageOnPort(syncPort);
+    if (received) {
+      reply = received.message as SyncReply;
+      break;
+    }
+  }
+  paused[0] += performance.timeOrigin + performance.now() - since;
+  paused[1] = 0;
+  if (!reply.ok) throw errorFrom(reply.error);
+  return reply.result!;
+}
+
+function asyncCall(message: CallMessage, callId = nextCallId++): Promise<AsyncReplyMessage> {
+  return new Promise((resolve) => {
+    pending.set(callId, { resolve });
+    post({ ...message, callId });
+  });
+}
+
+class WorkerExecution implements Execution {
+  readonly logLines: string[] = [];
+  readonly random: (() => number) | null;
+  readonly frozenNow: number | null;
+  readonly engineId: string;
+
+  constructor(readonly run: RunMessage) {
+    this.engineId = run.engineId;
+    this.frozenNow = run.frozenNow;
+    this.random = run.seed === null ? null : seededRandom(run.seed);
+  }
+
+  /** Log lines not yet handed to the engine. */
+  takeLogs(): string[] {
+    return this.logLines.splice(0, this.logLines.length);
+  }
+
+  private message(kind: CallKind, op: string, args: string): CallMessage {
+    return { t: "call", runId: this.run.runId, kind, op, args, logs: this.takeLogs() };
+  }
+
+  syscall(op: string, args: string): string {
+    return blockingCall(this.message("sync", op, args));
+  }
+
+  asyncSyscall(op: string, args: string): Promise<string> {
+    // Database calls of queries and mutations are answered at once: waiting for them costs
+    // less than a round of the event loops. A nested call may run here, so it must not block.
+    if (this.run.udfType !== "action" && op !== "1.0/runUdf") {
+      try {
+        return Promise.resolve(blockingCall(this.message("async", op, args)));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
+    return asyncCall(this.message("async", op, args)).then((reply) => {
+      if (!reply.ok) throw errorFrom(reply.error);
+      return reply.result!;
+    });
+  }
+
+  jsSyscall(op: string, args: unknown): unknown {
+    const input = args as Record<string, unknown>;
+    switch (op) {
+      case "storage/storeBlob":
+        return (async () => {
+          const blob = input.blob as Blob;
+          const bytes = new Uint8Array(await blob.arrayBuffer());
+          const reply = await asyncCall({ ...this.message("storeBlob", op, ""), bytes, contentType: blob.type || null });
+          if (!reply.ok) throw errorFrom(reply.error);
+          return reply.result!;
+        })();
+      case "storage/getBlob":
+        return (async () => {
+          const reply = await asyncCall(this.message("getBlob", op, JSON.stringify(input.storageId)));
+          if (!reply.ok) throw errorFrom(reply.error);
+          if (!reply.bytes) return null;
+          return new Blob([reply.bytes as Uint8Array<ArrayBuffer>], { type: reply.contentType ?? "" });
+        })();
+      case "requestFromConvexJson":
+        return requestFromConvexJson(input);
+      case "convexJsonFromResponse":
+        return convexJsonFromResponse(input);
+      default:
+        throw new EngineError(`Unknown js operation ${op}`);
+    }
+  }
+
+  now(): number {
+    return Number(blockingCall(this.message("now", "now", "")));
+  }
+
+  /** An action's fetch goes out from the engine's thread, as it would in-process. */
+  async fetch(request: Request, textBody: string | undefined): Promise<Response> {
+    const signal = request.signal;
+    if (signal.aborted) throw signal.reason ?? new DOMException("This operation was aborted", "AbortError");
+    const body = textBody !== undefined || request.body === null ? undefined : new Uint8Array(await request.arrayBuffer());
+    const headers: [string, string][] = [];
+    request.headers.forEach((value, name) => headers.push([name, value]));
+    const callId = nextCallId++;
+    const onAbort = () => post({ ...this.message("abortFetch", "", ""), abortCallId: callId });
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      const reply = await asyncCall(
+        {
+          ...this.message("fetch", "", ""),
+          bytes: body,
+          request: { url: request.url, method: request.method, headers, redirect: request.redirect, ...(textBody !== undefined ? { textBody } : {}) },
+        },
+        callId,
+      );
+      if (!reply.ok) throw errorFrom(reply.error);
+      const meta = reply.response!;
+      const nullBody = [101, 103, 204, 205, 304].includes(meta.status);
+      const response = new Response(nullBody ? null : (reply.bytes as Uint8Array<ArrayBuffer>), {
+        status: meta.status,
+        statusText: meta.statusText,
+        headers: meta.headers,
+      });
+      Object.defineProperty(response, "url", { value: meta.url });
+      return response;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+}
+
+// Function code's fetch is the engine thread's (where tests stub it); outside a function, this thread's.
+const ownFetch = globalThis.fetch;
+globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  const execution = rt.als.getStore();
+  if (!(execution instanceof WorkerExecution)) return ownFetch(input, init);
+  // A string body stays a string, as the engine thread's fetch would have been handed it.
+  return execution.fetch(new Request(input, init), typeof init?.body === "string" ? init.body : undefined);
+};
+
+async function importModule(run: RunMessage): Promise<Record<string, unknown>> {
+  let loading = modules.get(run.url);
+  if (!loading) {
+    // Top-level code reads the deployment env of the app or component it belongs to.
+    loading = (async () => {
+      rt.loadingEnv = run.env;
+      try {
+        return (await import(run.url)) as Record<string, unknown>;
+      } finally {
+        rt.loadingEnv = null;
+      }
+    })();
+    modules.set(run.url, loading);
+  }
+  return await loading;
+}
+
+async function execute(run: RunMessage): Promise<void> {
+  const execution = new WorkerExecution(run);
+  try {
+    const fn = (await importModule(run))[run.exportName] as FunctionObject | undefined;
+    if (!fn) throw new EngineError(`Could not find function ${run.exportName} in ${run.url}`);
+    rt.envs.set(run.engineId, run.env);
+    post({ t: "started", runId: run.runId });
+    const result = await runInExecution(execution, () => {
+      if (run.udfType === "query") return fn.invokeQuery!(run.argsText);
+      if (run.udfType === "mutation") return fn.invokeMutation!(run.argsText);
+      return fn.invokeAction!(run.requestId, run.argsText);
+    });
+    post({ t: "done", runId: run.runId, ok: true, result, logs: execution.takeLogs() });
+  } catch (error) {
+    const failure = failureFrom(error, []);
+    post({
+      t: "done", runId: run.runId, ok: false, errorMessage: failure.errorMessage,
+      ...(failure.errorData !== undefined ? { errorData: failure.errorData } : {}), logs: execution.takeLogs(),
+    });
+  }
+}
+
+port.on("message", (message: ToWorker) => {
+  if (message.t === "run") {
+    void execute(message);
+    return;
+  }
+  const call = pending.get(message.callId);
+  pending.delete(message.callId);
+  call?.resolve(message);
+});

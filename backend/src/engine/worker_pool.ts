@@ -1,0 +1,280 @@
+/**
+ * Worker threads that run function code, so a function can be stopped at its time limit
+ * (a worker is terminated mid-loop, where code on the engine's own thread could only be
+ * refused after it returned) and function code runs beside the engine's thread.
+ *
+ * One process-wide pool, shared by every engine in the process (the test harness opens
+ * many): a worker runs one top-level execution at a time (plus the nested calls it makes,
+ * which share its transaction and its fate), and is terminated and replaced when that
+ * execution passes its limit. The transaction itself (read set, writes, limits) stays with
+ * the engine: the worker only forwards syscalls.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
+import * as esbuild from "esbuild";
+import { ReportedFailure } from "./failures.js";
+import {
+  FLAG_ANSWERED,
+  errorJson,
+  type AsyncReplyMessage,
+  type CallMessage,
+  type FromWorker,
+  type RunMessage,
+  type SyncReply,
+} from "./worker_protocol.js";
+
+/** What a worker's execution calls on the engine's side (the engine's FunctionExecution). */
+export interface WorkerHost {
+  syscall(op: string, args: string): string;
+  asyncSyscall(op: string, args: string): Promise<string>;
+  storeBlob(bytes: Uint8Array, contentType: string | null): Promise<string>;
+  /** An action's `fetch`, made by the engine's thread (its `fetch`, looked up at call time). */
+  fetch(url: string, init: RequestInit): Promise<Response>;
+  getBlob(storageId: string): Promise<{ bytes: Uint8Array; contentType: string | null } | null>;
+  now(): number;
+  logLines: string[];
+  /** Time spent before the function started (module import), not counted against its limit. */
+  started(loadMs: number): void;
+}
+
+interface ActiveRun {
+  host: WorkerHost;
+  /** Aborts of the run's fetches in flight, by call id. */
+  fetches: Map<number, AbortController>;
+  resolve(result: string): void;
+  reject(error: unknown): void;
+  sentAt: number;
+}
+
+/** The worker's entry, built from worker_main.ts once per process (or shipped prebuilt as .js). */
+let entryFile: string | null = null;
+function workerEntry(): string {
+  if (entryFile) return entryFile;
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const prebuilt = path.join(here, "worker_main.js");
+  if (existsSync(prebuilt)) return (entryFile = prebuilt);
+  const source = path.join(here, "worker_main.ts");
+  const result = esbuild.buildSync({
+    entryPoints: [source],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    write: false,
+    logLevel: "silent",
+    // convex/values is the only package the runtime needs; bundled so the entry stands alone.
+    banner: { js: `import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);` },
+  });
+  const code = result.outputFiles[0].text;
+  const dir = path.join(tmpdir(), "convex-local-backend-workers");
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `worker-${createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`);
+  if (!existsSync(file) || readFileSync(file, "utf8") !== code) writeFileSync(file, code);
+  return (entryFile = file);
+}
+
+export class FunctionWorker {
+  private readonly worker: Worker;
+  private readonly flag: Int32Array;
+  /** [total ms blocked on the engine, when the current blocking call started or 0], written by the worker. */
+  private readonly paused: Float64Array;
+  private readonly syncPort: MessagePort;
+  private readonly runs = new Map<number, ActiveRun>();
+  private dead = false;
+  private deathReason: unknown = null;
+
+  constructor(private readonly onExit: (worker: FunctionWorker) => void) {
+    const flagBuffer = new SharedArrayBuffer(4);
+    this.flag = new Int32Array(flagBuffer);
+    const pausedBuffer = new SharedArrayBuffer(16);
+    this.paused = new Float64Array(pausedBuffer);
+    const { port1, port2 } = new MessageChannel();
+    this.syncPort = port1;
+    this.worker = new Worker(pathToFileURL(workerEntry()), {
+      workerData: { flagBuffer, pausedBuffer, syncPort: port2 },
+      transferList: [port2],
+      // The engine's thread decides what a function may do; the worker needs no extra flags.
+      execArgv: [],
+      stdout: false,
+      stderr: false,
+    });
+    this.worker.on("message", (message: FromWorker) => this.onMessage(message));
+    this.worker.on("error", (error) => this.die(error));
+    this.worker.on("exit", () => this.die(new Error("The function's worker thread exited")));
+    this.worker.unref();
+  }
+
+  /** How long this worker has been blocked on the engine in all (ms, growing while it waits). */
+  pausedMs(): number {
+    const since = this.paused[1];
+    return this.paused[0] + (since > 0 ? Math.max(0, absoluteNow() - since) : 0);
+  }
+
+  get alive(): boolean {
+    return !this.dead;
+  }
+
+  get busy(): boolean {
+    return this.runs.size > 0;
+  }
+
+  run(host: WorkerHost, message: Omit<RunMessage, "t" | "runId">): Promise<string> {
+    if (this.dead) return Promise.reject(this.deathReason);
+    const runId = nextRunId++;
+    return new Promise<string>((resolve, reject) => {
+      this.runs.set(runId, { host, resolve, reject, sentAt: performance.now(), fetches: new Map() });
+      if (this.runs.size === 1) this.worker.ref();
+      this.worker.postMessage({ ...message, t: "run", runId } satisfies RunMessage);
+    });
+  }
+
+  /** Stops the worker at once (a function passed its limit); its runs fail with `reason`. */
+  kill(reason: unknown): void {
+    this.die(reason);
+    void this.worker.terminate();
+  }
+
+  private die(reason: unknown): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.deathReason = reason;
+    for (const run of this.runs.values()) run.reject(reason);
+    this.runs.clear();
+    this.onExit(this);
+  }
+
+  private finish(runId: number): ActiveRun | undefined {
+    const run = this.runs.get(runId);
+    this.runs.delete(runId);
+    if (this.runs.size === 0) this.worker.unref();
+    return run;
+  }
+
+  private onMessage(message: FromWorker): void {
+    if (message.t === "started") {
+      const run = this.runs.get(message.runId);
+      run?.host.started(performance.now() - run.sentAt);
+      return;
+    }
+    if (message.t === "done") {
+      const run = this.finish(message.runId);
+      if (!run) return;
+      run.host.logLines.push(...message.logs);
+      if (message.ok) run.resolve(message.result!);
+      else run.reject(new ReportedFailure(message.errorMessage!, message.errorData));
+      return;
+    }
+    const run = this.runs.get(message.runId);
+    if (!run) {
+      // A call of a run that already ended (stray continuation): refuse it.
+      this.answer(message, Promise.reject(new Error("This function execution has ended")));
+      return;
+    }
+    run.host.logLines.push(...message.logs);
+    if (message.kind === "abortFetch") {
+      run.fetches.get(message.abortCallId!)?.abort();
+      return;
+    }
+    this.answer(message, this.perform(run, message));
+  }
+
+  private async perform(run: ActiveRun, call: CallMessage): Promise<Partial<AsyncReplyMessage>> {
+    const host = run.host;
+    switch (call.kind) {
+      case "abortFetch":
+        return {};
+      case "fetch": {
+        const controller = new AbortController();
+        run.fetches.set(call.callId!, controller);
+        try {
+          const { url, method, headers, redirect, textBody } = call.request!;
+          const body = textBody ?? (call.bytes as Uint8Array<ArrayBuffer> | undefined);
+          const response = await host.fetch(url, { method, headers, redirect, body, signal: controller.signal });
+          const responseHeaders: [string, string][] = [];
+          response.headers.forEach((value, name) => responseHeaders.push([name, value]));
+          const bytes = new Uint8Array(await response.arrayBuffer());
+          return { bytes, response: { status: response.status, statusText: response.statusText, headers: responseHeaders, url: response.url } };
+        } finally {
+          run.fetches.delete(call.callId!);
+        }
+      }
+      case "sync":
+        return { result: host.syscall(call.op, call.args) };
+      case "async":
+        return { result: await host.asyncSyscall(call.op, call.args) };
+      case "now":
+        return { result: String(host.now()) };
+      case "storeBlob":
+        return { result: await host.storeBlob(call.bytes!, call.contentType ?? null) };
+      case "getBlob": {
+        const blob = await host.getBlob(JSON.parse(call.args) as string);
+        return { bytes: blob?.bytes ?? null, contentType: blob?.contentType ?? null };
+      }
+    }
+  }
+
+  private answer(call: CallMessage, reply: Promise<Partial<AsyncReplyMessage>>): void {
+    const send = (answer: SyncReply & Partial<AsyncReplyMessage>) => {
+      if (this.dead) return;
+      if (call.callId === undefined) {
+        this.syncPort.postMessage(answer);
+        Atomics.store(this.flag, 0, FLAG_ANSWERED);
+        Atomics.notify(this.flag, 0);
+      } else {
+        this.worker.postMessage({ ...answer, t: "asyncReply", callId: call.callId } satisfies AsyncReplyMessage);
+      }
+    };
+    // A synchronous syscall answers before anything else runs on this thread.
+    reply.then(
+      (value) => send({ ok: true, ...value }),
+      (error: unknown) => send({ ok: false, error: errorJson(error) }),
+    );
+  }
+}
+
+let nextRunId = 1;
+
+/** Milliseconds on a clock every thread shares. */
+export function absoluteNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Workers started ahead of the first call, and the most kept idle afterwards. */
+const WARM_WORKERS = 2;
+const IDLE_WORKERS = 4;
+
+class WorkerPool {
+  /** Idle workers, the most recently used last: it has the modules loaded and compiled. */
+  private idle: FunctionWorker[] = [];
+
+  acquire(): FunctionWorker {
+    while (this.idle.length > 0) {
+      const worker = this.idle.pop()!;
+      if (worker.alive) return worker;
+    }
+    return this.spawn();
+  }
+
+  release(worker: FunctionWorker): void {
+    if (!worker.alive || worker.busy) return;
+    if (this.idle.length < IDLE_WORKERS) this.idle.push(worker);
+    else worker.kill(new Error("The worker pool is full"));
+  }
+
+  /** Starts workers ahead of the first call (thread start-up is not a function's time). */
+  warm(): void {
+    while (this.idle.length < WARM_WORKERS) this.idle.unshift(this.spawn());
+  }
+
+  private spawn(): FunctionWorker {
+    return new FunctionWorker((dead) => {
+      this.idle = this.idle.filter((worker) => worker !== dead);
+    });
+  }
+}
+
+export const workerPool = new WorkerPool();
