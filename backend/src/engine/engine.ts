@@ -45,6 +45,7 @@ import { Crons } from "./crons.js";
 import { EngineError } from "./errors.js";
 import { workerPool, type FunctionWorker, type WorkerHost } from "./worker_pool.js";
 import { convexJsonFromResponse, requestFromConvexJson } from "./worker_protocol.js";
+import { monotonicNow } from "./clock.js";
 import { failureFrom, nestedFailure, timedOutMessage } from "./failures.js";
 import * as limits from "./limits.js";
 import {
@@ -281,7 +282,7 @@ class FunctionExecution implements Execution, WorkerHost {
     const tx = this.tx;
     if (!tx) throw new EngineError(`${op} is only available in queries and mutations`);
     if (tx.dead) throw new EngineError("This transaction has ended (timed out or finished); no more database calls");
-    if (performance.now() > tx.deadline + this.pausedMs()) {
+    if (monotonicNow() > tx.deadline + this.pausedMs()) {
       tx.dead = true;
       throw new EngineError(
         timedOutMessage(this.engine.transactionTimeoutMs),
@@ -291,7 +292,7 @@ class FunctionExecution implements Execution, WorkerHost {
   }
 
   syscall(op: string, argsText: string): string {
-    const startedAt = performance.now();
+    const startedAt = monotonicNow();
     try {
       return this.syscallInner(op, argsText);
     } finally {
@@ -302,7 +303,7 @@ class FunctionExecution implements Execution, WorkerHost {
   asyncSyscall(op: string, argsText: string): Promise<string> {
     // The storage work of every async op runs before its first await, so timing the
     // synchronous part charges it; nested function calls are user code and not charged.
-    const startedAt = performance.now();
+    const startedAt = monotonicNow();
     try {
       return this.asyncSyscallInner(op, argsText);
     } finally {
@@ -321,7 +322,7 @@ class FunctionExecution implements Execution, WorkerHost {
   private chargeEngineTime(op: string, startedAt: number): void {
     // On a worker the blocked time is measured there (pausedMs), hand-offs included.
     if (this.tx === null || op === "1.0/runUdf" || this.worker !== null) return;
-    const spent = performance.now() - startedAt;
+    const spent = monotonicNow() - startedAt;
     this.tx.engineMs += spent;
     this.tx.deadline += spent;
   }
@@ -1083,7 +1084,7 @@ export class LocalEngine implements Engine {
     execution.worker = worker;
     const timedOut = () => new EngineError(timedOutMessage(limitMs));
     let timer: ReturnType<typeof setTimeout> | undefined;
-    let wallDeadline = performance.now() + limitMs;
+    let wallDeadline = monotonicNow() + limitMs;
     // Loading the function's module (a fresh worker imports it first) is not the function's time.
     let loading = worker !== null;
     execution.onStarted = (loadMs) => {
@@ -1091,17 +1092,17 @@ export class LocalEngine implements Engine {
       if (execution.tx) execution.tx.deadline += loadMs;
       else wallDeadline += loadMs;
     };
-    const loadDeadline = performance.now() + MODULE_LOAD_LIMIT_MS;
+    const loadDeadline = monotonicNow() + MODULE_LOAD_LIMIT_MS;
     const timeout = new Promise<never>((_, reject) => {
       // Re-armed while the deadline moved out (time spent in the engine or loading).
       const check = () => {
-        if (loading && performance.now() < loadDeadline) {
+        if (loading && monotonicNow() < loadDeadline) {
           timer = realSetTimeout(check, limitMs);
           return;
         }
         // Queries and mutations are limited in their own time; actions in wall-clock time.
         const deadline = execution.tx ? execution.tx.deadline + execution.pausedMs() : wallDeadline;
-        const remaining = deadline - performance.now();
+        const remaining = deadline - monotonicNow();
         if (remaining > 0) {
           timer = realSetTimeout(check, remaining);
           return;
@@ -1138,7 +1139,7 @@ export class LocalEngine implements Engine {
     try {
       const resultText = await Promise.race([run(), timeout]);
       const tx = execution.tx;
-      if (tx && !tx.dead && performance.now() > tx.deadline + execution.pausedMs()) {
+      if (tx && !tx.dead && monotonicNow() > tx.deadline + execution.pausedMs()) {
         // On the engine's own thread a busy loop cannot be interrupted; it is refused afterwards.
         tx.dead = true;
         throw timedOut();
@@ -1157,7 +1158,7 @@ export class LocalEngine implements Engine {
   }
 
   private newTransaction(kind: "query" | "mutation", readSet: ReadSetBuilder | null): TransactionState {
-    const startedAt = performance.now();
+    const startedAt = monotonicNow();
     return {
       kind,
       readSet,
@@ -1285,7 +1286,7 @@ export class LocalEngine implements Engine {
     options: CallOptions,
     snapshot: ReadSnapshot | null,
   ): Promise<QueryOutcome> {
-    const started = performance.now();
+    const started = monotonicNow();
     const readSet = new ReadSetBuilder();
     const logLines: string[] = [];
     let outcome: CallOutcome;
@@ -1312,7 +1313,7 @@ export class LocalEngine implements Engine {
     this.log({
       udfType,
       path,
-      durationMs: performance.now() - started,
+      durationMs: monotonicNow() - started,
       outcome: outcome.success ? "success" : "error",
       error: outcome.success ? undefined : outcome.errorMessage,
       logLines: outcome.logLines,
@@ -1325,7 +1326,7 @@ export class LocalEngine implements Engine {
       this.enqueue({
         kind: "write",
         execute: async (batch) => {
-          const started = performance.now();
+          const started = monotonicNow();
           if (idempotencyKey !== undefined) {
             const previous = this.store.getMutationOutcome(idempotencyKey);
             if (previous !== null) {
@@ -1372,7 +1373,7 @@ export class LocalEngine implements Engine {
    * it so a job's writes and its state change commit together).
    */
   async runMutationInTransaction(udfPath: string, argsJson: JSONValue, scheduledJobId: string): Promise<CallOutcome> {
-    const started = performance.now();
+    const started = monotonicNow();
     const logLines: string[] = [];
     let outcome: CallOutcome;
     let path = udfPath;
@@ -1402,7 +1403,7 @@ export class LocalEngine implements Engine {
     options: CallOptions,
     scheduledJobId: string | null = null,
   ): Promise<CallOutcome> {
-    const started = performance.now();
+    const started = monotonicNow();
     const logLines: string[] = [];
     let outcome: CallOutcome;
     let path = typeof udfPath === "string" ? udfPath : "inline";
@@ -1437,7 +1438,7 @@ export class LocalEngine implements Engine {
     const match = router?.lookup?.(url.pathname, request.method) ?? null;
     if (!match) return new Response(`No HttpAction routed for ${url.pathname}`, { status: 404 });
     const [handler, method, routePath] = match;
-    const started = performance.now();
+    const started = monotonicNow();
     const logLines: string[] = [];
     const label = `${method} ${routePath}`;
     const execution = new FunctionExecution(this, "httpAction", label, null, null, logLines, randomUUID(), null);
@@ -1456,7 +1457,7 @@ export class LocalEngine implements Engine {
     const logLines: string[] = [];
     const label = `${method} ${routePath}`;
     const execution = new FunctionExecution(this, "httpAction", label, identity, null, logLines, randomUUID(), null);
-    return await this.runHttpHandler(handler, request, execution, label, performance.now(), logLines);
+    return await this.runHttpHandler(handler, request, execution, label, monotonicNow(), logLines);
   }
 
   private async runHttpHandler(
@@ -1469,12 +1470,12 @@ export class LocalEngine implements Engine {
   ): Promise<Response> {
     try {
       const response = await runOutsideExecution(() => runInExecution(execution, () => handler.invokeHttpAction(request)));
-      this.log({ udfType: "httpAction", path: label, durationMs: performance.now() - started, outcome: "success", logLines });
+      this.log({ udfType: "httpAction", path: label, durationMs: monotonicNow() - started, outcome: "success", logLines });
       return response;
     } catch (error) {
       const failure = failureFrom(error, logLines);
       this.log({
-        udfType: "httpAction", path: label, durationMs: performance.now() - started, outcome: "error",
+        udfType: "httpAction", path: label, durationMs: monotonicNow() - started, outcome: "error",
         error: failure.errorMessage, logLines,
       });
       return new Response(failure.errorMessage, { status: 500 });

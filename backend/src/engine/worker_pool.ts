@@ -17,6 +17,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import * as esbuild from "esbuild";
 import { ReportedFailure } from "./failures.js";
+import { epochNow, monotonicNow } from "./clock.js";
 import {
   FLAG_ANSWERED,
   errorJson,
@@ -126,7 +127,7 @@ export class FunctionWorker {
     if (this.dead) return Promise.reject(this.deathReason);
     const runId = nextRunId++;
     return new Promise<string>((resolve, reject) => {
-      this.runs.set(runId, { host, resolve, reject, sentAt: performance.now(), fetches: new Map() });
+      this.runs.set(runId, { host, resolve, reject, sentAt: monotonicNow(), fetches: new Map() });
       if (this.runs.size === 1) this.worker.ref();
       this.worker.postMessage({ ...message, t: "run", runId } satisfies RunMessage);
     });
@@ -157,7 +158,7 @@ export class FunctionWorker {
   private onMessage(message: FromWorker): void {
     if (message.t === "started") {
       const run = this.runs.get(message.runId);
-      run?.host.started(performance.now() - run.sentAt);
+      run?.host.started(monotonicNow() - run.sentAt);
       return;
     }
     if (message.t === "done") {
@@ -240,7 +241,7 @@ let nextRunId = 1;
 
 /** Milliseconds on a clock every thread shares. */
 export function absoluteNow(): number {
-  return performance.timeOrigin + performance.now();
+  return epochNow();
 }
 
 /** Workers started ahead of the first call, and the most kept idle afterwards. */
