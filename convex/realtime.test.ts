@@ -107,6 +107,8 @@ test("backoff: 1 s, 2 s, 4 s … capped at 5 minutes", () => {
 
 describe("deliverOutbox", () => {
   test("posts each room's pending rows signed, as one batch in seq order, and marks them delivered", async () => {
+    // The window's own delivery run waits on a timer; held here so this test's run is the one.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     const t = newTest();
     const { businessId, zoneId } = await scenario(t);
     const party = fakePartykit();
@@ -140,7 +142,8 @@ describe("deliverOutbox", () => {
   });
 
   test("a failing room is retried with backoff, keeps its order and blocks only itself; nothing is lost", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
+    // Date moves by hand; the windows' own delivery runs (timers) are held so the test drives every run.
+    vi.useFakeTimers({ toFake: ["Date", "setTimeout", "clearTimeout"] });
     const start = new Date("2030-05-01T10:00:00Z").getTime();
     vi.setSystemTime(start);
     const t = newTest();
@@ -200,7 +203,7 @@ describe("deliverOutbox", () => {
   });
 
   test("a refused push (4xx) and a row the party would reject are recorded, never dropped, and hold back later rows", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.useFakeTimers({ toFake: ["Date", "setTimeout", "clearTimeout"] }); // the test drives every delivery run
     const start = new Date("2030-05-01T10:00:00Z").getTime();
     vi.setSystemTime(start);
     const t = newTest();
