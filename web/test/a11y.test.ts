@@ -68,13 +68,13 @@ describe("accessibility", () => {
     await page.locator(".board").waitFor();
     const day = page.getByLabel("Day", { exact: true });
     const start = await day.inputValue();
-    let toggle = page.getByRole("button", { name: /Assign .* job to/ }).first();
+    let toggle = page.getByRole("button", { name: /^(Assign|Move)… .*'s job to/ }).first();
     for (let offset = 0; offset < 7 && (await toggle.count()) === 0; offset++) {
       const date = new Date(`${start}T12:00:00Z`);
       date.setUTCDate(date.getUTCDate() + offset + 1);
       await day.fill(date.toISOString().slice(0, 10));
       await page.locator(".state-loading").first().waitFor({ state: "detached" }).catch(() => undefined);
-      toggle = page.getByRole("button", { name: /Assign .* job to/ }).first();
+      toggle = page.getByRole("button", { name: /^(Assign|Move)… .*'s job to/ }).first();
     }
     await toggle.focus();
     await page.keyboard.press("Enter");

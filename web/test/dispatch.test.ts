@@ -27,7 +27,7 @@ type Menu = { bookingId: string; fromLane: string; target: string | null; refuse
 async function readMenu(page: Page, bookingId: string): Promise<Menu> {
   const job = page.locator(`.job[data-booking="${bookingId}"]`);
   const fromLane = (await page.locator(".lane-row", { has: job }).getAttribute("data-provider"))!;
-  await job.getByRole("button", { name: /Assign .* job to/ }).click();
+  await job.getByRole("button", { name: /^(Assign|Move)… .*'s job to/ }).click();
   const items = job.getByTestId("move-menu").locator('[role="menuitem"][data-provider]');
   await items.first().waitFor();
   const refused: string[] = [];
@@ -61,7 +61,7 @@ async function movableJob(page: Page): Promise<Menu> {
   let date = await page.locator(`input[type="date"][aria-label="Day"]`).inputValue();
   for (let day = 0; day < 10; day++) {
     await openDay(page, date);
-    const jobs = page.locator(".lane-row .job.in-lane", { has: page.getByRole("button", { name: /Assign .* job to/ }) });
+    const jobs = page.locator(".lane-row .job.in-lane", { has: page.getByRole("button", { name: /^(Assign|Move)… .*'s job to/ }) });
     const ids: string[] = [];
     for (let i = 0; i < (await jobs.count()); i++) ids.push((await jobs.nth(i).getAttribute("data-booking"))!);
     for (const id of ids) {
@@ -152,7 +152,7 @@ describe("dispatch board", () => {
     for (let day = 0; day < 10 && found === null; day++) {
       const date = await dayInput.inputValue();
       await openDay(owner, date);
-      const job = owner.locator(".lane-row .job.in-lane", { has: owner.getByRole("button", { name: /Assign .* job to/ }) }).first();
+      const job = owner.locator(".lane-row .job.in-lane", { has: owner.getByRole("button", { name: /^(Assign|Move)… .*'s job to/ }) }).first();
       if ((await job.count()) > 0) {
         const bookingId = (await job.getAttribute("data-booking"))!;
         const provider = (await owner.locator(".lane-row", { has: owner.locator(`.job[data-booking="${bookingId}"]`) }).getAttribute("data-provider"))!;

@@ -449,8 +449,9 @@ function JobBlock({
         {movable && (
           <DropdownMenu.Root open={open} onOpenChange={setOpen} modal={false}>
             <DropdownMenu.Trigger asChild>
-              <button type="button" className="linklike small" aria-label={`Assign ${job.customerName}'s job to…`}>
+              <button type="button" className="linklike small">
                 {where === "queue" ? "Assign…" : "Move…"}
+                <span className="sr-only"> {job.customerName}'s job to another provider</span>
               </button>
             </DropdownMenu.Trigger>
             {open && <MoveMenu job={job} providers={providers} onMove={onMove} onUnassign={onUnassign} />}
