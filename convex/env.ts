@@ -19,6 +19,14 @@
  * | STRIPE_WEBHOOK_SECRET      | yes      | Stripe webhook signature check                 |
  * | DEMO_API_KEY               | no       | demo seeding of a REST API key                 |
  * | PORTAL_URL                 | yes      | links in notifications                         |
+ * | SMTP_URL                   | for email | notification email (smtp://user:pass@host:587, smtps://…:465) |
+ * | SMTP_FROM                  | with SMTP_URL | sender of notification email ("Name <addr>") |
+ * | TWILIO_ACCOUNT_SID         | for SMS/WhatsApp | Twilio account (AC…)                   |
+ * | TWILIO_AUTH_TOKEN          | with TWILIO_ACCOUNT_SID | Twilio auth token               |
+ * | TWILIO_SMS_FROM            | for SMS via Twilio | sender number (+E.164) or MG… service |
+ * | TWILIO_WHATSAPP_FROM       | for WhatsApp via Twilio | WhatsApp sender (+E.164)        |
+ * | TWILIO_API_URL             | no       | Twilio API origin (default https://api.twilio.com) |
+ * | TEXT_MESSAGE_INBOX         | no       | "smtp": without Twilio, SMS/WhatsApp are mailed to the local SMTP catcher |
  */
 import type { AuthConfig } from "convex/server";
 
@@ -33,6 +41,14 @@ export const ENV_VARS = [
   "STRIPE_WEBHOOK_SECRET",
   "DEMO_API_KEY",
   "PORTAL_URL",
+  "SMTP_URL",
+  "SMTP_FROM",
+  "TWILIO_ACCOUNT_SID",
+  "TWILIO_AUTH_TOKEN",
+  "TWILIO_SMS_FROM",
+  "TWILIO_WHATSAPP_FROM",
+  "TWILIO_API_URL",
+  "TEXT_MESSAGE_INBOX",
 ] as const;
 export type EnvVar = (typeof ENV_VARS)[number];
 
@@ -148,6 +164,62 @@ export const env = {
     const value = raw("PORTAL_URL", source);
     if (value === undefined) throw missing("PORTAL_URL");
     return baseUrl("PORTAL_URL", value);
+  },
+  /** Absent = email cannot be sent (notifications by email fail saying so). */
+  smtpUrl(source: Source = processEnv()): string | undefined {
+    const value = raw("SMTP_URL", source);
+    if (value === undefined) return undefined;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new EnvError("SMTP_URL", "must be a URL like smtp://user:password@smtp.example.com:587 or smtps://…:465");
+    }
+    if (url.protocol !== "smtp:" && url.protocol !== "smtps:") {
+      throw new EnvError("SMTP_URL", `must start with smtp:// or smtps://, got ${url.protocol}//`);
+    }
+    if (url.hostname === "") throw new EnvError("SMTP_URL", "names no host");
+    return value;
+  },
+  /** The sender of notification email; required once SMTP_URL is set. */
+  smtpFrom(source: Source = processEnv()): string | undefined {
+    const value = raw("SMTP_FROM", source);
+    if (value === undefined) {
+      if (raw("SMTP_URL", source) !== undefined) throw missing("SMTP_FROM");
+      return undefined;
+    }
+    if (!/^[^<>@\s]+@[^<>@\s]+$|<[^<>@\s]+@[^<>@\s]+>$/.test(value)) {
+      throw new EnvError("SMTP_FROM", `must be an address or "Name <address>", got ${JSON.stringify(value)}`);
+    }
+    return value;
+  },
+  /** Twilio credentials, or undefined when TWILIO_ACCOUNT_SID is not set (then no Twilio). */
+  twilio(source: Source = processEnv()):
+    | { accountSid: string; authToken: string; smsFrom: string | undefined; whatsappFrom: string | undefined; apiUrl: string }
+    | undefined {
+    const accountSid = raw("TWILIO_ACCOUNT_SID", source);
+    if (accountSid === undefined) return undefined;
+    if (!/^AC[0-9a-fA-F]{32}$/.test(accountSid)) throw new EnvError("TWILIO_ACCOUNT_SID", "must be a Twilio account SID (AC followed by 32 hex digits)");
+    const authToken = raw("TWILIO_AUTH_TOKEN", source);
+    if (authToken === undefined) throw missing("TWILIO_AUTH_TOKEN");
+    const smsFrom = raw("TWILIO_SMS_FROM", source);
+    if (smsFrom !== undefined && !/^(\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32})$/.test(smsFrom)) {
+      throw new EnvError("TWILIO_SMS_FROM", "must be a +E.164 phone number or a messaging service SID (MG…)");
+    }
+    const whatsappFrom = raw("TWILIO_WHATSAPP_FROM", source);
+    if (whatsappFrom !== undefined && !/^\+[1-9]\d{6,14}$/.test(whatsappFrom)) {
+      throw new EnvError("TWILIO_WHATSAPP_FROM", "must be a +E.164 phone number (the WhatsApp sender)");
+    }
+    const apiValue = raw("TWILIO_API_URL", source);
+    const apiUrl = apiValue === undefined ? "https://api.twilio.com" : baseUrl("TWILIO_API_URL", apiValue);
+    return { accountSid, authToken, smsFrom, whatsappFrom, apiUrl };
+  },
+  /** "smtp": without Twilio, text messages go to the SMTP catcher (local development only). */
+  textMessageInbox(source: Source = processEnv()): "smtp" | undefined {
+    const value = raw("TEXT_MESSAGE_INBOX", source);
+    if (value === undefined) return undefined;
+    if (value !== "smtp") throw new EnvError("TEXT_MESSAGE_INBOX", `must be "smtp" (or unset), got ${JSON.stringify(value)}`);
+    return value;
   },
 };
 

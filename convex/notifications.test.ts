@@ -1,4 +1,4 @@
-import { describe, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from "vitest";
 import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { aBooking, aBusiness, aCatalogue, aCustomer, aManager, aPlatformAdmin, aProvider, aZone, expectAppError } from "./test.builders";
@@ -12,7 +12,9 @@ import {
   TEMPLATE_PLACEHOLDERS,
   type TemplateKey,
 } from "./templates";
-import { logOnlyTransport, transportFor } from "./notifications";
+import { transportFor } from "./model/notifyTransports";
+import { customerChannel, queueNotification, MAX_ATTEMPTS } from "./model/notify";
+import { freeLoopbackPort, startMaildev, type Maildev } from "../scripts/maildev";
 
 const HOUR = 3_600_000;
 
@@ -30,9 +32,18 @@ describe("rendering (pure)", () => {
     expect(localeChain("en", "en-US")).toEqual(["en", "en-US"]);
   });
 
-  test("every channel goes through the clearly named log-only transport", () => {
-    for (const channel of ["email", "sms", "whatsapp"] as const) expect(transportFor(channel)).toBe(logOnlyTransport);
-    expect(logOnlyTransport.name).toBe("log-only");
+  test("a channel without a configured provider names what to set; nothing claims it was sent", () => {
+    expect(transportFor("email", {})).toBe("Email is not configured: set SMTP_URL and SMTP_FROM on the deployment.");
+    expect(transportFor("sms", {})).toMatch(/^SMS is not configured: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_SMS_FROM/);
+    expect(transportFor("whatsapp", { TEXT_MESSAGE_INBOX: "smtp" })).toMatch(/needs SMTP_URL and SMTP_FROM/);
+    const smtp = { SMTP_URL: "smtp://127.0.0.1:2525", SMTP_FROM: "Bookings <bookings@example.test>" };
+    expect(transportFor("email", smtp)).toMatchObject({ name: "smtp" });
+    expect(transportFor("sms", { ...smtp, TEXT_MESSAGE_INBOX: "smtp" })).toMatchObject({ name: "local-inbox" });
+    const twilio = { TWILIO_ACCOUNT_SID: `AC${"a".repeat(32)}`, TWILIO_AUTH_TOKEN: "token", TWILIO_SMS_FROM: "+15005550006" };
+    expect(transportFor("sms", { ...twilio, TEXT_MESSAGE_INBOX: "smtp", ...smtp })).toMatchObject({ name: "twilio" });
+    expect(transportFor("whatsapp", twilio)).toBe("TWILIO_WHATSAPP_FROM is not set: Twilio has no sender for WhatsApp.");
+    expect(() => transportFor("email", { SMTP_URL: "http://mail" })).toThrow(/SMTP_URL: must start with smtp:\/\/ or smtps:\/\//);
+    expect(() => transportFor("email", { SMTP_URL: "smtp://mail:25" })).toThrow(/SMTP_FROM: required but not set/);
   });
 });
 
@@ -53,13 +64,13 @@ const logOf = (t: TestConvex, bookingId: Id<"bookings">) =>
   t.run((ctx) => ctx.db.query("notifications").withIndex("by_bookingId_and_templateKey", (q) => q.eq("bookingId", bookingId)).collect());
 
 describe("notifyBookingEvent", () => {
-  test("renders the built-in template in the business's zone and logs it as sent", async () => {
+  test("renders the built-in template in the business's zone and queues it for delivery", async () => {
     const t = newTest();
     const { customer, booking } = await scenario(t);
     const { bookingId } = await booking(Date.UTC(2030, 0, 15, 14, 0)); // 09:00 in New York
     const [id] = await t.mutation(internal.notifications.notifyBookingEvent, { bookingId, templateKey: "booking_confirmed" });
     const row = await t.run((ctx) => ctx.db.get("notifications", id));
-    expect(row).toMatchObject({ status: "sent", channel: "email", customerId: customer.customerId, providerMessageId: `log-only:${id}` });
+    expect(row).toMatchObject({ status: "queued", channel: "email", customerId: customer.customerId, attempts: 0 });
     expect(row?.to).toBe(customer.identity.email!.toLowerCase());
     expect(row?.subject).toBe("Your booking with Sparkle is confirmed");
     expect(row?.body).toContain("Tuesday, January 15, 2030 at 9:00");
@@ -89,7 +100,7 @@ describe("notifyBookingEvent", () => {
     });
     const { bookingId } = await booking(Date.UTC(2030, 0, 15, 14, 0));
     const [sms] = await t.mutation(internal.notifications.notifyBookingEvent, { bookingId, templateKey: "booking_cancelled", extra: { cancellationFeeMinor: 2_500 } });
-    expect(await t.run((ctx) => ctx.db.get("notifications", sms))).toMatchObject({ channel: "sms", to: "+12125550123", status: "sent" });
+    expect(await t.run((ctx) => ctx.db.get("notifications", sms))).toMatchObject({ channel: "sms", to: "+12125550123", status: "queued" });
     expect((await t.run((ctx) => ctx.db.get("notifications", sms)))?.subject).toBeUndefined();
     expect((await t.run((ctx) => ctx.db.get("notifications", sms)))?.body).toContain("$25.00");
     const [failed] = await t.mutation(internal.notifications.notifyBookingEvent, { bookingId, templateKey: "booking_confirmed", channels: ["whatsapp", "email"] }).then((ids) => [ids[1]]);
@@ -109,12 +120,12 @@ describe("notifyBookingEvent", () => {
       }),
     );
     const [cancelled] = await t.mutation(internal.notifications.notifyBookingEvent, { bookingId, templateKey: "booking_cancelled" });
-    expect(await t.run((ctx) => ctx.db.get("notifications", cancelled))).toMatchObject({ status: "sent" });
+    expect(await t.run((ctx) => ctx.db.get("notifications", cancelled))).toMatchObject({ status: "queued" });
     expect((await t.run((ctx) => ctx.db.get("notifications", cancelled)))?.body).toContain("$12.50");
     const [enRoute] = await t.mutation(internal.notifications.notifyBookingEvent, { bookingId, templateKey: "provider_en_route" });
     expect((await t.run((ctx) => ctx.db.get("notifications", enRoute)))?.subject).toBe("Pat is on the way");
     const [moved] = await t.mutation(internal.notifications.notifyBookingEvent, { bookingId, templateKey: "booking_rescheduled" });
-    expect((await t.run((ctx) => ctx.db.get("notifications", moved)))?.status).toBe("sent");
+    expect((await t.run((ctx) => ctx.db.get("notifications", moved)))?.status).toBe("queued");
   });
 
   test("a template whose placeholder has no value is not sent", async () => {
@@ -173,17 +184,252 @@ describe("sendDueReminders", () => {
 });
 
 describe("deliverQueued and the log", () => {
-  test("queued rows from other modules are delivered or failed; managers read the log", async () => {
+  afterEach(() => vi.useRealTimers());
+
+  test("the sweep re-schedules queued rows whose run was lost and counts stuck attempts as failed", async () => {
+    vi.useFakeTimers();
+    const now = Date.UTC(2030, 0, 10, 12, 0);
+    vi.setSystemTime(now);
     const t = newTest();
     const { biz } = await scenario(t);
-    const base = { businessId: biz.businessId, templateKey: "payment_failed" as const, channel: "email" as const, body: "b", createdAt: Date.now() };
-    const good = await t.run((ctx) => ctx.db.insert("notifications", { ...base, to: "owner@example.test", status: "queued" }));
-    const bad = await t.run((ctx) => ctx.db.insert("notifications", { ...base, to: "", status: "queued" }));
-    expect(await t.mutation(internal.notifications.deliverQueued, {})).toBe(2);
-    expect((await t.run((ctx) => ctx.db.get("notifications", good)))?.status).toBe("sent");
-    expect((await t.run((ctx) => ctx.db.get("notifications", bad)))?.status).toBe("failed");
+    const base = { businessId: biz.businessId, templateKey: "payment_failed" as const, channel: "email" as const, body: "b", createdAt: now - 5 * 60_000 };
+    const lost = await t.run((ctx) => ctx.db.insert("notifications", { ...base, to: "owner@example.test", status: "queued" }));
+    const fresh = await t.run((ctx) => ctx.db.insert("notifications", { ...base, to: "owner@example.test", status: "queued", createdAt: now }));
+    const stuck = await t.run((ctx) => ctx.db.insert("notifications", { ...base, to: "owner@example.test", status: "sending", attempts: 1, lastAttemptAt: now - 11 * 60_000 }));
+    const lastTry = await t.run((ctx) => ctx.db.insert("notifications", { ...base, to: "owner@example.test", status: "sending", attempts: MAX_ATTEMPTS, lastAttemptAt: now - 11 * 60_000 }));
+    expect(await t.mutation(internal.notifications.deliverQueued, { now })).toBe(3);
+    const row = (id: Id<"notifications">) => t.run((ctx) => ctx.db.get("notifications", id));
+    expect(await row(fresh)).toMatchObject({ status: "queued" });
+    expect(await row(stuck)).toMatchObject({ status: "queued", nextAttemptAt: now + 60_000, error: "The delivery attempt did not finish (interrupted)." });
+    expect(await row(lastTry)).toMatchObject({ status: "failed", error: "The delivery attempt did not finish (interrupted)." });
+    const jobs = await t.run((ctx) => ctx.db.system.query("_scheduled_functions").collect());
+    const delivering = jobs.filter((j) => /notifySend/.test(j.name)).map((j) => (j.args[0] as { notificationId: string }).notificationId);
+    expect(delivering).toEqual(expect.arrayContaining([lost, stuck]));
+    expect(delivering).not.toContain(lastTry);
     const log = await biz.owner.as.query(api.notifications.log, { businessId: biz.businessId, paginationOpts: { numItems: 10, cursor: null } });
-    expect(log.page.map((n) => n._id).sort()).toEqual([good, bad].sort());
+    expect(log.page.map((n) => n._id).sort()).toEqual([lost, fresh, stuck, lastTry].sort());
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// Delivery: over SMTP into a real catcher (maildev), read back through its REST API
+// ---------------------------------------------------------------------------------------
+
+/**
+ * A fake clock for the scheduler (setTimeout and Date only): the SMTP client's own timers and
+ * the sockets' callbacks stay real, and no timer is advanced while a delivery is under way.
+ */
+function fakeClock(now = Date.UTC(2030, 0, 10, 12, 0)) {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], now });
+}
+
+/** Runs the next due scheduled run (and waits for it): one delivery attempt. */
+async function deliverNext(t: TestConvex) {
+  vi.advanceTimersToNextTimer();
+  await t.finishInProgressScheduledFunctions();
+}
+
+/** Runs scheduled deliveries, attempt after attempt, until none is left. */
+async function deliverAll(t: TestConvex) {
+  for (let i = 0; i < 3 * MAX_ATTEMPTS; i++) {
+    const pending = await t.run(async (ctx) => (await ctx.db.system.query("_scheduled_functions").collect()).filter((j) => j.state.kind === "pending" || j.state.kind === "inProgress").length);
+    if (pending === 0) return;
+    await deliverNext(t);
+  }
+  throw new Error("deliveries still pending after every attempt");
+}
+
+describe("delivery", { timeout: 60_000 }, () => {
+  let mail: Maildev;
+  const setKeys: string[] = [];
+  beforeAll(async () => {
+    mail = await startMaildev({ smtpPort: await freeLoopbackPort(), webPort: await freeLoopbackPort(), mailDir: `${process.env.TMPDIR ?? "/tmp"}/notify-test-${process.pid}-${Date.now()}` });
+  }, 60_000);
+  afterAll(async () => {
+    await mail?.stop();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    for (const key of setKeys.splice(0)) delete process.env[key];
+  });
+
+  /** A backend whose deployment env points email (and texts, through the local inbox) at the catcher. */
+  function deliveringTest(extra: Record<string, string> = {}) {
+    const vars = { SMTP_URL: mail.smtpUrl, SMTP_FROM: "Bookings <bookings@example.test>", TEXT_MESSAGE_INBOX: "smtp", ...extra };
+    // The mock engine's actions read process.env; the local engine gets the deployment env.
+    for (const [key, value] of Object.entries(vars)) {
+      process.env[key] = value;
+      setKeys.push(key);
+    }
+    fakeClock();
+    return newTest(vars);
+  }
+  const row = (t: TestConvex, id: Id<"notifications">) => t.run((ctx) => ctx.db.get("notifications", id));
+  const inboxWait = (to: string, subject: string) => mail.inbox.waitFor({ to, subject, timeoutMs: 15_000 });
+
+  test("a confirmation is mailed over SMTP; a receipt carries the invoice as a PDF", async () => {
+    const t = deliveringTest();
+    const { customer, booking } = await scenario(t, { email: `ann-${Date.now()}@example.test` });
+    const { bookingId } = await booking(Date.UTC(2030, 0, 15, 14, 0));
+    const [confirmation] = await t.mutation(internal.notifications.notifyBookingEvent, { bookingId, templateKey: "booking_confirmed" });
+    await deliverAll(t);
+    const sent = await row(t, confirmation);
+    expect(sent).toMatchObject({ status: "sent", transport: "smtp", attempts: 1 });
+    expect(sent?.providerMessageId).toMatch(/^<.+@example\.test>$/);
+    const to = customer.identity.email!.toLowerCase();
+    const received = await inboxWait(to, "Your booking with Sparkle is confirmed");
+    expect(received.from).toEqual(["bookings@example.test"]);
+    expect(received.text).toContain("Tuesday, January 15, 2030 at 9:00");
+    expect(received.html).toContain("<a href=\"http://127.0.0.1:5173/b/");
+    expect(received.headers["x-notification-id"]).toBe(confirmation);
+    expect(received.attachments).toEqual([]);
+
+    // The receipt: the booking's invoice rendered as a PDF and attached.
+    const invoiceId = await t.run(async (ctx) => {
+      const b = (await ctx.db.get("bookings", bookingId))!;
+      const id = await ctx.db.insert("invoices", {
+        businessId: b.businessId, bookingId, customerId: b.customerId, number: "SPK-0042", status: "paid", currency: "USD",
+        lines: [{ kind: "product", description: "Standard clean", quantity: 1, unitAmountMinor: 10_000, amountMinor: 10_000 }],
+        subtotalMinor: 10_000, discountMinor: 0, taxMinor: 0, totalMinor: 10_000, depositMinor: 0, amountPaidMinor: 10_000, amountRefundedMinor: 0,
+        issuedAt: Date.now(), paidAt: Date.now(),
+      });
+      await ctx.db.patch("bookings", bookingId, { invoiceId: id });
+      return id;
+    });
+    const [receipt] = await t.mutation(internal.notifications.notifyBookingEvent, { bookingId, templateKey: "payment_receipt" });
+    expect(await row(t, receipt)).toMatchObject({ status: "queued", attachments: [{ kind: "invoice_pdf", invoiceId }] });
+    await deliverAll(t);
+    expect(await row(t, receipt)).toMatchObject({ status: "sent" });
+    const mailed = await inboxWait(to, "Receipt SPK-0042 from Sparkle");
+    expect(mailed.attachments.map((a) => [a.filename, a.contentType])).toEqual([["invoice-SPK-0042.pdf", "application/pdf"]]);
+    const pdf = await mailed.attachments[0].content();
+    expect(new TextDecoder().decode(pdf.slice(0, 5))).toBe("%PDF-");
+    const { PDFDocument } = await import("pdf-lib");
+    const parsed = await PDFDocument.load(pdf);
+    expect(parsed.getTitle()).toBe("Invoice SPK-0042");
+    expect(parsed.getPageCount()).toBe(1);
+  });
+
+  test("without Twilio, an SMS lands in the local inbox, labelled as a text to that number", async () => {
+    const t = deliveringTest();
+    const phone = `+1212555${String(Date.now()).slice(-4)}`;
+    const { biz, booking } = await scenario(t, { phone });
+    await t.run(async (ctx) => {
+      const c = await ctx.db.query("customers").withIndex("by_businessId", (q) => q.eq("businessId", biz.businessId)).first();
+      await ctx.db.patch("customers", c!._id, { preferredChannel: "sms" });
+    });
+    const { bookingId } = await booking(Date.UTC(2030, 0, 15, 14, 0));
+    const [id] = await t.mutation(internal.notifications.notifyBookingEvent, { bookingId, templateKey: "booking_confirmed" });
+    await deliverAll(t);
+    expect(await row(t, id)).toMatchObject({ channel: "sms", to: phone, status: "sent", transport: "local-inbox" });
+    const text = await inboxWait(`${phone.slice(1)}@sms.inbox.localhost`, `SMS to ${phone}`);
+    expect(text.text).toMatch(/^Sparkle: your .+ is confirmed\. Manage: http/);
+  });
+
+  test("a temporary failure is retried after a wait, and sent once the server is back", async () => {
+    const port = await freeLoopbackPort(); // nothing listens there yet: connection refused
+    const t = deliveringTest({ SMTP_URL: `smtp://127.0.0.1:${port}` });
+    const { customer, booking } = await scenario(t, { email: `retry-${Date.now()}@example.test` });
+    const { bookingId } = await booking(Date.UTC(2030, 0, 15, 14, 0));
+    const [id] = await t.mutation(internal.notifications.notifyBookingEvent, { bookingId, templateKey: "booking_confirmed" });
+    await deliverNext(t);
+    const afterFirst = await row(t, id);
+    expect(afterFirst).toMatchObject({ status: "queued", attempts: 1, nextAttemptAt: Date.now() + 60_000 });
+    expect(afterFirst?.error).toMatch(/^SMTP: .*ECONNREFUSED/);
+
+    const late = await startMaildev({ smtpPort: port, webPort: await freeLoopbackPort(), mailDir: `${process.env.TMPDIR ?? "/tmp"}/notify-late-${process.pid}-${Date.now()}` });
+    try {
+      await deliverAll(t);
+      expect(await row(t, id)).toMatchObject({ status: "sent", attempts: 2 });
+      expect((await row(t, id))?.error).toBeUndefined();
+      await late.inbox.waitFor({ to: customer.identity.email!.toLowerCase(), subject: "confirmed", timeoutMs: 15_000 });
+    } finally {
+      await late.stop();
+    }
+  });
+
+  test("temporary failures stop after the last attempt; a manager can retry a failed one", async () => {
+    const port = await freeLoopbackPort();
+    const t = deliveringTest({ SMTP_URL: `smtp://127.0.0.1:${port}` });
+    const { biz, booking } = await scenario(t);
+    const { bookingId } = await booking(Date.UTC(2030, 0, 15, 14, 0));
+    const [id] = await t.mutation(internal.notifications.notifyBookingEvent, { bookingId, templateKey: "booking_confirmed" });
+    await deliverAll(t);
+    expect(await row(t, id)).toMatchObject({ status: "failed", attempts: MAX_ATTEMPTS });
+    const provider = await aProvider(t, biz.businessId);
+    await expectAppError(provider.as.mutation(api.notifications.retry, { notificationId: id }), "FORBIDDEN");
+    await biz.owner.as.mutation(api.notifications.retry, { notificationId: id });
+    expect(await row(t, id)).toMatchObject({ status: "queued", attempts: 0 });
+    await expectAppError(biz.owner.as.mutation(api.notifications.retry, { notificationId: id }), "CONFLICT", "notificationId");
+  });
+
+  test("email not configured: failed at once, saying what to set, no retries", async () => {
+    fakeClock();
+    const t = newTest();
+    const { booking } = await scenario(t);
+    const { bookingId } = await booking(Date.UTC(2030, 0, 15, 14, 0));
+    const [id] = await t.mutation(internal.notifications.notifyBookingEvent, { bookingId, templateKey: "booking_confirmed" });
+    await deliverAll(t);
+    expect(await row(t, id)).toMatchObject({ status: "failed", attempts: 1, error: "Email is not configured: set SMTP_URL and SMTP_FROM on the deployment." });
+  });
+
+  test("account codes belong to no business: platform templates, localised, mailed", async () => {
+    const t = deliveringTest();
+    const to = `new-user-${Date.now()}@example.test`;
+    const id = await t.run((ctx) => queueNotification(ctx, { templateKey: "account_verify_code", channel: "email", to, locale: "pt-BR", vars: { code: "482913", expiresInMinutes: "15" } }));
+    expect(await row(t, id)).toMatchObject({ status: "queued", locale: "pt-BR", subject: "Seu código de verificação: 482913" });
+    expect((await row(t, id))?.businessId).toBeUndefined();
+    await deliverAll(t);
+    const received = await inboxWait(to, "482913");
+    expect(received.text).toContain("Ele expira em 15 minutos.");
+  });
+});
+
+describe("channel preference, opt-out and language", () => {
+  test("the preferred channel wins when reachable; opted-out channels are never used", () => {
+    const base = { _id: "c" as Id<"customers">, _creationTime: 0, businessId: "b" as Id<"businesses">, name: "A", tags: [], createdAt: 0 };
+    expect(customerChannel({ ...base, email: "a@x.test", phone: "+12125550123" })).toBe("email");
+    expect(customerChannel({ ...base, email: "a@x.test", phone: "+12125550123", preferredChannel: "whatsapp" })).toBe("whatsapp");
+    expect(customerChannel({ ...base, email: "a@x.test", preferredChannel: "sms" })).toBe("email");
+    expect(customerChannel({ ...base, email: "a@x.test", phone: "+12125550123", optedOutChannels: ["email"] })).toBe("sms");
+    expect(customerChannel({ ...base, email: "a@x.test", optedOutChannels: ["email"] })).toBeNull();
+    expect(customerChannel({ ...base })).toBeNull();
+  });
+
+  test("a customer who opted out gets a skipped row saying so, and no delivery is scheduled", async () => {
+    vi.useFakeTimers();
+    const t = newTest();
+    const { biz, booking } = await scenario(t);
+    await t.run(async (ctx) => {
+      const c = await ctx.db.query("customers").withIndex("by_businessId", (q) => q.eq("businessId", biz.businessId)).first();
+      await ctx.db.patch("customers", c!._id, { optedOutChannels: ["email"] });
+    });
+    const { bookingId } = await booking(Date.UTC(2030, 0, 15, 14, 0));
+    const [id] = await t.mutation(internal.notifications.notifyBookingEvent, { bookingId, templateKey: "booking_confirmed" });
+    expect(await t.run((ctx) => ctx.db.get("notifications", id))).toMatchObject({ status: "skipped", error: "The customer opted out of email messages." });
+    const jobs = await t.run((ctx) => ctx.db.system.query("_scheduled_functions").collect());
+    expect(jobs.filter((j) => /notifySend/.test(j.name))).toEqual([]);
+    vi.useRealTimers();
+  });
+
+  test("Spanish and Brazilian Portuguese customers get their language, amounts and dates", async () => {
+    const t = newTest();
+    for (const [locale, subject, date] of [
+      ["es-MX", "Tu reserva con Sparkle está confirmada", "martes, 15 de enero de 2030"],
+      ["pt-BR", "Seu agendamento com Sparkle está confirmado", "terça-feira, 15 de janeiro de 2030"],
+    ] as const) {
+      const { booking } = await scenario(t, { locale });
+      const { bookingId } = await booking(Date.UTC(2030, 0, 15, 14, 0));
+      const [id] = await t.mutation(internal.notifications.notifyBookingEvent, { bookingId, templateKey: "booking_confirmed" });
+      const sent = await t.run((ctx) => ctx.db.get("notifications", id));
+      expect(sent?.subject).toBe(subject);
+      expect(sent?.body).toContain(date);
+      expect(sent?.locale).toBe(locale === "pt-BR" ? "pt-BR" : "es");
+    }
+  });
+
+  test("every template key has English, Spanish and Brazilian Portuguese texts", () => {
+    for (const locale of ["en", "es", "pt-BR"]) expect(Object.keys(BUILT_IN_TEMPLATES[locale]).sort()).toEqual(Object.keys(TEMPLATE_PLACEHOLDERS).sort());
   });
 });
 

@@ -1,136 +1,45 @@
 /**
- * Notifications: templates rendered for one recipient and handed to a channel transport,
- * every attempt written to the `notifications` log.
- *
- * One interface (`ChannelTransport`) covers email, SMS and WhatsApp. This project ships only
- * `logOnlyTransport`: it delivers nothing to anyone, it records the message in the log as
- * "sent" (and prints one line), which is what a machine with no email/SMS provider can
- * honestly do. A real provider (SendGrid, Twilio…) would be a transport whose `send` runs
- * in an action: rows stay "queued" and `deliverQueued` hands them over.
+ * Notifications: templates rendered for one recipient, logged in `notifications` and
+ * delivered by the channel's transport (email over SMTP, SMS/WhatsApp through Twilio or the
+ * local inbox; see model/notifyTransports.ts). Every module queues through
+ * `queueNotification` (model/notify.ts) inside its own mutation.
  *
  * Internal entry points:
  * - `notifyBookingEvent({ bookingId, templateKey })`: for the booking functions
- *   (confirmation, reschedule, cancellation, receipt, review request, en route…);
+ *   (confirmation, reschedule, cancellation, receipt with the invoice PDF, review request,
+ *   en route…), on the customer's channel (their preference, else email, else SMS);
  * - `sendDueReminders({})`: for the cron; sends reminder_24h and reminder_2h once per
  *   booking (deduplicated through `notifications.by_bookingId_and_templateKey`);
- * - `deliverQueued({})`: sends rows other modules inserted as "queued".
+ * - `startAttempt` / `finishAttempt`: the delivery action's claim and result (retries with
+ *   growing waits for temporary failures);
+ * - `deliverQueued({})`: the cron sweep that re-schedules queued rows whose run was lost.
+ *
+ * Portal: the owner's notification log (`log`), a customer's history (`forCustomer`), a
+ * booking's (`forBooking`), and `retry` for a failed row (manager and up).
  */
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
 import { bookingTitle, formatMoney } from "../domain";
+import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import type { MutationCtx as RawMutationCtx } from "./_generated/server";
-import { accessTo, requireBusinessRole, requireUser } from "./access";
+import { accessTo, requireBusinessRole, requireCustomerAccess, requireUser } from "./access";
 import { appError } from "./errors";
 import { env } from "./env";
-import { internalMutation, query } from "./functions";
-import { renderTemplate, resolveTemplate, type Channel, type TemplateKey } from "./templates";
+import { internalMutation, mutation, query } from "./functions";
+import { invoiceDocument, vInvoiceDocument } from "./model/invoicePdf";
+import {
+  customerAddress,
+  customerChannel,
+  queueNotification,
+  requeueNotification,
+  retryDelay,
+  type NotificationAttachment,
+} from "./model/notify";
+import type { Channel, TemplateKey } from "./templates";
 import { vChannel, vTemplateKey } from "./schema";
 
-// ---------------------------------------------------------------------------------------
-// Channels
-// ---------------------------------------------------------------------------------------
-
-export type OutgoingMessage = { channel: Channel; to: string; subject?: string; body: string };
-export type TransportResult = { ok: true; providerMessageId: string } | { ok: false; error: string };
-
-/** One interface for every channel. `send` must not throw for a delivery failure: it reports it. */
-export interface ChannelTransport {
-  readonly name: string;
-  send(message: OutgoingMessage, notificationId: Id<"notifications">): TransportResult;
-}
-
-/**
- * Records the message as sent without delivering it anywhere. The name says so on purpose:
- * nothing reaches a real inbox or phone through this transport.
- */
-export const logOnlyTransport: ChannelTransport = {
-  name: "log-only",
-  send(message, notificationId) {
-    console.log(`[notifications:log-only] ${message.channel} to ${message.to}: ${message.subject ?? message.body.slice(0, 80)}`);
-    return { ok: true, providerMessageId: `log-only:${notificationId}` };
-  },
-};
-
-/** The transport of a channel. No email/SMS/WhatsApp provider is configured: log-only for all. */
-export function transportFor(_channel: Channel): ChannelTransport {
-  return logOnlyTransport;
-}
-
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const PHONE = /^\+[1-9]\d{6,14}$/;
-
-/** Whether `to` is an address the channel can deliver to. */
-export function isDeliverableAddress(channel: Channel, to: string): boolean {
-  return channel === "email" ? EMAIL.test(to) : PHONE.test(to);
-}
-
-// ---------------------------------------------------------------------------------------
-// Sending
-// ---------------------------------------------------------------------------------------
-
-type Ctx = Pick<RawMutationCtx, "db">;
-
-export type SendArgs = {
-  business: Doc<"businesses">;
-  templateKey: TemplateKey;
-  channel: Channel;
-  /** Empty when the recipient has no address for the channel: logged as failed. */
-  to: string;
-  locale: string;
-  vars: Record<string, string>;
-  customerId?: Id<"customers">;
-  userId?: Id<"users">;
-  bookingId?: Id<"bookings">;
-};
-
-/** Renders, logs and hands one message to the channel's transport. Returns the log row. */
-export async function sendNotification(ctx: Ctx, args: SendArgs): Promise<Id<"notifications">> {
-  const template = await resolveTemplate(ctx, args.business, args.templateKey, args.channel, args.locale);
-  const subject = template?.subject === undefined ? undefined : renderTemplate(template.subject, args.vars);
-  const body = template === null ? null : renderTemplate(template.body, args.vars);
-  const missing = [...new Set([...(subject?.missing ?? []), ...(body?.missing ?? [])])];
-  let error: string | undefined;
-  if (template === null) error = `No ${args.channel} template for ${args.templateKey}.`;
-  else if (missing.length > 0) error = `No value for ${missing.map((m) => `{{${m}}}`).join(", ")}.`;
-  else if (!isDeliverableAddress(args.channel, args.to)) {
-    error = args.to === "" ? `The recipient has no ${args.channel === "email" ? "email address" : "phone number"}.` : `"${args.to}" is not a valid ${args.channel} address.`;
-  }
-  const now = Date.now();
-  const id = await ctx.db.insert("notifications", {
-    businessId: args.business._id,
-    customerId: args.customerId,
-    userId: args.userId,
-    bookingId: args.bookingId,
-    templateKey: args.templateKey,
-    channel: args.channel,
-    to: args.to,
-    subject: subject?.text,
-    body: body?.text ?? "",
-    status: error === undefined ? "queued" : "failed",
-    error,
-    createdAt: now,
-  });
-  if (error === undefined) await deliver(ctx, (await ctx.db.get("notifications", id))!);
-  return id;
-}
-
-async function deliver(ctx: Ctx, row: Doc<"notifications">) {
-  const result = transportFor(row.channel).send({ channel: row.channel, to: row.to, subject: row.subject, body: row.body }, row._id);
-  if (result.ok) await ctx.db.patch("notifications", row._id, { status: "sent", sentAt: Date.now(), providerMessageId: result.providerMessageId, error: undefined });
-  else await ctx.db.patch("notifications", row._id, { status: "failed", error: result.error });
-}
-
-/** Email when the customer has one, else SMS when they have a phone, else email (logged as failed). */
-export function defaultChannels(customer: Doc<"customers">): Channel[] {
-  if (customer.email) return ["email"];
-  if (customer.phone) return ["sms"];
-  return ["email"];
-}
-
-function addressFor(customer: Doc<"customers">, channel: Channel): string {
-  return (channel === "email" ? customer.email : customer.phone) ?? "";
-}
+type Ctx = Pick<RawMutationCtx, "db" | "scheduler">;
 
 function formatDate(instant: number, timeZone: string, locale: string) {
   return new Intl.DateTimeFormat(locale, { timeZone, dateStyle: "full" }).format(instant);
@@ -219,19 +128,26 @@ export async function notifyBooking(
   if (amountDue !== undefined) vars.amountDue = formatMoney(amountDue, currency, locale);
   if (invoiceNumber !== undefined) vars.invoiceNumber = invoiceNumber;
   if (providerName !== undefined) vars.providerName = providerName;
+  // The receipt carries the invoice as a PDF (rendered when the email is sent).
+  const attachments: NotificationAttachment[] | undefined =
+    templateKey === "payment_receipt" && invoice !== null ? [{ kind: "invoice_pdf", invoiceId: invoice._id }] : undefined;
+  // Nobody reachable (no address, or every channel opted out): one row on the likeliest
+  // channel records why nothing was sent.
+  const chosen = channels ?? [customerChannel(customer) ?? customer.preferredChannel ?? (customer.phone && !customer.email ? "sms" : "email")];
   const ids: Id<"notifications">[] = [];
-  for (const channel of channels ?? defaultChannels(customer)) {
+  for (const channel of chosen) {
     ids.push(
-      await sendNotification(ctx, {
-        business,
+      await queueNotification(ctx, {
+        businessId: business._id,
         templateKey,
         channel,
-        to: addressFor(customer, channel),
+        to: customerAddress(customer, channel),
         locale,
         vars,
         customerId: customer._id,
         userId: customer.userId,
         bookingId: booking._id,
+        attachments: channel === "email" ? attachments : undefined,
       }),
     );
   }
@@ -320,23 +236,125 @@ export const sendDueReminders = internalMutation({
   },
 });
 
-/** Hands rows that other modules logged as "queued" to their transport (oldest first, 100 a run). */
+// ---------------------------------------------------------------------------------------
+// Delivery attempts (called by notifySend.deliver)
+// ---------------------------------------------------------------------------------------
+
+/** A "sending" row older than this lost its action (crash, restart): its attempt counts as failed. */
+const STALE_ATTEMPT_MS = 10 * 60_000;
+
+/**
+ * Claims the next attempt of a queued row: marks it "sending" and returns what to send
+ * (with the invoices to attach as PDF); null when the row is not queued any more (already
+ * sent, failed, or another run claimed it).
+ */
+export const startAttempt = internalMutation({
+  args: { notificationId: v.id("notifications") },
+  returns: v.union(
+    v.null(),
+    v.object({
+      channel: vChannel,
+      to: v.string(),
+      subject: v.optional(v.string()),
+      body: v.string(),
+      invoices: v.array(vInvoiceDocument),
+    }),
+  ),
+  handler: async (ctx, { notificationId }) => {
+    const row = await ctx.db.get("notifications", notificationId);
+    if (row === null || row.status !== "queued") return null;
+    const now = Date.now();
+    await ctx.db.patch("notifications", row._id, { status: "sending", attempts: (row.attempts ?? 0) + 1, lastAttemptAt: now, nextAttemptAt: undefined });
+    const invoices = [];
+    for (const attachment of row.attachments ?? []) {
+      const invoice = await ctx.db.get("invoices", attachment.invoiceId);
+      if (invoice !== null) invoices.push(await invoiceDocument(ctx, invoice, row.locale));
+    }
+    return { channel: row.channel, to: row.to, subject: row.subject, body: row.body, invoices };
+  },
+});
+
+const vOutcome = v.union(
+  v.object({ ok: v.literal(true), transport: v.string(), providerMessageId: v.string() }),
+  v.object({ ok: v.literal(false), transport: v.string(), error: v.string(), retryable: v.boolean() }),
+);
+
+async function recordFailure(ctx: Ctx, row: Doc<"notifications">, error: string, retryable: boolean, transport?: string) {
+  const delay = retryable ? retryDelay(row.attempts ?? 1) : null;
+  if (delay === null) {
+    await ctx.db.patch("notifications", row._id, { status: "failed", error, transport });
+    return;
+  }
+  const nextAttemptAt = Date.now() + delay;
+  await ctx.db.patch("notifications", row._id, { status: "queued", error, transport, nextAttemptAt });
+  await ctx.scheduler.runAt(nextAttemptAt, internal.notifySend.deliver, { notificationId: row._id });
+}
+
+/** Records an attempt's result: sent; or queued again for a later attempt; or failed for good. */
+export const finishAttempt = internalMutation({
+  args: { notificationId: v.id("notifications"), outcome: vOutcome },
+  returns: v.null(),
+  handler: async (ctx, { notificationId, outcome }) => {
+    const row = await ctx.db.get("notifications", notificationId);
+    if (row === null || row.status !== "sending") return null;
+    if (outcome.ok) {
+      await ctx.db.patch("notifications", row._id, {
+        status: "sent",
+        sentAt: Date.now(),
+        providerMessageId: outcome.providerMessageId,
+        transport: outcome.transport,
+        error: undefined,
+      });
+    } else {
+      await recordFailure(ctx, row, outcome.error, outcome.retryable, outcome.transport);
+    }
+    return null;
+  },
+});
+
+/**
+ * The cron's safety net (every minute): schedules queued rows whose run is overdue by more
+ * than a minute (a lost scheduled run), and counts attempts stuck in "sending" for ten
+ * minutes as failed attempts (then retried or failed). Returns how many rows it touched.
+ */
 export const deliverQueued = internalMutation({
-  args: {},
+  args: { now: v.optional(v.number()) },
   returns: v.number(),
-  handler: async (ctx) => {
+  handler: async (ctx, args) => {
+    const now = args.now ?? Date.now();
+    let touched = 0;
     const queued = await ctx.db
       .query("notifications")
       .withIndex("by_status", (q) => q.eq("status", "queued"))
       .take(100);
     for (const row of queued) {
-      if (!isDeliverableAddress(row.channel, row.to)) {
-        await ctx.db.patch("notifications", row._id, { status: "failed", error: `"${row.to}" is not a valid ${row.channel} address.` });
-      } else {
-        await deliver(ctx, row);
-      }
+      if ((row.nextAttemptAt ?? row.createdAt) > now - 60_000) continue;
+      await ctx.scheduler.runAfter(0, internal.notifySend.deliver, { notificationId: row._id });
+      touched++;
     }
-    return queued.length;
+    const sending = await ctx.db
+      .query("notifications")
+      .withIndex("by_status", (q) => q.eq("status", "sending"))
+      .take(100);
+    for (const row of sending) {
+      if ((row.lastAttemptAt ?? row.createdAt) > now - STALE_ATTEMPT_MS) continue;
+      await recordFailure(ctx, row, "The delivery attempt did not finish (interrupted).", true, row.transport);
+      touched++;
+    }
+    return touched;
+  },
+});
+
+/** Sends a failed notification again (manager and up), with a fresh set of attempts. */
+export const retry = mutation({
+  args: { notificationId: v.id("notifications") },
+  returns: v.null(),
+  handler: async (ctx, args) => {
+    const row = await ctx.db.get("notifications", args.notificationId);
+    if (row === null || row.businessId === undefined) throw appError("NOT_FOUND", "Notification not found.", { param: "notificationId" });
+    await requireBusinessRole(ctx, row.businessId, "manager");
+    await requeueNotification(ctx, row);
+    return null;
   },
 });
 
@@ -352,6 +370,19 @@ export const log = query({
     return await ctx.db
       .query("notifications")
       .withIndex("by_businessId_and_createdAt", (q) => q.eq("businessId", args.businessId))
+      .order("desc")
+      .paginate(args.paginationOpts);
+  },
+});
+
+/** What was sent to one customer, newest first (managers of the business; the customer themself). */
+export const forCustomer = query({
+  args: { customerId: v.id("customers"), paginationOpts: paginationOptsValidator },
+  handler: async (ctx, args) => {
+    await requireCustomerAccess(ctx, args.customerId, { minimumStaffRole: "manager" });
+    return await ctx.db
+      .query("notifications")
+      .withIndex("by_customerId_and_createdAt", (q) => q.eq("customerId", args.customerId))
       .order("desc")
       .paginate(args.paginationOpts);
   },

@@ -214,8 +214,21 @@ export const templateKeys = [
   "payment_failed",
   "review_request",
   "provider_en_route",
+  "new_message",
+  "plan_visit_upcoming",
+  "card_update_needed",
+  "staff_invite",
+  "account_verify_code",
+  "account_reset_code",
+  "account_sign_in_code",
+  "account_welcome",
 ] as const;
 export const vTemplateKey = v.union(...templateKeys.map((k) => v.literal(k)));
+
+export const notificationStatuses = ["queued", "sending", "sent", "failed", "skipped"] as const;
+export const vNotificationStatus = v.union(...notificationStatuses.map((s) => v.literal(s)));
+/** A notification's attachment, produced when it is sent: an invoice rendered as PDF. */
+export const vNotificationAttachment = v.object({ kind: v.literal("invoice_pdf"), invoiceId: v.id("invoices") });
 
 export const apiScopeResources = [
   "customers",
@@ -429,6 +442,10 @@ export default defineSchema({
     phone: v.optional(v.string()),
     locale: v.optional(v.string()),
     timeZone: v.optional(v.string()),
+    /** The channel the customer wants messages on (absent: email when they have one, else SMS). */
+    preferredChannel: v.optional(vChannel),
+    /** Channels the customer opted out of: nothing is sent to them there. */
+    optedOutChannels: v.optional(v.array(vChannel)),
     stripeCustomerId: v.optional(v.string()),
     tags: v.array(v.string()),
     createdAt: v.number(),
@@ -789,23 +806,38 @@ export default defineSchema({
   }).index("by_businessId_and_key_and_channel_and_locale", ["businessId", "key", "channel", "locale"]),
 
   notifications: defineTable({
-    businessId: v.id("businesses"),
+    /** Absent for messages that belong to no business (sign-up and sign-in codes). */
+    businessId: v.optional(v.id("businesses")),
     customerId: v.optional(v.id("customers")),
     userId: v.optional(v.id("users")),
     bookingId: v.optional(v.id("bookings")),
     templateKey: vTemplateKey,
     channel: vChannel,
     to: v.string(),
+    locale: v.optional(v.string()),
     subject: v.optional(v.string()),
     body: v.string(),
-    status: v.union(v.literal("queued"), v.literal("sent"), v.literal("failed")),
+    /** What goes with the message, rendered when it is sent (an invoice as PDF). */
+    attachments: v.optional(v.array(vNotificationAttachment)),
+    /**
+     * queued: waiting for (its next) delivery attempt; sending: an attempt is under way;
+     * sent: the provider accepted it; failed: given up (see `error`); skipped: not sent
+     * on purpose (the customer opted out of the channel).
+     */
+    status: vNotificationStatus,
     error: v.optional(v.string()),
     providerMessageId: v.optional(v.string()),
+    /** Which transport delivered it: "smtp", "twilio", "local-inbox". */
+    transport: v.optional(v.string()),
+    attempts: v.optional(v.number()),
+    lastAttemptAt: v.optional(v.number()),
+    nextAttemptAt: v.optional(v.number()),
     createdAt: v.number(),
     sentAt: v.optional(v.number()),
   })
     .index("by_bookingId_and_templateKey", ["bookingId", "templateKey"])
     .index("by_businessId_and_createdAt", ["businessId", "createdAt"])
+    .index("by_customerId_and_createdAt", ["customerId", "createdAt"])
     .index("by_status", ["status"]),
 
   /** Conversation between a customer and the business. */

@@ -39,6 +39,14 @@ export const TEMPLATE_PLACEHOLDERS: Record<TemplateKey, readonly string[]> = {
   payment_failed: [...BOOKING_VARS, "amountDue"],
   review_request: [...BOOKING_VARS, "reviewUrl"],
   provider_en_route: [...BOOKING_VARS, "providerName"],
+  new_message: ["recipientName", "senderName", "businessName", "messagePreview", "messageUrl"],
+  plan_visit_upcoming: [...BOOKING_VARS, "frequency"],
+  card_update_needed: ["customerName", "businessName", "amountDue", "updateUrl"],
+  staff_invite: ["businessName", "inviterName", "role", "inviteUrl"],
+  account_verify_code: ["code", "expiresInMinutes"],
+  account_reset_code: ["code", "expiresInMinutes"],
+  account_sign_in_code: ["code", "expiresInMinutes"],
+  account_welcome: ["name", "signInUrl"],
 };
 
 const PLACEHOLDER = /\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g;
@@ -111,7 +119,7 @@ export const BUILT_IN_TEMPLATES: Record<string, Partial<Record<TemplateKey, Buil
     },
     payment_receipt: {
       subject: "Receipt {{invoiceNumber}} from {{businessName}}",
-      body: "Hi {{customerName}},\n\nWe received {{amountPaid}} for your {{serviceName}} on {{bookingDate}} (invoice {{invoiceNumber}}).\n\n{{manageUrl}}",
+      body: "Hi {{customerName}},\n\nWe received {{amountPaid}} for your {{serviceName}} on {{bookingDate}} (invoice {{invoiceNumber}}). The invoice is attached as a PDF.\n\n{{manageUrl}}",
       short: "{{businessName}}: payment of {{amountPaid}} received (invoice {{invoiceNumber}}).",
     },
     refund_receipt: {
@@ -133,6 +141,230 @@ export const BUILT_IN_TEMPLATES: Record<string, Partial<Record<TemplateKey, Buil
       subject: "{{providerName}} is on the way",
       body: "Hi {{customerName}},\n\n{{providerName}} from {{businessName}} is on the way for your {{serviceName}}.\n\n{{manageUrl}}",
       short: "{{businessName}}: {{providerName}} is on the way.",
+    },
+    new_message: {
+      subject: "New message from {{senderName}}",
+      body: "Hi {{recipientName}},\n\n{{senderName}} wrote:\n\n{{messagePreview}}\n\nReply: {{messageUrl}}\n\n{{businessName}}",
+      short: "{{businessName}}: new message from {{senderName}}: {{messagePreview}} Reply: {{messageUrl}}",
+    },
+    plan_visit_upcoming: {
+      subject: "Your next {{frequency}} visit: {{bookingDate}}",
+      body: "Hi {{customerName}},\n\nYour next {{serviceName}} with {{businessName}} ({{frequency}}) is on {{bookingDate}} at {{bookingTime}}. Total: {{totalAmount}}.\n\nSkip or move it: {{manageUrl}}",
+      short: "{{businessName}}: next {{serviceName}} on {{bookingDate}} at {{bookingTime}}. Skip or move: {{manageUrl}}",
+    },
+    card_update_needed: {
+      subject: "Please update your card for {{businessName}}",
+      body: "Hi {{customerName}},\n\nWe could not charge your saved card for {{amountDue}}. Please update it so your visits stay booked: {{updateUrl}}\n\n{{businessName}}",
+      short: "{{businessName}}: we could not charge your card for {{amountDue}}. Update it: {{updateUrl}}",
+    },
+    staff_invite: {
+      subject: "{{inviterName}} invited you to {{businessName}}",
+      body: "Hello,\n\n{{inviterName}} invited you to join {{businessName}} as {{role}}.\n\nAccept the invitation: {{inviteUrl}}",
+      short: "{{inviterName}} invited you to join {{businessName}} as {{role}}: {{inviteUrl}}",
+    },
+    account_verify_code: {
+      subject: "Your verification code: {{code}}",
+      body: "Your verification code is {{code}}.\n\nIt expires in {{expiresInMinutes}} minutes. If you did not ask for it, ignore this message.",
+      short: "Your verification code is {{code}} (valid {{expiresInMinutes}} min).",
+    },
+    account_reset_code: {
+      subject: "Your password reset code: {{code}}",
+      body: "Your password reset code is {{code}}.\n\nIt expires in {{expiresInMinutes}} minutes. If you did not ask to reset your password, ignore this message: your password stays as it is.",
+      short: "Your password reset code is {{code}} (valid {{expiresInMinutes}} min).",
+    },
+    account_sign_in_code: {
+      subject: "Your sign-in code: {{code}}",
+      body: "Your sign-in code is {{code}}.\n\nIt expires in {{expiresInMinutes}} minutes. If you did not try to sign in, ignore this message.",
+      short: "Your sign-in code is {{code}} (valid {{expiresInMinutes}} min).",
+    },
+    account_welcome: {
+      subject: "Welcome, {{name}}",
+      body: "Hi {{name}},\n\nYour account is ready. Sign in any time: {{signInUrl}}",
+      short: "Welcome, {{name}}! Sign in: {{signInUrl}}",
+    },
+  },
+  es: {
+    booking_confirmed: {
+      subject: "Tu reserva con {{businessName}} está confirmada",
+      body: "Hola {{customerName}}:\n\nTu {{serviceName}} del {{bookingDate}} a las {{bookingTime}} está confirmado. Total: {{totalAmount}}.\n\nGestiona tu reserva: {{manageUrl}}\n\n{{businessName}}",
+      short: "{{businessName}}: tu {{serviceName}} del {{bookingDate}} a las {{bookingTime}} está confirmado. Gestionar: {{manageUrl}}",
+    },
+    reminder_24h: {
+      subject: "Recordatorio: {{serviceName}} mañana a las {{bookingTime}}",
+      body: "Hola {{customerName}}:\n\nTe recordamos que tu {{serviceName}} con {{businessName}} es el {{bookingDate}} a las {{bookingTime}}.\n\n¿Necesitas cambiarlo? {{manageUrl}}",
+      short: "Recordatorio de {{businessName}}: {{serviceName}} el {{bookingDate}} a las {{bookingTime}}. Gestionar: {{manageUrl}}",
+    },
+    reminder_2h: {
+      subject: "Hasta pronto: {{serviceName}} a las {{bookingTime}}",
+      body: "Hola {{customerName}}:\n\nTu {{serviceName}} con {{businessName}} empieza hoy a las {{bookingTime}}.\n\n{{manageUrl}}",
+      short: "{{businessName}}: tu {{serviceName}} empieza hoy a las {{bookingTime}}.",
+    },
+    booking_rescheduled: {
+      subject: "Tu reserva con {{businessName}} ha cambiado de fecha",
+      body: "Hola {{customerName}}:\n\nTu {{serviceName}} es ahora el {{bookingDate}} a las {{bookingTime}}.\n\n{{manageUrl}}",
+      short: "{{businessName}}: tu {{serviceName}} es ahora el {{bookingDate}} a las {{bookingTime}}.",
+    },
+    booking_cancelled: {
+      subject: "Tu reserva con {{businessName}} ha sido cancelada",
+      body: "Hola {{customerName}}:\n\nTu {{serviceName}} del {{bookingDate}} a las {{bookingTime}} ha sido cancelado. Cargo por cancelación: {{cancellationFee}}.\n\n{{businessName}}",
+      short: "{{businessName}}: tu {{serviceName}} del {{bookingDate}} ha sido cancelado. Cargo: {{cancellationFee}}.",
+    },
+    payment_receipt: {
+      subject: "Recibo {{invoiceNumber}} de {{businessName}}",
+      body: "Hola {{customerName}}:\n\nHemos recibido {{amountPaid}} por tu {{serviceName}} del {{bookingDate}} (factura {{invoiceNumber}}). Adjuntamos la factura en PDF.\n\n{{manageUrl}}",
+      short: "{{businessName}}: pago de {{amountPaid}} recibido (factura {{invoiceNumber}}).",
+    },
+    refund_receipt: {
+      subject: "Reembolso de la factura {{invoiceNumber}} de {{businessName}}",
+      body: "Hola {{customerName}}:\n\nTe hemos reembolsado {{amountRefunded}} por tu {{serviceName}} del {{bookingDate}} (factura {{invoiceNumber}}). Según tu banco, puede tardar de 5 a 10 días en aparecer.\n\n{{manageUrl}}",
+      short: "{{businessName}}: {{amountRefunded}} reembolsado (factura {{invoiceNumber}}).",
+    },
+    payment_failed: {
+      subject: "El pago de tu reserva con {{businessName}} ha fallado",
+      body: "Hola {{customerName}}:\n\nNo hemos podido cobrar {{amountDue}} por tu {{serviceName}} del {{bookingDate}}. Actualiza tu pago: {{manageUrl}}",
+      short: "{{businessName}}: el pago de {{amountDue}} ha fallado. Actualízalo: {{manageUrl}}",
+    },
+    review_request: {
+      subject: "¿Qué tal tu {{serviceName}}?",
+      body: "Hola {{customerName}}:\n\nGracias por elegir {{businessName}}. Cuéntanos cómo fue: {{reviewUrl}}",
+      short: "{{businessName}}: ¿qué tal tu {{serviceName}}? {{reviewUrl}}",
+    },
+    provider_en_route: {
+      subject: "{{providerName}} está en camino",
+      body: "Hola {{customerName}}:\n\n{{providerName}} de {{businessName}} está en camino para tu {{serviceName}}.\n\n{{manageUrl}}",
+      short: "{{businessName}}: {{providerName}} está en camino.",
+    },
+    new_message: {
+      subject: "Nuevo mensaje de {{senderName}}",
+      body: "Hola {{recipientName}}:\n\n{{senderName}} escribió:\n\n{{messagePreview}}\n\nResponder: {{messageUrl}}\n\n{{businessName}}",
+      short: "{{businessName}}: nuevo mensaje de {{senderName}}: {{messagePreview}} Responder: {{messageUrl}}",
+    },
+    plan_visit_upcoming: {
+      subject: "Tu próxima visita ({{frequency}}): {{bookingDate}}",
+      body: "Hola {{customerName}}:\n\nTu próximo {{serviceName}} con {{businessName}} ({{frequency}}) es el {{bookingDate}} a las {{bookingTime}}. Total: {{totalAmount}}.\n\nSáltala o muévela: {{manageUrl}}",
+      short: "{{businessName}}: próximo {{serviceName}} el {{bookingDate}} a las {{bookingTime}}. Saltar o mover: {{manageUrl}}",
+    },
+    card_update_needed: {
+      subject: "Actualiza tu tarjeta para {{businessName}}",
+      body: "Hola {{customerName}}:\n\nNo hemos podido cobrar {{amountDue}} en tu tarjeta guardada. Actualízala para mantener tus visitas: {{updateUrl}}\n\n{{businessName}}",
+      short: "{{businessName}}: no pudimos cobrar {{amountDue}} en tu tarjeta. Actualízala: {{updateUrl}}",
+    },
+    staff_invite: {
+      subject: "{{inviterName}} te ha invitado a {{businessName}}",
+      body: "Hola:\n\n{{inviterName}} te ha invitado a unirte a {{businessName}} como {{role}}.\n\nAcepta la invitación: {{inviteUrl}}",
+      short: "{{inviterName}} te ha invitado a {{businessName}} como {{role}}: {{inviteUrl}}",
+    },
+    account_verify_code: {
+      subject: "Tu código de verificación: {{code}}",
+      body: "Tu código de verificación es {{code}}.\n\nCaduca en {{expiresInMinutes}} minutos. Si no lo has pedido, ignora este mensaje.",
+      short: "Tu código de verificación es {{code}} (válido {{expiresInMinutes}} min).",
+    },
+    account_reset_code: {
+      subject: "Tu código para restablecer la contraseña: {{code}}",
+      body: "Tu código para restablecer la contraseña es {{code}}.\n\nCaduca en {{expiresInMinutes}} minutos. Si no lo has pedido, ignora este mensaje: tu contraseña no cambia.",
+      short: "Tu código para restablecer la contraseña es {{code}} (válido {{expiresInMinutes}} min).",
+    },
+    account_sign_in_code: {
+      subject: "Tu código de acceso: {{code}}",
+      body: "Tu código de acceso es {{code}}.\n\nCaduca en {{expiresInMinutes}} minutos. Si no has intentado entrar, ignora este mensaje.",
+      short: "Tu código de acceso es {{code}} (válido {{expiresInMinutes}} min).",
+    },
+    account_welcome: {
+      subject: "Te damos la bienvenida, {{name}}",
+      body: "Hola {{name}}:\n\nTu cuenta está lista. Entra cuando quieras: {{signInUrl}}",
+      short: "¡Bienvenida/o, {{name}}! Entra: {{signInUrl}}",
+    },
+  },
+  "pt-BR": {
+    booking_confirmed: {
+      subject: "Seu agendamento com {{businessName}} está confirmado",
+      body: "Olá, {{customerName}}!\n\nSeu {{serviceName}} em {{bookingDate}} às {{bookingTime}} está confirmado. Total: {{totalAmount}}.\n\nGerencie seu agendamento: {{manageUrl}}\n\n{{businessName}}",
+      short: "{{businessName}}: seu {{serviceName}} em {{bookingDate}} às {{bookingTime}} está confirmado. Gerenciar: {{manageUrl}}",
+    },
+    reminder_24h: {
+      subject: "Lembrete: {{serviceName}} amanhã às {{bookingTime}}",
+      body: "Olá, {{customerName}}!\n\nLembrete: seu {{serviceName}} com {{businessName}} é em {{bookingDate}} às {{bookingTime}}.\n\nPrecisa mudar? {{manageUrl}}",
+      short: "Lembrete de {{businessName}}: {{serviceName}} em {{bookingDate}} às {{bookingTime}}. Gerenciar: {{manageUrl}}",
+    },
+    reminder_2h: {
+      subject: "Até já: {{serviceName}} às {{bookingTime}}",
+      body: "Olá, {{customerName}}!\n\nSeu {{serviceName}} com {{businessName}} começa hoje às {{bookingTime}}.\n\n{{manageUrl}}",
+      short: "{{businessName}}: seu {{serviceName}} começa hoje às {{bookingTime}}.",
+    },
+    booking_rescheduled: {
+      subject: "Seu agendamento com {{businessName}} foi remarcado",
+      body: "Olá, {{customerName}}!\n\nSeu {{serviceName}} agora é em {{bookingDate}} às {{bookingTime}}.\n\n{{manageUrl}}",
+      short: "{{businessName}}: seu {{serviceName}} agora é em {{bookingDate}} às {{bookingTime}}.",
+    },
+    booking_cancelled: {
+      subject: "Seu agendamento com {{businessName}} foi cancelado",
+      body: "Olá, {{customerName}}!\n\nSeu {{serviceName}} em {{bookingDate}} às {{bookingTime}} foi cancelado. Taxa de cancelamento: {{cancellationFee}}.\n\n{{businessName}}",
+      short: "{{businessName}}: seu {{serviceName}} em {{bookingDate}} foi cancelado. Taxa: {{cancellationFee}}.",
+    },
+    payment_receipt: {
+      subject: "Recibo {{invoiceNumber}} de {{businessName}}",
+      body: "Olá, {{customerName}}!\n\nRecebemos {{amountPaid}} pelo seu {{serviceName}} em {{bookingDate}} (fatura {{invoiceNumber}}). A fatura em PDF está em anexo.\n\n{{manageUrl}}",
+      short: "{{businessName}}: pagamento de {{amountPaid}} recebido (fatura {{invoiceNumber}}).",
+    },
+    refund_receipt: {
+      subject: "Reembolso da fatura {{invoiceNumber}} de {{businessName}}",
+      body: "Olá, {{customerName}}!\n\nReembolsamos {{amountRefunded}} pelo seu {{serviceName}} em {{bookingDate}} (fatura {{invoiceNumber}}). Dependendo do seu banco, pode levar de 5 a 10 dias para aparecer.\n\n{{manageUrl}}",
+      short: "{{businessName}}: {{amountRefunded}} reembolsado (fatura {{invoiceNumber}}).",
+    },
+    payment_failed: {
+      subject: "O pagamento do seu agendamento com {{businessName}} falhou",
+      body: "Olá, {{customerName}}!\n\nNão conseguimos cobrar {{amountDue}} pelo seu {{serviceName}} em {{bookingDate}}. Atualize seu pagamento: {{manageUrl}}",
+      short: "{{businessName}}: o pagamento de {{amountDue}} falhou. Atualize: {{manageUrl}}",
+    },
+    review_request: {
+      subject: "Como foi seu {{serviceName}}?",
+      body: "Olá, {{customerName}}!\n\nObrigado por escolher {{businessName}}. Conte como foi: {{reviewUrl}}",
+      short: "{{businessName}}: como foi seu {{serviceName}}? {{reviewUrl}}",
+    },
+    provider_en_route: {
+      subject: "{{providerName}} está a caminho",
+      body: "Olá, {{customerName}}!\n\n{{providerName}}, de {{businessName}}, está a caminho para o seu {{serviceName}}.\n\n{{manageUrl}}",
+      short: "{{businessName}}: {{providerName}} está a caminho.",
+    },
+    new_message: {
+      subject: "Nova mensagem de {{senderName}}",
+      body: "Olá, {{recipientName}}!\n\n{{senderName}} escreveu:\n\n{{messagePreview}}\n\nResponder: {{messageUrl}}\n\n{{businessName}}",
+      short: "{{businessName}}: nova mensagem de {{senderName}}: {{messagePreview}} Responder: {{messageUrl}}",
+    },
+    plan_visit_upcoming: {
+      subject: "Sua próxima visita ({{frequency}}): {{bookingDate}}",
+      body: "Olá, {{customerName}}!\n\nSeu próximo {{serviceName}} com {{businessName}} ({{frequency}}) é em {{bookingDate}} às {{bookingTime}}. Total: {{totalAmount}}.\n\nPule ou remarque: {{manageUrl}}",
+      short: "{{businessName}}: próximo {{serviceName}} em {{bookingDate}} às {{bookingTime}}. Pular ou remarcar: {{manageUrl}}",
+    },
+    card_update_needed: {
+      subject: "Atualize seu cartão para {{businessName}}",
+      body: "Olá, {{customerName}}!\n\nNão conseguimos cobrar {{amountDue}} no seu cartão salvo. Atualize-o para manter suas visitas: {{updateUrl}}\n\n{{businessName}}",
+      short: "{{businessName}}: não conseguimos cobrar {{amountDue}} no seu cartão. Atualize: {{updateUrl}}",
+    },
+    staff_invite: {
+      subject: "{{inviterName}} convidou você para {{businessName}}",
+      body: "Olá!\n\n{{inviterName}} convidou você para fazer parte de {{businessName}} como {{role}}.\n\nAceite o convite: {{inviteUrl}}",
+      short: "{{inviterName}} convidou você para {{businessName}} como {{role}}: {{inviteUrl}}",
+    },
+    account_verify_code: {
+      subject: "Seu código de verificação: {{code}}",
+      body: "Seu código de verificação é {{code}}.\n\nEle expira em {{expiresInMinutes}} minutos. Se você não pediu, ignore esta mensagem.",
+      short: "Seu código de verificação é {{code}} (válido por {{expiresInMinutes}} min).",
+    },
+    account_reset_code: {
+      subject: "Seu código para redefinir a senha: {{code}}",
+      body: "Seu código para redefinir a senha é {{code}}.\n\nEle expira em {{expiresInMinutes}} minutos. Se você não pediu, ignore esta mensagem: sua senha continua a mesma.",
+      short: "Seu código para redefinir a senha é {{code}} (válido por {{expiresInMinutes}} min).",
+    },
+    account_sign_in_code: {
+      subject: "Seu código de acesso: {{code}}",
+      body: "Seu código de acesso é {{code}}.\n\nEle expira em {{expiresInMinutes}} minutos. Se você não tentou entrar, ignore esta mensagem.",
+      short: "Seu código de acesso é {{code}} (válido por {{expiresInMinutes}} min).",
+    },
+    account_welcome: {
+      subject: "Boas-vindas, {{name}}",
+      body: "Olá, {{name}}!\n\nSua conta está pronta. Entre quando quiser: {{signInUrl}}",
+      short: "Boas-vindas, {{name}}! Entre: {{signInUrl}}",
     },
   },
   fr: {
@@ -201,13 +433,14 @@ async function storedTemplate(ctx: Pick<RawQueryCtx, "db">, businessId: Id<"busi
 /** The template to use; null only when no locale of the chain has one anywhere. */
 export async function resolveTemplate(
   ctx: Pick<RawQueryCtx, "db">,
-  business: Doc<"businesses">,
+  /** null: a message of no business (account codes): platform and built-in templates only. */
+  business: Doc<"businesses"> | null,
   key: TemplateKey,
   channel: Channel,
   locale: string,
 ): Promise<ResolvedTemplate | null> {
-  for (const l of localeChain(locale, business.locale)) {
-    const own = await storedTemplate(ctx, business._id, key, channel, l);
+  for (const l of localeChain(locale, business?.locale ?? "en")) {
+    const own = business === null ? null : await storedTemplate(ctx, business._id, key, channel, l);
     if (own) return { source: "business", locale: l, subject: own.subject, body: own.body, templateId: own._id };
     const platform = await storedTemplate(ctx, undefined, key, channel, l);
     if (platform) return { source: "platform", locale: l, subject: platform.subject, body: platform.body, templateId: platform._id };
@@ -362,6 +595,20 @@ export const SAMPLE_VARS: Record<string, string> = {
   invoiceNumber: "INV-0001",
   reviewUrl: "https://example.com/review",
   providerName: "Pat",
+  amountRefunded: "$20.00",
+  recipientName: "Alex Sample",
+  senderName: "Pat from Your business",
+  messagePreview: "Hi! Is 9 AM still fine for tomorrow?",
+  messageUrl: "https://example.com/messages",
+  frequency: "every 2 weeks",
+  updateUrl: "https://example.com/card",
+  inviterName: "Sam Owner",
+  role: "dispatcher",
+  inviteUrl: "https://example.com/invite",
+  code: "123456",
+  expiresInMinutes: "15",
+  name: "Alex Sample",
+  signInUrl: "https://example.com/sign-in",
 };
 
 /** What a customer would receive, with sample values (manager and up). */

@@ -7,10 +7,27 @@
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { keyPrefix } from "../convex/api/apiKeyFormat.js";
+import { maildevArgs } from "./maildev.js";
 
 export const HOST = "127.0.0.1";
-export const PORTS = { backend: 3210, site: 3211, partykit: 1999, portal: 5173 };
+export const PORTS = { backend: 3210, site: 3211, partykit: 1999, portal: 5173, smtp: 1025, mailbox: 1080 };
 export const LOCAL_CONVEX_URL = `http://${HOST}:${PORTS.backend}`;
+/** maildev: the local SMTP catcher and its inbox UI (what the platform mails and texts lands there). */
+export const LOCAL_SMTP_URL = `smtp://${HOST}:${PORTS.smtp}`;
+export const LOCAL_MAILBOX_URL = `http://${HOST}:${PORTS.mailbox}`;
+
+/**
+ * The deployment env that points notifications at maildev, unless the env file or the
+ * environment configures a real SMTP server (then nothing is overridden).
+ */
+export function localMailEnv(env: Record<string, string | undefined>): Record<string, string> {
+  if (env.SMTP_URL) return {};
+  return {
+    SMTP_URL: LOCAL_SMTP_URL,
+    SMTP_FROM: env.SMTP_FROM ?? "Booking platform <notifications@booking.localhost>",
+    ...(env.TEXT_MESSAGE_INBOX || env.TWILIO_ACCOUNT_SID ? {} : { TEXT_MESSAGE_INBOX: "smtp" }),
+  };
+}
 
 /** What the parties read (party/env.ts), handed to `partykit dev` when set. */
 const PARTY_VARS = [
@@ -74,6 +91,17 @@ export function planServices(input: PlanInput): Plan {
   const services: Service[] = [];
   const missing: string[] = [];
 
+  // The mail catcher first: the backend's notifications go to it from the first one.
+  const mail = !real && !env.SMTP_URL && exists("node_modules/maildev/dist/bin/maildev.js");
+  if (mail) {
+    services.push({
+      name: "maildev",
+      command: node,
+      args: [bin("maildev/dist/bin/maildev.js"), ...maildevArgs({ smtpPort: PORTS.smtp, webPort: PORTS.mailbox, mailDir: ".data/maildev" })],
+      readyUrls: [`${LOCAL_MAILBOX_URL}/api/healthz`],
+    });
+  } else if (!real && !env.SMTP_URL) missing.push("mail catcher (node_modules/maildev: run npm install)");
+
   if (real) {
     services.push({ name: "convex", command: node, args: [bin("convex/bin/main.js"), "dev"], stdin: "inherit", readyUrls: [] });
   } else if (exists("backend/bin/backend.mjs")) {
@@ -87,7 +115,7 @@ export function planServices(input: PlanInput): Plan {
         ...["--port", String(PORTS.backend), "--site-port", String(PORTS.site)],
         ...["--env-file", relative(repoRoot, input.envFile) || input.envFile],
       ],
-      env: { CONVEX_SELF_HOSTED_ADMIN_KEY: local.LOCAL_ADMIN_KEY },
+      env: { CONVEX_SELF_HOSTED_ADMIN_KEY: local.LOCAL_ADMIN_KEY, ...(mail ? localMailEnv(env) : {}) },
       readyUrls: [LOCAL_CONVEX_URL, `http://${HOST}:${PORTS.site}`],
     });
   } else missing.push("local backend (backend/bin/backend.mjs)");
@@ -153,6 +181,10 @@ export function runningRows(plan: Plan, env: Record<string, string | undefined>,
     rows.push(["Stripe webhook", `POST http://${HOST}:${PORTS.site}/stripe/webhook`]);
   } else if (plan.real) rows.push(["Convex", plan.convexUrl ?? "(see `convex dev` output)"]);
   if (names.has("partykit")) rows.push(["PartyKit", `http://${HOST}:${PORTS.partykit}`]);
+  if (names.has("maildev")) {
+    rows.push(["mail inbox", `${LOCAL_MAILBOX_URL} (everything the platform emails and texts)`]);
+    rows.push(["SMTP (catcher)", LOCAL_SMTP_URL]);
+  }
   if (names.has("portal")) rows.push(["portal", `http://${HOST}:${PORTS.portal}`]);
   if (env.DEMO_API_KEY && names.has("backend")) {
     rows.push(["demo API key", `${apiKeyHint(env.DEMO_API_KEY)} (the full key is DEMO_API_KEY in ${envFile})`]);

@@ -3,6 +3,9 @@
  *
  * 1. Ensures `.env.local` (scripts/env.ts).
  * 2. Starts, each only if its entry exists yet:
+ *    - maildev, the local SMTP catcher (SMTP on 1025, inbox UI on 1080, loopback only), unless
+ *      SMTP_URL configures a real mail server: the backend's notifications (email, and SMS /
+ *      WhatsApp without Twilio) are mailed to it;
  *    - Convex: the local backend (`backend/bin/backend.mjs`) on 3210/3211, or `npx convex dev` when a
  *      real deployment is configured (CONVEX_DEPLOYMENT, or a CONVEX_URL that is not local, in
  *      the environment or in .env.local);

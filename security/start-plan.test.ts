@@ -23,8 +23,8 @@ const envFile = `${repoRoot}/.env.local`;
 describe("npm start", () => {
   const plan = planServices({ repoRoot, local, env: { ...local }, envFile });
 
-  it("starts the backend, PartyKit and the portal with no secret on a command line", () => {
-    expect(plan.services.map((s) => s.name)).toEqual(["backend", "partykit", "portal"]);
+  it("starts the mail catcher, the backend, PartyKit and the portal with no secret on a command line", () => {
+    expect(plan.services.map((s) => s.name)).toEqual(["maildev", "backend", "partykit", "portal"]);
     for (const service of plan.services) {
       const commandLine = [service.command, ...service.args].join(" ");
       for (const secret of secrets) expect(commandLine, service.name).not.toContain(secret);
@@ -36,6 +36,13 @@ describe("npm start", () => {
   it("hands the secrets over in the environment instead", () => {
     const backend = plan.services.find((s) => s.name === "backend")!;
     expect(backend.env).toMatchObject({ CONVEX_SELF_HOSTED_ADMIN_KEY: local.LOCAL_ADMIN_KEY });
+    // Notifications go to the local catcher (maildev, loopback only) unless SMTP_URL is configured.
+    expect(backend.env).toMatchObject({ SMTP_URL: "smtp://127.0.0.1:1025", TEXT_MESSAGE_INBOX: "smtp" });
+    const maildev = plan.services.find((s) => s.name === "maildev")!;
+    expect(maildev.args.join(" ")).toContain("--ip 127.0.0.1 --smtp 1025 --web-ip 127.0.0.1 --web 1080");
+    const withSmtp = planServices({ repoRoot, local, env: { ...local, SMTP_URL: "smtps://u:p@mail.example.com:465" }, envFile });
+    expect(withSmtp.services.map((s) => s.name)).not.toContain("maildev");
+    expect(withSmtp.services.find((s) => s.name === "backend")!.env).not.toHaveProperty("SMTP_URL");
     const partykit = plan.services.find((s) => s.name === "partykit")!;
     expect(JSON.parse(partykit.env!.PARTYKIT_DEV_VARS)).toMatchObject({
       PARTYKIT_PUSH_SECRET: local.PARTYKIT_PUSH_SECRET,

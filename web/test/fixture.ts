@@ -1,7 +1,8 @@
 /**
  * The whole platform for portal tests, on free ports, over a temporary data folder:
  *   1. a fresh env file (scripts/env.ts `ensureLocalEnv`) pointing PARTYKIT_URL / PORTAL_URL at
- *      this run's ports;
+ *      this run's ports, and SMTP_URL at this run's maildev (scripts/maildev.ts: a real SMTP
+ *      catcher; `stack.inbox` reads what arrived over SMTP through its REST API);
  *   2. `partykit dev` (party/testing/dev-server.ts) with the party vars from that file;
  *   3. the local backend (`node backend/bin/backend.mjs …`) in its own process group;
  *   4. the demo data (`seed:demo` through scripts/seed.ts, with the admin key);
@@ -22,6 +23,7 @@ import { afterAll, beforeAll } from "vitest";
 import { createServer as createViteServer, type ViteDevServer } from "vite";
 import { startDevServer, type DevServer } from "../../party/testing/dev-server";
 import { ensureLocalEnv } from "../../scripts/env";
+import { startMaildev, type Inbox } from "../../scripts/maildev";
 import { spawnGroup, stopGroup } from "../../scripts/proc";
 import { seedDemoData, type SeedResult } from "../../scripts/seed";
 
@@ -43,6 +45,8 @@ export type Stack = {
   convexUrl: string;
   siteUrl: string;
   partykitHost: string;
+  /** What the platform mailed (and texted, to <digits>@sms.inbox.localhost) in this run. */
+  inbox: Inbox;
   seed: SeedResult;
   browser: Browser;
   /** A fresh browser context (own storage: own sign-in). */
@@ -134,9 +138,15 @@ export async function startStack(): Promise<Stack> {
     });
     stops.push(() => party.stop());
 
+    const mail = await startMaildev({ smtpPort: await freePort(), webPort: await freePort(), mailDir: join(dir, "mail") });
+    stops.push(() => mail.stop());
+
     let text = readFileSync(envPath, "utf8");
     text = setEnvValue(text, "PARTYKIT_URL", party.httpUrl);
     text = setEnvValue(text, "PORTAL_URL", portalUrl);
+    text = setEnvValue(text, "SMTP_URL", mail.smtpUrl);
+    text = setEnvValue(text, "SMTP_FROM", "Booking platform <notifications@booking.localhost>");
+    text = setEnvValue(text, "TEXT_MESSAGE_INBOX", "smtp");
     writeFileSync(envPath, text);
 
     const dataDir = join(dir, "data");
@@ -194,6 +204,7 @@ export async function startStack(): Promise<Stack> {
       convexUrl,
       siteUrl,
       partykitHost: party.host,
+      inbox: mail.inbox,
       seed,
       browser,
       context: async (options = {}) =>
@@ -205,7 +216,7 @@ export async function startStack(): Promise<Stack> {
           ...(options.mobile ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : options.touch ? { hasTouch: true } : {}),
         }),
       stop,
-      logs: () => `--- backend ---\n${backendLog}\n--- partykit ---\n${party.output().slice(-5_000)}`,
+      logs: () => `--- backend ---\n${backendLog}\n--- partykit ---\n${party.output().slice(-5_000)}\n--- maildev ---\n${mail.output().slice(-2_000)}`,
     };
   } catch (error) {
     await stop();
