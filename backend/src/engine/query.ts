@@ -327,7 +327,8 @@ export function encodeCursor(key: Buffer): string {
 
 export function decodeCursor(cursor: string): Buffer {
   if (typeof cursor !== "string" || !cursor.startsWith(CURSOR_PREFIX)) {
-    throw new QueryError(`InvalidCursor: ${JSON.stringify(cursor)} is not a cursor returned by paginate()`);
+    // Convex's answer to a cursor it cannot decrypt (keybroker cursor_parse_error).
+    throw new QueryError("Failed to parse cursor");
   }
   return Buffer.from(cursor.slice(CURSOR_PREFIX.length), "base64url");
 }
