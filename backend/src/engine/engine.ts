@@ -42,7 +42,7 @@ import { defaultBuildCache, type LoadedApp } from "./loader.js";
 import { runInExecution, runOutsideExecution, runtime, seededRandom, type Execution } from "./runtime.js";
 import { Scheduler, SCHEDULED_FUNCTIONS, scheduledFunctionsIndexes } from "./scheduler.js";
 import { Crons } from "./crons.js";
-import { EngineError } from "./errors.js";
+import { EngineError, displayValue } from "./errors.js";
 import { workerPool, type FunctionWorker, type WorkerHost } from "./worker_pool.js";
 import { convexJsonFromResponse, requestFromConvexJson } from "./worker_protocol.js";
 import { monotonicNow } from "./clock.js";
@@ -143,6 +143,17 @@ function parseFunctionPath(udfPath: string): { module: string; name: string } {
 }
 
 /** `module:fn` (app) or `function://<component>;module:fn`, normalized. */
+/** Convex's text for an explicit table name that is not the id's (isolate helpers check_table_name). */
+function wrongTableMessage(method: string, expected: string, actual: string): string {
+  return `Invalid argument \`id\` for \`${method}\`: expected to be an Id<"${expected}">, got Id<"${actual}"> instead.`;
+}
+
+/** Convex's text for a patch or replace whose `_id`/`_creationTime` is not the document's (common document.rs). */
+function systemFieldMismatch(key: "_id" | "_creationTime", old: Record<string, Value>, value: Value): string {
+  if (key === "_id") return `Provided document ID ${displayValue(old._id)} doesn't match '_id' field ${displayValue(value)}`;
+  return `Provided creation time ${displayValue(old._creationTime)} doesn't match '_creationTime' field ${displayValue(value)}`;
+}
+
 export function canonicalPath(udfPath: string): string {
   const target = parseTarget(udfPath);
   const { module, name } = parseFunctionPath(target.udfPath);
@@ -620,9 +631,7 @@ class FunctionExecution implements Execution, WorkerHost {
     const tableName = this.ns.logical(table.name);
     if (tableName === null) return "null"; // a table of another component: not one of ours
     if (args.table !== undefined && args.table !== null && tableName !== args.table) {
-      throw new EngineError(
-        `Invalid argument \`id\` for \`db.get\`: expected an id of table "${args.table}" but got an id of table "${tableName}"`,
-      );
+      throw new EngineError(wrongTableMessage("db.get", args.table, tableName));
     }
     const key = encodeValue(id);
     tx.readSet?.add(`${table.name}.${BY_ID}`, key, justAfter(key));
@@ -1669,9 +1678,7 @@ export class LocalEngine implements Engine {
     const info = this.store.tableOfId(id);
     if (info === null) throw new EngineError(`Invalid argument \`id\` for \`db.${op}\`: ${JSON.stringify(id)} is not a document id`);
     if (table !== undefined && table !== null && info.name !== table) {
-      throw new EngineError(
-        `Invalid argument \`id\` for \`db.${op}\`: expected an id of table "${table}" but got an id of table "${info.name}"`,
-      );
+      throw new EngineError(wrongTableMessage(`db.${op}`, baseTableName(table), baseTableName(info.name)));
     }
     return info;
   }
@@ -1715,9 +1722,7 @@ export class LocalEngine implements Engine {
       const isUndefined = isPlainObject(json) && "$undefined" in json;
       const value = isUndefined ? undefined : jsonToConvex(json);
       if (key === "_id" || key === "_creationTime") {
-        if (value !== undefined && value !== old[key]) {
-          throw new EngineError(`Provided \`${key}\` field value does not match the document's ${key}`);
-        }
+        if (value !== undefined && value !== old[key]) throw new EngineError(systemFieldMismatch(key, old, value));
         continue;
       }
       if (value === undefined) delete next[key];
@@ -1735,9 +1740,7 @@ export class LocalEngine implements Engine {
     if (!isPlainObject(value)) throw new EngineError("db.replace expects a document object");
     const old = this.existing("Replace", id);
     for (const key of ["_id", "_creationTime"] as const) {
-      if (value[key] !== undefined && value[key] !== old[key]) {
-        throw new EngineError(`Provided \`${key}\` field value does not match the document's ${key}`);
-      }
+      if (value[key] !== undefined && value[key] !== old[key]) throw new EngineError(systemFieldMismatch(key, old, value[key]));
     }
     const next: Record<string, Value> = { _id: old._id, _creationTime: old._creationTime };
     for (const [key, field] of Object.entries(value)) {

@@ -3,6 +3,7 @@
  * streaming with read tracking, and pagination with stable key cursors.
  */
 import { compareValues, jsonToConvex, type JSONValue, type Value } from "convex/values";
+import { displayValue } from "./errors.js";
 import { afterPrefix, encodeTuple, encodeValue, justAfter } from "./keys.js";
 import { BY_CREATION_TIME, BY_ID, builtInIndexes, fieldValue, type IndexDefinition, type Store } from "./store.js";
 import type { ReadSetBuilder } from "./reactivity.js";
@@ -88,13 +89,16 @@ function rangeBounds(fields: string[], range: RangeExpression[], indexLabel: str
     boundField = expected;
     const isLower = expression.type === "Gt" || expression.type === "Gte";
     const bound = { inclusive: expression.type === "Gte" || expression.type === "Lte", value };
-    if (isLower) {
-      if (lowerBound) throw new QueryError(`Duplicate lower bound in \`withIndex\` on ${indexLabel}`);
-      lowerBound = bound;
-    } else {
-      if (upperBound) throw new QueryError(`Duplicate upper bound in \`withIndex\` on ${indexLabel}`);
-      upperBound = bound;
+    if ((isLower ? lowerBound : upperBound) !== null) {
+      // Convex's text (crates/common query.rs already_defined_bound_error).
+      const comparator = { Gt: ">", Gte: ">=", Lt: "<", Lte: "<=" }[expression.type];
+      throw new QueryError(
+        `Already defined ${isLower ? "lower" : "upper"} bound in index range. ` +
+          `Can't add ${JSON.stringify(expression.fieldPath)} ${comparator} ${displayValue(value)}.`,
+      );
     }
+    if (isLower) lowerBound = bound;
+    else upperBound = bound;
   }
   const prefix = encodeTuple(eqValues);
   let lower = prefix;
@@ -323,7 +327,8 @@ export function encodeCursor(key: Buffer): string {
 
 export function decodeCursor(cursor: string): Buffer {
   if (typeof cursor !== "string" || !cursor.startsWith(CURSOR_PREFIX)) {
-    throw new QueryError(`InvalidCursor: ${JSON.stringify(cursor)} is not a cursor returned by paginate()`);
+    // Convex's answer to a cursor it cannot decrypt (keybroker cursor_parse_error).
+    throw new QueryError("Failed to parse cursor");
   }
   return Buffer.from(cursor.slice(CURSOR_PREFIX.length), "base64url");
 }

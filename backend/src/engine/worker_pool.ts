@@ -299,7 +299,8 @@ export class FunctionWorker {
         try {
           const { url, method, headers, redirect, textBody } = call.request!;
           const body = textBody ?? (call.bytes as Uint8Array<ArrayBuffer> | undefined);
-          const response = await host.fetch(url, { method, headers, redirect, body, signal: controller.signal });
+          const answered: unknown = await host.fetch(url, { method, headers, redirect, body, signal: controller.signal });
+          const response = answered instanceof Response ? answered : await responseFromStub(answered as Record<string, unknown>);
           const responseHeaders: [string, string][] = [];
           response.headers.forEach((value, name) => responseHeaders.push([name, value]));
           const bytes = new Uint8Array(await response.arrayBuffer());
@@ -335,6 +336,23 @@ export class FunctionWorker {
 }
 
 let nextRunId = 1;
+
+/**
+ * What a stubbed `fetch` answered, as a Response the worker can rebuild. Tests stub fetch
+ * with partial objects (`{ text: async () => "..." }`), which in-process code would read as
+ * they are; their status, headers and body are taken for what they offer.
+ */
+async function responseFromStub(stub: Record<string, unknown>): Promise<Response> {
+  const read = async (): Promise<BodyInit | null> => {
+    if (typeof stub.arrayBuffer === "function") return (await (stub.arrayBuffer as () => Promise<ArrayBuffer>)()) as ArrayBuffer;
+    if (typeof stub.text === "function") return await (stub.text as () => Promise<string>)();
+    if (typeof stub.json === "function") return JSON.stringify(await (stub.json as () => Promise<unknown>)());
+    return null;
+  };
+  const status = typeof stub.status === "number" ? stub.status : 200;
+  const headers = stub.headers instanceof Headers || Array.isArray(stub.headers) ? (stub.headers as HeadersInit) : undefined;
+  return new Response([101, 103, 204, 205, 304].includes(status) ? null : await read(), { status, headers });
+}
 
 /** Milliseconds on a clock every thread shares. */
 export function absoluteNow(): number {

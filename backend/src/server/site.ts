@@ -52,6 +52,13 @@ function requestHeaders(request: IncomingMessage): Headers {
     if (name === "connection" || name === "keep-alive" || name === "transfer-encoding" || name === "upgrade") continue;
     headers.append(raw[i], raw[i + 1]);
   }
+  // The deployment's edge records the peer as the last hop of X-Forwarded-For (where Convex's
+  // own backend reads the client's address, crates/common/src/http ExtractRequestMetadata).
+  const peer = request.socket.remoteAddress?.replace(/^::ffff:/, "");
+  if (peer) {
+    const forwarded = headers.get("x-forwarded-for");
+    headers.set("x-forwarded-for", forwarded ? `${forwarded}, ${peer}` : peer);
+  }
   return headers;
 }
 

@@ -16,7 +16,15 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { convexTest as mockConvexTest } from "convex-test";
-import { getFunctionAddress, getFunctionName, type GenericSchema, type SchemaDefinition } from "convex/server";
+import {
+  actionGeneric,
+  getFunctionAddress,
+  getFunctionName,
+  mutationGeneric,
+  queryGeneric,
+  type GenericSchema,
+  type SchemaDefinition,
+} from "convex/server";
 import { ConvexError, convexToJson, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { LocalEngine, type ConvexFunction } from "../engine/engine.js";
 import { defaultBuildCache, type LoadedApp } from "../engine/loader.js";
@@ -240,14 +248,41 @@ type Target = string | ConvexFunction;
 
 function targetOf(reference: unknown, engine: LocalEngine, kind: "query" | "mutation" | "action"): Target {
   if (typeof reference === "function" && !("isQuery" in reference || "isMutation" in reference || "isAction" in reference)) {
-    // Registered with the engine's bundled convex, so its syscalls reach the engine.
-    return engine.inlineFunction(kind, reference as (...a: any[]) => any);
+    // Registered with the test's own copy of convex (as on Convex, the handler and its ctx
+    // come from one package: a ConvexError from a nested call is the test's ConvexError);
+    // its syscalls reach the engine through the global `Convex` installed below.
+    installGlobalConvex();
+    const handler = reference as (...a: any[]) => any;
+    const builder = kind === "query" ? queryGeneric : kind === "mutation" ? mutationGeneric : actionGeneric;
+    return builder({ handler }) as unknown as ConvexFunction;
   }
   if (typeof reference === "string") return reference;
   const address = getFunctionAddress(reference as never);
   if (address.functionHandle !== undefined) return address.functionHandle;
   if (address.reference !== undefined) return targetString(targetFromReference(address.reference, ""));
   return getFunctionName(reference as never);
+}
+
+type SyscallTable = { syscall(op: string, args: string): string; asyncSyscall(op: string, args: string): Promise<string>; jsSyscall(op: string, args: unknown): unknown };
+let ownGlobalConvex: SyscallTable | null = null;
+
+/**
+ * The global `Convex` the test's copy of convex/server calls: inside an engine execution it
+ * is the engine's; elsewhere whatever was installed before (convex-test's mock in a mixed
+ * run). Installed again over a global someone replaced it with since.
+ */
+function installGlobalConvex(): void {
+  const holder = globalThis as { Convex?: SyscallTable };
+  if (ownGlobalConvex !== null && holder.Convex === ownGlobalConvex) return;
+  const previous = holder.Convex;
+  const rt = runtime();
+  const pick = (): SyscallTable => (rt.als.getStore() !== undefined || !previous ? (rt.Convex as SyscallTable) : previous);
+  ownGlobalConvex = {
+    syscall: (op, args) => pick().syscall(op, args),
+    asyncSyscall: (op, args) => pick().asyncSyscall(op, args),
+    jsSyscall: (op, args) => pick().jsSyscall(op, args),
+  };
+  holder.Convex = ownGlobalConvex;
 }
 
 class LocalTestConvex implements TestConvexLike {
@@ -257,8 +292,7 @@ class LocalTestConvex implements TestConvexLike {
   ) {
     // Test code run by `t.run` may call convex/server helpers that use the global `Convex`
     // (createFunctionHandle, e.g. inside component clients); route them to the engine.
-    const holder = globalThis as { Convex?: unknown };
-    holder.Convex ??= runtime().Convex;
+    installGlobalConvex();
   }
 
   private options() {

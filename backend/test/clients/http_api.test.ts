@@ -165,6 +165,12 @@ describe("HTTP API", () => {
 });
 
 describe("HTTP actions site", () => {
+  it("appends the client's address to X-Forwarded-For, as the proxy in front of a Convex deployment does", async () => {
+    expect(await (await fetch(`${backend.server.siteUrl}/forwarded`)).text()).toBe("127.0.0.1");
+    const relayed = await fetch(`${backend.server.siteUrl}/forwarded`, { headers: { "X-Forwarded-For": "203.0.113.7" } });
+    expect(await relayed.text()).toBe("203.0.113.7, 127.0.0.1");
+  });
+
   it("passes the exact request bytes and headers to the action and its response back", async () => {
     // Whitespace, CRLF and multi-byte characters: any re-encoding would change these bytes.
     const bytes = new TextEncoder().encode('{ "id" : "evt_1",\r\n\t"amount":10 }  \n é€😀 ');

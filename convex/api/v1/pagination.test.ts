@@ -3,7 +3,8 @@ import type { Id } from "../../_generated/dataModel";
 import { aCatalogue, aCustomer, aZone } from "../../test.builders";
 import { newTest, type TestConvex } from "../../test.setup";
 import { anApiBusiness, call, expectOk } from "../api.testkit";
-import { decodeCursor, encodeCursor, listFingerprint } from "./pagination";
+import { ConvexError } from "convex/values";
+import { decodeCursor, encodeCursor, listFingerprint, paginateFrom } from "./pagination";
 import { listOf, zBooking, zCustomer } from "./schemas";
 
 const DAY = 86_400_000;
@@ -133,5 +134,24 @@ describe("cursor pagination", { timeout: 120_000 }, () => {
     expect(() => decodeCursor(cursor, listFingerprint({ list: "bookings" }))).toThrow();
     expect(() => decodeCursor("%%%", f)).toThrow();
     expect(decodeCursor(undefined, f)).toBeNull();
+  });
+
+  test("only a cursor the engine cannot decode is INVALID_CURSOR; other failures under a cursor stay what they are", async () => {
+    const failing = (error: unknown) => ({ paginate: async () => Promise.reject(error) });
+    const code = async (error: unknown) =>
+      await paginateFrom(failing(error), 1, "c").then(
+        () => "ok",
+        (e: unknown) => (e instanceof ConvexError ? (e.data as { code?: string }).code ?? "convex" : (e as Error).message),
+      );
+    // Convex (and the local backend): an unparsable cursor; a cursor of another query.
+    expect(await code(new Error("Failed to parse cursor"))).toBe("INVALID_CURSOR");
+    expect(await code(new ConvexError({ isConvexSystemError: true, paginationError: "InvalidCursor" }))).toBe("INVALID_CURSOR");
+    // convex-test's mock parses its cursors as JSON.
+    expect(await code(new Error('Unexpected token \'g\', "garbage" is not valid JSON'))).toBe("INVALID_CURSOR");
+    expect(await code(new Error("JSON.parse(...).map is not a function"))).toBe("INVALID_CURSOR");
+    // Anything else is not the client's cursor's fault.
+    expect(await code(new Error("Too many bytes read in a single function execution"))).toBe("Too many bytes read in a single function execution");
+    expect(await code(new TypeError("Cannot read properties of undefined (reading 'status')"))).toBe("Cannot read properties of undefined (reading 'status')");
+    expect(await code(new ConvexError({ code: "FORBIDDEN", message: "no" }))).toBe("FORBIDDEN");
   });
 });

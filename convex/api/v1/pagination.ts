@@ -77,9 +77,26 @@ export function decodeCursor(cursor: string | undefined, fingerprint: string): s
 }
 
 /**
+ * Whether `paginate` failed because of the cursor it was given, as each engine reports it:
+ * Convex (and the local backend) answer "Failed to parse cursor" for a cursor they cannot
+ * decode and a ConvexError `{ paginationError: "InvalidCursor" }` for a cursor of another
+ * query; convex-test's mock parses its cursors as JSON, so its refusal is the parser's
+ * message ("... is not valid JSON", "JSON.parse(...).map is not a function").
+ */
+function isCursorError(error: unknown): boolean {
+  if (error instanceof ConvexError) {
+    const data = error.data as { paginationError?: unknown } | null;
+    return typeof data === "object" && data !== null && data.paginationError === "InvalidCursor";
+  }
+  if (!(error instanceof Error)) return false;
+  // convex-test rethrows its JSON.parse failure as a plain Error with the parser's message.
+  return /Failed to parse cursor|^InvalidCursor\b|\bJSON\b/.test(error.message);
+}
+
+/**
  * `query.paginate` from a decoded cursor. The inner cursor is the engine's and opaque here:
  * one that was tampered with inside a well-formed wrapper is refused by the engine, which is
- * the client's fault (INVALID_CURSOR), not ours. Without a cursor nothing is caught.
+ * the client's fault (INVALID_CURSOR), not ours. Any other failure stays what it is.
  */
 export async function paginateFrom<T>(
   query: { paginate(options: PaginationOptions): Promise<PaginationResult<T>> },
@@ -90,8 +107,8 @@ export async function paginateFrom<T>(
   try {
     return await query.paginate({ numItems, cursor });
   } catch (error) {
-    if (error instanceof ConvexError) throw error;
-    throw invalidCursor();
+    if (isCursorError(error)) throw invalidCursor();
+    throw error;
   }
 }
 
