@@ -3,11 +3,12 @@
  * peer measured in the same run:
  * - the cost of one call on a worker thread vs on the engine's own thread (the floor), for a
  *   query (one indexed read) and a mutation (an indexed read and a write), serial;
+ * - the same for a query making ~100 database calls, wall and CPU time per call;
  * - query p99 while idle vs during a write storm, with queries beside the writer (read
  *   connections) and queued with the writes (the engine before);
  * - time to stop a function spinning in `for (;;) {}` vs its time limit, and when the engine on
  *   its own thread refuses a 3 s spin (only once it returned).
- * Run: npx tsx bench/isolates.bench.ts
+ * Run: npx tsx bench/isolates.bench.ts (BENCH_ONLY=call|calls|storm|stop for one part)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
@@ -83,6 +84,42 @@ async function perCallCost(): Promise<void> {
   }
 }
 
+/**
+ * A query making ~100 database calls (a 100-row `collect`: one queryStream, 101 queryStreamNext),
+ * worker vs the engine's thread: wall time and CPU time of the whole process per call (CPU is
+ * what a loaded machine shows least noisily; a worker's cost is its hand-offs and copies).
+ */
+async function manyCallsCost(): Promise<void> {
+  console.log("\n-- a query making ~100 database calls: worker thread vs the engine's own thread (rounds alternate)");
+  const engines = { "in-process": await openEngine({ functionThreads: false, concurrentQueries: false }), worker: await openEngine({ concurrentQueries: false }) };
+  const wall: Record<string, number[]> = { "in-process": [], worker: [] };
+  const cpu: Record<string, number> = { "in-process": 0, worker: 0 };
+  try {
+    for (const engine of Object.values(engines)) {
+      for (let i = 0; i < 100; i++) await engine.runMutation("messages:send", [{ channel: "big", author: "a", body: `m${i}` }], admin);
+    }
+    for (let round = 0; round < 6; round++) {
+      for (const [name, engine] of Object.entries(engines)) {
+        const started = process.cpuUsage();
+        const times = await timeCalls(100, () => engine.runQuery("messages:list", [{ channel: "big" }], admin));
+        const used = process.cpuUsage(started);
+        if (round === 0) continue; // warm-up
+        wall[name].push(...times);
+        cpu[name] += (used.user + used.system) / 1000 / 500;
+      }
+    }
+  } finally {
+    for (const engine of Object.values(engines)) await engine.close();
+  }
+  const floor = stats(wall["in-process"]);
+  const worker = stats(wall.worker);
+  console.log(
+    `messages:list (100 rows) in-process median ${ms(floor.median)}, CPU ${ms(cpu["in-process"])} | worker median ${ms(worker.median)}, CPU ${ms(cpu.worker)}` +
+      ` | wall ${(worker.median / floor.median).toFixed(2)}×, CPU ${(cpu.worker / cpu["in-process"]).toFixed(2)}× the floor` +
+      ` (+${(((cpu.worker - cpu["in-process"]) * 1000) / 102).toFixed(1)} µs CPU per database call)`,
+  );
+}
+
 async function storm(engine: LocalEngine): Promise<{ idle: number[]; storm: number[]; writes: number }> {
   for (let i = 0; i < 200; i++) await engine.runMutation("messages:send", [{ channel: `c${i % 20}`, author: "a", body: `m${i}` }], admin);
   await timeCalls(100, (i) => engine.runQuery("messages:list", [{ channel: `c${i % 20}` }], admin));
@@ -155,12 +192,16 @@ async function timeToStop(): Promise<void> {
   }
 }
 
+/** BENCH_ONLY=call|calls|storm|stop runs one part. */
+const only = process.env.BENCH_ONLY ?? null;
+
 async function main(): Promise<void> {
   console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   try {
-    await perCallCost();
-    await readsDuringWrites();
-    await timeToStop();
+    if (only === null || only === "call") await perCallCost();
+    if (only === null || only === "calls") await manyCallsCost();
+    if (only === null || only === "storm") await readsDuringWrites();
+    if (only === null || only === "stop") await timeToStop();
   } finally {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }

@@ -312,6 +312,19 @@ class FunctionExecution implements Execution, WorkerHost {
   }
 
   asyncSyscall(op: string, argsText: string): Promise<string> {
+    try {
+      return Promise.resolve(this.asyncSyscallNow(op, argsText));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /**
+   * An async syscall answered at once when it can be (the database calls: a string), or a
+   * promise for the ops that wait (nested calls, storage of actions). A worker thread blocked
+   * on a database call gets its answer without a turn of this thread's event loop.
+   */
+  asyncSyscallNow(op: string, argsText: string): string | Promise<string> {
     // The storage work of every async op runs before its first await, so timing the
     // synchronous part charges it; nested function calls are user code and not charged.
     const startedAt = monotonicNow();
@@ -371,7 +384,7 @@ class FunctionExecution implements Execution, WorkerHost {
     }
   }
 
-  private async asyncSyscallInner(op: string, argsText: string): Promise<string> {
+  private asyncSyscallInner(op: string, argsText: string): string | Promise<string> {
     const args = JSON.parse(argsText);
     switch (op) {
       case "1.0/get":
@@ -458,57 +471,53 @@ class FunctionExecution implements Execution, WorkerHost {
         return "{}";
       case "1.0/actions/schedule":
         this.actionOnly(op);
-        return JSON.stringify(
-          await this.engine.scheduleFromOutside(
-            this.addressOf(args), args.args, args.ts * 1000, scheduledFunctionsTable(this.componentPath),
-          ),
-        );
+        return this.engine
+          .scheduleFromOutside(this.addressOf(args), args.args, args.ts * 1000, scheduledFunctionsTable(this.componentPath))
+          .then((id) => JSON.stringify(id));
       case "1.0/actions/cancel_job":
         this.actionOnly(op);
-        await this.engine.cancelFromOutside(args.id, scheduledFunctionsTable(this.componentPath));
-        return "{}";
+        return this.engine.cancelFromOutside(args.id, scheduledFunctionsTable(this.componentPath)).then(() => "{}");
       case "1.0/actions/query":
       case "1.0/actions/mutation":
       case "1.0/actions/action":
         return this.callFromAction(op, args);
       case "1.0/storageGenerateUploadUrl":
         return JSON.stringify(`${this.engine.cloudUrl}/api/storage/upload?token=${this.engine.uploadToken(this.componentPath)}`);
-      case "1.0/storageGetUrl": {
-        const file = await this.storageDocument(args.storageId);
-        return JSON.stringify(file === null ? null : `${this.engine.cloudUrl}/api/storage/${file._id as string}`);
-      }
-      case "1.0/storageGetMetadata": {
-        const file = await this.storageDocument(args.storageId);
-        return JSON.stringify(
-          file === null
-            ? null
-            : { storageId: file._id, sha256: file.sha256, size: file.size, contentType: file.contentType ?? null },
+      case "1.0/storageGetUrl":
+        return this.storageDocument(args.storageId).then((file) =>
+          JSON.stringify(file === null ? null : `${this.engine.cloudUrl}/api/storage/${file._id as string}`),
         );
-      }
+      case "1.0/storageGetMetadata":
+        return this.storageDocument(args.storageId).then((file) =>
+          JSON.stringify(
+            file === null
+              ? null
+              : { storageId: file._id, sha256: file.sha256, size: file.size, contentType: file.contentType ?? null },
+          ),
+        );
       case "1.0/storageDelete":
         if (this.tx) {
           this.mutationOnly(op);
           this.engine.deleteStoredFileInTransaction(args.storageId, this.ns.physical(STORAGE_TABLE));
-        } else {
-          await this.engine.deleteStoredFile(args.storageId, this.ns.physical(STORAGE_TABLE));
+          return "{}";
         }
-        return "{}";
+        return this.engine.deleteStoredFile(args.storageId, this.ns.physical(STORAGE_TABLE)).then(() => "{}");
       case "1.0/storageStore": {
         this.mutationOnly(op);
         const bytes = Buffer.from(args.blob, "base64");
         return JSON.stringify(this.engine.storeBytesInTransaction(bytes, args.contentType || null, this.ns.physical(STORAGE_TABLE)));
       }
-      case "1.0/storageGet": {
-        const file = await this.storageDocument(args.storageId);
-        if (file === null) return "null";
-        const bytes = readFileSync(this.engine.blobPath(file._id as string));
-        return JSON.stringify({ blob: bytes.toString("base64"), contentType: file.contentType ?? null });
-      }
+      case "1.0/storageGet":
+        return this.storageDocument(args.storageId).then((file) => {
+          if (file === null) return "null";
+          const bytes = readFileSync(this.engine.blobPath(file._id as string));
+          return JSON.stringify({ blob: bytes.toString("base64"), contentType: file.contentType ?? null });
+        });
       case "1.0/actions/vectorSearch": {
         this.actionOnly(op);
         // The index is named as the calling component knows its table.
         const query = { ...(args.query as VectorQuery), indexName: this.ns.physical((args.query as VectorQuery).indexName) };
-        return JSON.stringify({ results: await this.engine.readOutside(() => this.engine.vectorSearch(query)) });
+        return this.engine.readOutside(() => this.engine.vectorSearch(query)).then((results) => JSON.stringify({ results }));
       }
       default:
         throw new EngineError(`Unknown async operation ${op}`);

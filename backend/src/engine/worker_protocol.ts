@@ -5,7 +5,8 @@
  * `done`. In between, every syscall of the function goes to the engine: synchronous ones
  * (and the database calls of queries and mutations, which the engine answers at once) block
  * the worker on a shared flag until the engine's reply is on the sync port; the others are
- * plain messages answered by `asyncReply`.
+ * plain messages answered by `asyncReply`. Everything the worker sends goes on its call port,
+ * in order, and rings the pool's doorbell (worker_pool.ts `serve`).
  */
 import type { JSONValue } from "convex/values";
 
@@ -72,6 +73,8 @@ export interface CallMessage {
   abortCallId?: number;
   /** Log lines printed since the last message. */
   logs: string[];
+  /** A blocking call whose answer the function does not need (queryCleanup): sent ahead of the next call, not answered. */
+  noReply?: boolean;
 }
 
 export interface StartedMessage {
