@@ -29,6 +29,7 @@ import {
   bookingActorOf,
   voidUnpaidInvoice,
 } from "./model/bookingCommands";
+import { countBookingAttempt } from "./model/abuseLimits";
 import { assertInstant, requireBookableBusiness, requireZone, resolveBookingCustomer } from "./model/bookingCreate";
 import { emitBookingChange, emitInvoiceChange, notifyCustomer } from "./model/bookingEvents";
 import { invoiceOf } from "./model/bookingPolicy";
@@ -74,6 +75,7 @@ export const hold = mutation({
     const priced = await priceCart(ctx, business, zone, args.cart);
     const who = await resolveBookingCustomer(ctx, access, user, business, args.customerId, now);
     const actor = access === null || who.mode === "customer" ? customerActor(who.actor) : bookingActorOf(access);
+    if (who.mode === "customer") await countBookingAttempt(ctx, who.customer._id);
     const booking = await holdBooking(
       ctx,
       actor,

@@ -6,6 +6,7 @@
  */
 import { httpRouter } from "convex/server";
 import { registerApiRoutes } from "./api/v1/router";
+import { registerMcpRoutes } from "./assistant/mcp";
 import { registerLocalCheckoutRoutes } from "./localCheckout";
 import { registerStripeRoutes } from "./stripeWebhook";
 
@@ -14,5 +15,6 @@ const http = httpRouter();
 registerStripeRoutes(http); //        POST /stripe/webhook
 registerLocalCheckoutRoutes(http); // GET /local-checkout, POST /local-checkout/complete (offline test payments)
 registerApiRoutes(http); //          /v1/ (REST API, convex/api/v1/router.ts)
+registerMcpRoutes(http); //          /mcp (staff assistant over MCP, convex/assistant/mcp.ts)
 
 export default http;

@@ -241,6 +241,8 @@ export const apiScopeResources = [
   "refunds",
   "webhooks",
   "events",
+  /** The staff assistant's tools over MCP (`/mcp`): the key acts as the person who created it. */
+  "assistant",
 ] as const;
 export const vApiScope = v.object({
   resource: v.union(...apiScopeResources.map((r) => v.literal(r))),

@@ -136,7 +136,7 @@ export function clientAddressOf(request: Request): string {
   return address === "" ? "unknown" : address.slice(0, 64);
 }
 
-async function presentedOf(request: Request, scope: ApiScope, now: number): Promise<Presented> {
+export async function presentedOf(request: Request, scope: ApiScope, now: number): Promise<Presented> {
   const key = bearerKey(request);
   return { keyHash: await hashApiKey(key), keyPrefix: keyPrefix(key), clientAddress: clientAddressOf(request), scope, now };
 }
