@@ -12,7 +12,7 @@
  */
 import { paginationOptsValidator } from "convex/server";
 import { v, type Infer } from "convex/values";
-import type { Doc, Id } from "./_generated/dataModel";
+import type { Doc } from "./_generated/dataModel";
 import { DEFAULT_EN_ROUTE_LEAD_MINUTES, MAX_EN_ROUTE_LEAD_MINUTES } from "../domain/bookingStatus";
 import {
   accessTo,

@@ -9,7 +9,7 @@ import { api } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { NOW, TUESDAY, at, bookingScenario, expectCode, freezeClock } from "./bookings.testkit";
 import { INVITE_TTL_MS } from "./model/teamCommands";
-import { aBusiness, aManager, aProvider, aResource, aStaffMember, aUser } from "./test.builders";
+import { aBusiness, aManager, aProvider, aResource, aStaffMember, aUser, type TestUser } from "./test.builders";
 import { newTest, type TestConvex } from "./test.setup";
 
 beforeEach(() => freezeClock());
@@ -115,7 +115,7 @@ describe("invitations", () => {
     const staff = await aStaffMember(t, s.businessId, { email: "sam@example.test" });
     const other = await aBusiness(t, { name: "Other" });
     const stranger = await aUser(t);
-    const invite = (who: { as: TestConvex }, extra: Partial<{ email: string; role: "owner" | "manager" | "staff"; resourceId: Id<"resources"> }> = {}) =>
+    const invite = (who: TestUser, extra: Partial<{ email: string; role: "owner" | "manager" | "staff"; resourceId: Id<"resources"> }> = {}) =>
       who.as.mutation(api.invites.create, { businessId: s.businessId, email: "new@example.test", role: "staff", ...extra });
 
     await expectCode(t.mutation(api.invites.create, { businessId: s.businessId, email: "new@example.test", role: "staff" }), "UNAUTHENTICATED");

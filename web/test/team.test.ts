@@ -100,7 +100,7 @@ describe("team management", () => {
     // The link is used up; the owner sees the new member, live, and no open invitation.
     await nia.goto(new URL(link!).pathname);
     await nia.getByText("You are already on the staff of").waitFor();
-    await owner.locator('tr[data-member="nia.newhire@example.test"]').waitFor();
+    await owner.locator('tr[data-member="Nia Newhire"]').waitFor();
     await owner.locator('[data-invite="nia.newhire@example.test"]').waitFor({ state: "detached" });
     const stranger = await newPage("team-stranger");
     await signIn(stranger, "demo-customer-2", new URL(link!).pathname);

@@ -95,7 +95,7 @@ function Members({
               const lastOwner = m.role === "owner" && owners <= 1;
               const resource = resources.find((r) => r._id === m.resourceId);
               return (
-                <tr key={m.membershipId} data-member={m.email ?? m.name}>
+                <tr key={m.membershipId} data-member={m.name}>
                   <td>
                     <strong>{m.name}</strong>
                     <div className="muted small">
