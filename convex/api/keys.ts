@@ -109,6 +109,27 @@ export const create = mutation({
   },
 });
 
+/**
+ * A key for the staff assistant's MCP server, made by any staff member for themself: only the
+ * `assistant` scope, and it acts as its creator (their role, their business), so a provider's
+ * key sees what the provider sees. The owner lists and revokes it with the other keys.
+ */
+export const createAssistantKey = mutation({
+  args: { businessId: v.id("businesses"), name: v.string(), mode: v.optional(vMode) },
+  returns: v.object({ apiKeyId: v.id("apiKeys"), key: v.string(), prefix: v.string() }),
+  handler: async (ctx, args) => {
+    const { user } = await requireBusinessRole(ctx, args.businessId, "staff");
+    const name = requireText(args.name, "name", 100);
+    if ((await keyCount(ctx, args.businessId)) >= MAX_KEYS_PER_BUSINESS) {
+      throw appError("CONFLICT", `A business has at most ${MAX_KEYS_PER_BUSINESS} API keys; ask the owner to revoke unused ones.`);
+    }
+    const key = generateApiKey(args.mode ?? "live");
+    const scopes: ApiScope[] = [{ resource: "assistant", access: "write" }];
+    const apiKeyId = await insertKey(ctx, { businessId: args.businessId, name, key, scopes, createdBy: user._id, now: Date.now() });
+    return { apiKeyId, key, prefix: keyPrefix(key) };
+  },
+});
+
 export const list = query({
   args: { businessId: v.id("businesses") },
   returns: v.array(vKeyView),
@@ -174,7 +195,8 @@ export const rotate = mutation({
       name: key.name,
       key: fresh,
       scopes: key.scopes,
-      createdBy: access.user._id,
+      // An assistant key acts as its creator: rotating it must not make it act as the owner.
+      createdBy: key.scopes.some((s) => s.resource === "assistant") ? key.createdBy : access.user._id,
       now,
     });
     return { apiKeyId, key: fresh, prefix: keyPrefix(fresh), previousKeyExpiresAt };

@@ -219,3 +219,32 @@ describe("public booking attempts are limited per customer", () => {
     await s.customer.as.mutation(api.bookings.hold, { businessId: s.businessId, zoneId: s.zoneId, cart: s.cart, start: at("2026-03-05", "09:00") });
   });
 });
+
+describe("assistant API keys act as the staff member who made them", () => {
+  test("a provider's key sees the provider's day and no revenue; revoked or scope-less keys are refused", async () => {
+    const t = newTest();
+    const s = await scenario(t);
+    const bookingId = await job(s);
+    const { apiKeyId } = await s.provider.as.mutation(api.api.keys.createAssistantKey, { businessId: s.businessId, name: "Claude Desktop" });
+    const key: AssistantCaller = { kind: "api_key", apiKeyId, businessId: s.businessId };
+    const day = (await read(t, key, "get_appointments_today", { date: TUESDAY })) as { appointments: { bookingId: string }[] };
+    expect(day.appointments.map((a) => a.bookingId)).toEqual([bookingId]);
+    await expectCode(read(t, key, "get_revenue_summary"), "FORBIDDEN");
+    await expectCode(s.customer.as.mutation(api.api.keys.createAssistantKey, { businessId: s.businessId, name: "x" }), "FORBIDDEN");
+
+    const { apiKeyId: restKey } = await s.owner.as.mutation(api.api.keys.create, {
+      businessId: s.businessId,
+      name: "REST only",
+      mode: "test",
+      scopes: [{ resource: "bookings", access: "write" }],
+    });
+    await expectCode(read(t, { kind: "api_key", apiKeyId: restKey, businessId: s.businessId }, "get_appointments_today"), "FORBIDDEN");
+
+    // Rotated by the owner, the key still acts as the provider.
+    const rotated = await s.owner.as.mutation(api.api.keys.rotate, { apiKeyId, overlapHours: 0 });
+    const again = { kind: "api_key" as const, apiKeyId: rotated.apiKeyId, businessId: s.businessId };
+    await expectCode(read(t, again, "get_revenue_summary"), "FORBIDDEN");
+    await s.owner.as.mutation(api.api.keys.revoke, { apiKeyId: rotated.apiKeyId });
+    await expectCode(read(t, again, "get_appointments_today"), "UNAUTHENTICATED");
+  });
+});
