@@ -48,6 +48,8 @@ export type Stack = {
   /** What the platform mailed (and texted, to <digits>@sms.inbox.localhost) in this run. */
   inbox: Inbox;
   seed: SeedResult;
+  /** This run's env file as written (DEMO_API_KEY, LOCAL_ADMIN_KEY, …). */
+  env: Record<string, string>;
   browser: Browser;
   /** A fresh browser context (own storage: own sign-in). */
   context(options?: { mobile?: boolean; touch?: boolean }): Promise<BrowserContext>;
@@ -192,6 +194,7 @@ export async function startStack(): Promise<Stack> {
       partykitHost: party.host,
       inbox: mail.inbox,
       seed,
+      env: { ...local.env },
       browser,
       context: async (options = {}) =>
         browser.newContext({
