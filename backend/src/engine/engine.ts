@@ -580,6 +580,12 @@ class FunctionExecution implements Execution, WorkerHost {
     return await globalThis.fetch(url, init);
   }
 
+  /** An action's timer, armed on this thread's `setTimeout` looked up at call time (tests fake it). */
+  setTimer(ms: number, fire: () => void): () => void {
+    const handle = globalThis.setTimeout(fire, ms);
+    return () => globalThis.clearTimeout(handle);
+  }
+
   /**
    * The physical table of a write by id, checked to be one of the calling component's
    * tables (an id of another component's table is not a document id here).

@@ -37,6 +37,8 @@ export interface WorkerHost {
   storeBlob(bytes: Uint8Array, contentType: string | null): Promise<string>;
   /** An action's `fetch`, made by the engine's thread (its `fetch`, looked up at call time). */
   fetch(url: string, init: RequestInit): Promise<Response>;
+  /** An action's `setTimeout`, armed on the engine's thread (its timers, so test fake timers apply); returns the cancel. */
+  setTimer(ms: number, fire: () => void): () => void;
   getBlob(storageId: string): Promise<{ bytes: Uint8Array; contentType: string | null } | null>;
   now(): number;
   logLines: string[];
@@ -48,6 +50,8 @@ interface ActiveRun {
   host: WorkerHost;
   /** Aborts of the run's fetches in flight, by call id. */
   fetches: Map<number, AbortController>;
+  /** The run's armed timers, by call id: cancel them and answer the worker at once. */
+  timers: Map<number, () => void>;
   resolve(result: string): void;
   reject(error: unknown): void;
   sentAt: number;
@@ -194,7 +198,7 @@ export class FunctionWorker {
     if (this.dead) return Promise.reject(this.deathReason);
     const runId = nextRunId++;
     return new Promise<string>((resolve, reject) => {
-      this.runs.set(runId, { host, resolve, reject, sentAt: monotonicNow(), fetches: new Map() });
+      this.runs.set(runId, { host, resolve, reject, sentAt: monotonicNow(), fetches: new Map(), timers: new Map() });
       if (this.runs.size === 1) {
         this.worker.ref();
         this.callPort.ref();
@@ -214,7 +218,10 @@ export class FunctionWorker {
     if (this.dead) return;
     this.dead = true;
     this.deathReason = reason;
-    for (const run of this.runs.values()) run.reject(reason);
+    for (const run of this.runs.values()) {
+      for (const cancel of run.timers.values()) cancel();
+      run.reject(reason);
+    }
     this.runs.clear();
     busyWorkers.delete(this);
     this.callPort.close();
@@ -224,6 +231,8 @@ export class FunctionWorker {
   private finish(runId: number): ActiveRun | undefined {
     const run = this.runs.get(runId);
     this.runs.delete(runId);
+    // Timers still armed when the function returned never fire (the execution has ended).
+    for (const cancel of run?.timers.values() ?? []) cancel();
     if (this.runs.size === 0) {
       this.worker.unref();
       this.callPort.unref();
@@ -255,6 +264,10 @@ export class FunctionWorker {
     run.host.logLines.push(...message.logs);
     if (message.kind === "abortFetch") {
       run.fetches.get(message.abortCallId!)?.abort();
+      return "other";
+    }
+    if (message.kind === "clearTimer") {
+      run.timers.get(message.abortCallId!)?.();
       return "other";
     }
     let reply: Partial<AsyncReplyMessage> | Promise<Partial<AsyncReplyMessage>>;
@@ -292,7 +305,23 @@ export class FunctionWorker {
     const host = run.host;
     switch (call.kind) {
       case "abortFetch":
+      case "clearTimer":
         return {};
+      case "timer": {
+        const callId = call.callId!;
+        const outcome = await new Promise<"fired" | "cancelled">((resolve) => {
+          const cancel = host.setTimer(call.ms ?? 0, () => {
+            run.timers.delete(callId);
+            resolve("fired");
+          });
+          run.timers.set(callId, () => {
+            run.timers.delete(callId);
+            cancel();
+            resolve("cancelled");
+          });
+        });
+        return { result: outcome };
+      }
       case "fetch": {
         const controller = new AbortController();
         run.fetches.set(call.callId!, controller);

@@ -56,7 +56,7 @@ export interface FetchResponseJson {
 export type ToWorker = RunMessage | AsyncReplyMessage;
 
 /** What the worker calls: a Convex syscall (`sync`/`async`), or engine help for the runtime. */
-export type CallKind = "sync" | "async" | "now" | "storeBlob" | "getBlob" | "fetch" | "abortFetch";
+export type CallKind = "sync" | "async" | "now" | "storeBlob" | "getBlob" | "fetch" | "abortFetch" | "timer" | "clearTimer";
 
 export interface CallMessage {
   t: "call";
@@ -71,6 +71,8 @@ export interface CallMessage {
   /** A `fetch` of an action: the request (body in `bytes`), or the call id of the fetch to abort. */
   request?: FetchRequestJson;
   abortCallId?: number;
+  /** A `timer`'s delay (its reply comes when it fires); `clearTimer` names the timer in abortCallId. */
+  ms?: number;
   /** Log lines printed since the last message. */
   logs: string[];
   /** A blocking call whose answer the function does not need (queryCleanup): sent ahead of the next call, not answered. */
