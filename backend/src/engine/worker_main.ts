@@ -19,6 +19,8 @@ import {
   type CallMessage,
   type ErrorJson,
   type FromWorker,
+  type HttpRequestJson,
+  type HttpResponseJson,
   type RunMessage,
   type SyncReply,
   type ToWorker,
@@ -137,7 +139,7 @@ class WorkerExecution implements Execution {
   asyncSyscall(op: string, args: string): Promise<string> {
     // Database calls of queries and mutations are answered at once: waiting for them costs
     // less than a round of the event loops. A nested call may run here, so it must not block.
-    if (this.run.udfType !== "action" && op !== "1.0/runUdf") {
+    if ((this.run.udfType === "query" || this.run.udfType === "mutation") && op !== "1.0/runUdf") {
       try {
         return Promise.resolve(blockingCall(this.message("async", op, args)));
       } catch (error) {
@@ -335,6 +337,23 @@ async function importModule(run: RunMessage): Promise<Record<string, unknown>> {
   return await loading;
 }
 
+interface HttpRouterObject {
+  lookup?: (path: string, method: string) => [{ invokeHttpAction: (request: Request) => Promise<Response> }, string, string] | null;
+}
+
+/** Routes an HTTP action's request through the app's router (`http.ts`) and runs its handler. */
+async function serveHttpAction(execution: WorkerExecution, router: HttpRouterObject, run: RunMessage): Promise<string> {
+  const input = JSON.parse(run.argsText) as HttpRequestJson;
+  const request = new Request(input.url, { method: input.method, headers: input.headers, body: (run.bytes as Uint8Array<ArrayBuffer> | null | undefined) ?? undefined });
+  const match = router.lookup?.(new URL(input.url).pathname, input.method) ?? null;
+  if (!match) throw new EngineError(`No HttpAction routed for ${new URL(input.url).pathname}`);
+  const response = await runInExecution(execution, () => match[0].invokeHttpAction(request));
+  const headers: [string, string][] = [];
+  response.headers.forEach((value, name) => headers.push([name, value]));
+  const body = Buffer.from(await response.arrayBuffer()).toString("base64");
+  return JSON.stringify({ status: response.status, statusText: response.statusText, headers, body } satisfies HttpResponseJson);
+}
+
 async function execute(run: RunMessage): Promise<void> {
   const execution = new WorkerExecution(run);
   try {
@@ -342,6 +361,11 @@ async function execute(run: RunMessage): Promise<void> {
     if (!fn) throw new EngineError(`Could not find function ${run.exportName} in ${run.url}`);
     rt.envs.set(run.engineId, run.env);
     post({ t: "started", runId: run.runId });
+    if (run.udfType === "httpAction") {
+      const result = await serveHttpAction(execution, fn as HttpRouterObject, run);
+      post({ t: "done", runId: run.runId, ok: true, result, logs: execution.takeLogs() });
+      return;
+    }
     const result = await runInExecution(execution, () => {
       if (run.udfType === "query") return fn.invokeQuery!(run.argsText);
       if (run.udfType === "mutation") return fn.invokeMutation!(run.argsText);

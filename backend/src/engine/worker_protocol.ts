@@ -10,7 +10,7 @@
  */
 import type { JSONValue } from "convex/values";
 
-export type WorkerUdfType = "query" | "mutation" | "action";
+export type WorkerUdfType = "query" | "mutation" | "action" | "httpAction";
 
 export interface RunMessage {
   t: "run";
@@ -24,6 +24,24 @@ export interface RunMessage {
   env: Record<string, string | undefined>;
   frozenNow: number | null;
   seed: number | null;
+  /** An HTTP action's request body (`argsText` holds its url, method and headers). */
+  bytes?: Uint8Array | null;
+}
+
+/** An HTTP action's request as `RunMessage.argsText` carries it (the body in `bytes`). */
+export interface HttpRequestJson {
+  url: string;
+  method: string;
+  headers: [string, string][];
+}
+
+/** An HTTP action's response as the worker returns it (`done.result`). */
+export interface HttpResponseJson {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  /** The body, base64. */
+  body: string;
 }
 
 export interface AsyncReplyMessage {
