@@ -22,6 +22,24 @@ afterAll(async () => {
 });
 
 describe("a bounded worker pool", () => {
+  it("serves many workers' database calls, nested calls and HTTP actions at once without a stall", async () => {
+    // Queries reading in a loop, actions making top-level calls, HTTP actions running a
+    // mutation and a query, and nested actions: every worker's calls answered, none left behind.
+    const calls: Promise<unknown>[] = [];
+    for (let i = 0; i < 4; i++) {
+      calls.push(engine.runQuery("messages:list", [{ channel: "stall" }], admin).then((outcome) => outcome.success));
+      calls.push(engine.runAction("actions:sendAndCount", [{ channel: `stall-${i}`, body: "b" }], admin).then((outcome) => outcome.success));
+      calls.push(engine.runAction("actions:nested", [{ depth: 2 }], admin).then((outcome) => outcome.success));
+      calls.push(
+        engine
+          .runHttpAction(new Request("http://127.0.0.1:3211/messages", { method: "POST", body: JSON.stringify({ channel: `http-${i}`, body: "b" }) }))
+          .then(async (response) => response.status === 200 && ((await response.json()) as { count: number }).count === 1),
+      );
+    }
+    expect(await Promise.all(calls)).toEqual(Array(calls.length).fill(true));
+    expect(workerPool.stats()).toMatchObject({ transaction: { running: 0, waiting: 0 }, action: { running: 0, waiting: 0 } });
+  });
+
   it("has Convex-sized budgets by default", () => {
     expect(DEFAULT_WORKER_LIMITS).toEqual({ transaction: 16, action: 64 });
   });
