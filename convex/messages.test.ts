@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { api } from "./_generated/api";
+import { api, internal } from "./_generated/api";
 import { aBooking, aBusiness, aCatalogue, aCustomer, aManager, aProvider, aZone, expectAppError, snapshotDatabase } from "./test.builders";
 import { newTest } from "./test.setup";
 
@@ -193,5 +193,25 @@ describe("conversations", () => {
     expect(await manager.as.mutation(api.messages.assign, { conversationId: c._id, membershipId: null })).toBeNull();
     const team = (await manager.as.query(api.messages.assignees, { businessId: biz.businessId })).map((a) => a.membershipId);
     expect(team).toEqual(expect.arrayContaining([manager.membershipId, provider.membershipId, colleague.membershipId]));
+  });
+
+  test("messages from before conversations are filed into their threads by the migration", async () => {
+    const t = newTest();
+    const biz = await aBusiness(t);
+    const provider = await aProvider(t, biz.businessId);
+    const customer = await aCustomer(t, biz.businessId);
+    await t.run(async (ctx) => {
+      const base = { businessId: biz.businessId, customerId: customer.customerId, authorId: customer.userId };
+      await ctx.db.insert("messages", { ...base, from: "customer", body: "old, read", createdAt: 1_000, readAt: 1_500 });
+      await ctx.db.insert("messages", { ...base, from: "customer", body: "old, unread", createdAt: 2_000 });
+    });
+    expect(await provider.as.query(api.messages.unreadCount, { customerId: customer.customerId })).toBe(0);
+    await t.mutation(internal.migrations.run, { fn: "migrations:backfillConversations" });
+    const [c] = await provider.as.query(api.messages.forCustomer, { customerId: customer.customerId });
+    expect([c.unread, c.lastMessagePreview, c.bookingId]).toEqual([1, "old, unread", undefined]);
+    const thread = await provider.as.query(api.messages.thread, { conversationId: c._id, paginationOpts: page });
+    expect(thread.page.map((m) => m.body)).toEqual(["old, unread", "old, read"]);
+    await t.mutation(internal.migrations.run, { fn: "migrations:backfillConversations", reset: true });
+    expect((await provider.as.query(api.messages.get, { conversationId: c._id })).unread).toBe(1);
   });
 });

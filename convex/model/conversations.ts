@@ -84,7 +84,7 @@ async function validAttachments(ctx: ReadCtx, input: AttachmentInput[] | undefin
   if (input.length > MAX_ATTACHMENTS) throw invalid("attachments", `attachments: at most ${MAX_ATTACHMENTS} files per message.`);
   const out: NonNullable<Doc<"messages">["attachments"]> = [];
   for (const [i, a] of input.entries()) {
-    const file = await ctx.db.system.get(a.storageId);
+    const file = await ctx.db.system.get("_storage", a.storageId);
     if (file === null) throw invalid(`attachments[${i}]`, `attachments[${i}] is not an uploaded file.`);
     const contentType = (file.contentType ?? a.contentType ?? "").trim().toLowerCase();
     if (!contentType.startsWith("image/")) throw invalid(`attachments[${i}]`, `attachments[${i}] must be an image (got ${contentType || "unknown type"}).`);
@@ -210,6 +210,40 @@ async function notifyOtherSide(
       messageUrl: `${portal}/inbox?conversation=${conversationId}`,
     },
   });
+}
+
+/**
+ * Files a message written before conversations existed into its thread (creating it), for
+ * the `backfillConversations` migration. Messages already in a thread are left alone.
+ */
+export async function fileLegacyMessage(ctx: Pick<MutationCtx, "db">, m: Doc<"messages">) {
+  if (m.conversationId !== undefined) return;
+  const existing = await findConversation(ctx, m.customerId, m.bookingId);
+  const unreadKey = m.from === "customer" ? "unreadByBusiness" : "unreadByCustomer";
+  const unread = m.readAt === undefined ? 1 : 0;
+  let conversationId: Id<"conversations">;
+  if (existing === null) {
+    conversationId = await ctx.db.insert("conversations", {
+      businessId: m.businessId,
+      customerId: m.customerId,
+      bookingId: m.bookingId,
+      lastMessageAt: m.createdAt,
+      lastMessagePreview: preview(m.body, m.attachments),
+      lastFrom: m.from,
+      unreadByBusiness: 0,
+      unreadByCustomer: 0,
+      [unreadKey]: unread,
+      createdAt: m.createdAt,
+    });
+  } else {
+    conversationId = existing._id;
+    const newer = m.createdAt >= existing.lastMessageAt;
+    await ctx.db.patch("conversations", existing._id, {
+      [unreadKey]: existing[unreadKey] + unread,
+      ...(newer ? { lastMessageAt: m.createdAt, lastMessagePreview: preview(m.body, m.attachments), lastFrom: m.from } : {}),
+    });
+  }
+  await ctx.db.patch("messages", m._id, { conversationId });
 }
 
 /** Marks the other side's unread messages of a thread read; returns how many. */
