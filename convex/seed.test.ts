@@ -10,7 +10,7 @@ afterEach(() => vi.useRealTimers());
 describe("seed:demo", () => {
   test("creates a believable, consistent demo business once", async () => {
     const t = newTest();
-    const summary = await t.mutation(internal.seed.demo, {});
+    const summary = await t.action(internal.seed.demo, {});
     expect(summary.created).toBe(true);
     expect(summary.businessName).toBe("Brightside Home Services");
     expect(summary.counts).toMatchObject({ zones: 3, industries: 2, products: 6, extras: 6, providers: 8, customers: 12 });
@@ -53,7 +53,7 @@ describe("seed:demo", () => {
     expect(board.providers).toHaveLength(8);
     expect(board.providers.flatMap((p) => p.jobs).length).toBeGreaterThan(3);
 
-    const again = await t.mutation(internal.seed.demo, {});
+    const again = await t.action(internal.seed.demo, {});
     expect(again.created).toBe(false);
     expect(again.businessId).toBe(summary.businessId);
     expect(again.counts).toEqual(summary.counts);

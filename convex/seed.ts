@@ -1,6 +1,7 @@
 /**
- * Demo data: `seed:demo` (internal; `npm start` runs it on an empty database with the admin
- * key). Idempotent: when the demo business exists it writes nothing and returns the summary.
+ * Demo data: `seed:demo` (an internal action; `npm start` runs it on an empty database with the
+ * admin key). Idempotent: when the demo business exists it writes nothing and returns the
+ * summary. It runs as a few small mutations (see `demo`), never one that nears Convex's limits.
  *
  * One ACTIVE home-services business in New York with three zones (ZIP codes, one boundary
  * polygon), two industries (home cleaning, handyman), eight providers, an owner, a
@@ -14,24 +15,26 @@
  * The seed writes no events: there is nobody to notify about the past, and the outbox
  * would otherwise start with hundreds of pushes for rooms nobody has opened yet.
  */
-import { v } from "convex/values";
+import { v, type Infer } from "convex/values";
 import { addDays, localDateOf, localToInstant, MINUTE_MS, todayIn, weekdayOf } from "../domain/time";
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import type { MutationCtx } from "./_generated/server";
 import { DEFAULT_POLICIES } from "./businesses";
 import { env } from "./env";
-import { internalMutation, internalQuery } from "./functions";
+import { internalAction, internalMutation, internalQuery } from "./functions";
 import { registerDemoKeyFor } from "./api/keys";
 import { priceCart } from "./model/bookingPricing";
 import { checkSlot, type BusyBlock, type DateOverride } from "../domain/availability";
 import { canTransition } from "../domain/bookingStatus";
-import { toAvailabilityResource } from "./model/bookingSlots";
+import { activeAssignmentsAround, busyBlockOf, overridesBetween, timeOffAround, toAvailabilityResource } from "./model/bookingSlots";
 import { depositFor, formatInvoiceNumber, invoiceLinesFor } from "./model/invoiceLines";
 import type { Actor, BookingStatus, BusinessPolicies } from "./schema";
 
 export const DEMO_SLUG = "brightside-home-services";
 const TZ = "America/New_York";
+/** Days of bookings from today. */
+const DAYS = 7;
 const HOLD_MS = { HELD: 10 * MINUTE_MS, PENDING_PAYMENT: 30 * MINUTE_MS } as const;
 
 const vSignIn = v.object({ subject: v.string(), name: v.string(), role: v.string(), email: v.string() });
@@ -294,18 +297,36 @@ function historyPath(
   return steps;
 }
 
-export const demo = internalMutation({
+/**
+ * The demo business, run as steps so each transaction stays far inside a mutation's limits
+ * (1 s of execution on Convex): the business with its people, zones, catalogue, providers and
+ * customers, then one transaction per day of bookings, then the API key and the summary.
+ */
+export const demo = internalAction({
   args: {},
   returns: vSummary,
-  handler: async (ctx) => {
+  handler: async (ctx): Promise<Infer<typeof vSummary>> => {
+    const now = Date.now();
+    const { businessId, created } = await ctx.runMutation(internal.seed.demoBusiness, { now });
+    if (created) {
+      for (let day = 0; day < DAYS; day++) await ctx.runMutation(internal.seed.demoBookingsForDay, { businessId, day, now });
+    }
+    return await ctx.runMutation(internal.seed.demoFinish, { businessId, created });
+  },
+});
+
+/** Step 1: everything but the bookings. Nothing is written when the demo business exists. */
+export const demoBusiness = internalMutation({
+  args: { now: v.number() },
+  returns: v.object({ businessId: v.id("businesses"), created: v.boolean() }),
+  handler: async (ctx, { now }) => {
     const existing = await ctx.db
       .query("businesses")
       .withIndex("by_slug", (q) => q.eq("slug", DEMO_SLUG))
       .unique();
-    if (existing !== null) return await summaryOf(ctx, existing, false, demoSignInList());
+    if (existing !== null) return { businessId: existing._id, created: false };
 
     const issuer = requireIssuer();
-    const now = Date.now();
 
     // People and the business.
     const owner = await insertUser(ctx, issuer, "demo-owner", "Olivia Bright");
@@ -395,8 +416,7 @@ export const demo = internalMutation({
 
     // Providers: a staff member and a resource each.
     const today = todayIn(now, TZ);
-    const resources: Doc<"resources">[] = [];
-    const known = new Map<string, { busy: BusyBlock[]; timeOff: { start: number; end: number }[]; overrides: DateOverride[] }>();
+    const resources: Id<"resources">[] = [];
     for (const [i, p] of PROVIDERS.entries()) {
       const user = await insertUser(ctx, issuer, `demo-provider-${i + 1}`, p.name);
       const fields = {
@@ -417,8 +437,7 @@ export const demo = internalMutation({
       };
       const resourceId = await ctx.db.insert("resources", fields);
       await ctx.db.insert("memberships", { businessId, userId: user.userId, role: "staff", resourceId });
-      resources.push({ _id: resourceId, _creationTime: now, ...fields });
-      known.set(resourceId, { busy: [], timeOff: [], overrides: [] });
+      resources.push(resourceId);
     }
     // Time off: Tomasz is away for two days later this week; Grace has a dentist appointment;
     // Luis works a late shift the day after tomorrow.
@@ -427,16 +446,12 @@ export const demo = internalMutation({
       { resource: 3, start: localToInstant(addDays(today, 1), "12:00", TZ), end: localToInstant(addDays(today, 1), "14:00", TZ), reason: "Dentist" },
     ];
     for (const off of timeOff) {
-      const resourceId = resources[off.resource]._id;
-      await ctx.db.insert("timeOff", { businessId, resourceId, start: off.start, end: off.end, reason: off.reason });
-      known.get(resourceId)!.timeOff.push({ start: off.start, end: off.end });
+      await ctx.db.insert("timeOff", { businessId, resourceId: resources[off.resource], start: off.start, end: off.end, reason: off.reason });
     }
     const lateShift = { date: addDays(today, 2), hours: [{ start: "12:00", end: "20:00" }] };
-    await ctx.db.insert("resourceDateOverrides", { businessId, resourceId: resources[4]._id, closed: false, ...lateShift });
-    known.get(resources[4]._id)!.overrides.push(lateShift);
+    await ctx.db.insert("resourceDateOverrides", { businessId, resourceId: resources[4], closed: false, ...lateShift });
 
     // Customers with addresses.
-    const customers: { customerId: Id<"customers">; userId: Id<"users">; zone: number; address: Doc<"customerAddresses">["address"] }[] = [];
     for (const [i, c] of CUSTOMERS.entries()) {
       const user = await insertUser(ctx, issuer, `demo-customer-${i + 1}`, c.name);
       const customerId = await ctx.db.insert("customers", {
@@ -450,7 +465,6 @@ export const demo = internalMutation({
       });
       const address = { line1: c.line1, city: c.city, region: "NY", postalCode: c.postalCode, country: "US", ...(c.location ? { location: c.location } : {}) };
       await ctx.db.insert("customerAddresses", { businessId, customerId, address, zoneId: zoneIds[c.zone], isDefault: true });
-      customers.push({ customerId, userId: user.userId, zone: c.zone, address });
       if (i % 3 === 0) {
         await ctx.db.insert("clientNotes", {
           businessId,
@@ -463,161 +477,212 @@ export const demo = internalMutation({
       }
     }
 
-    // A week of bookings from today.
-    //
-    // The seed runs alone on an empty database in one transaction, so it knows every busy
-    // block it has placed: each candidate start is checked with the domain's `checkSlot`
-    // against that complete in-memory picture (hours, overrides, time off, buffers, per-day
-    // limit), and the assignment, the resource-day counters, the invoice and the status
-    // history are written straight away. This keeps the seed to a few writes per booking.
-    const business = (await ctx.db.get("businesses", businessId))!;
-    const zones = await Promise.all(zoneIds.map(async (id) => (await ctx.db.get("zones", id))!));
-    const dayCounts = new Map<string, { resourceId: Id<"resources">; date: string; count: number; last: number }>();
-    const invoiceSequence = new Map<string, number>();
-    const pricedCache = new Map<string, Awaited<ReturnType<typeof priceCart>>>();
-    const roundRobin = new Map<string, number>();
-    let n = 0;
-    for (let day = 0; day < 7; day++) {
-      const date = addDays(today, day);
-      for (const [slot, plan] of DAY_PLAN.entries()) {
-        n++;
-        const customer = customers[(day * 5 + slot) % customers.length];
-        const zone = zones[customer.zone];
-        const industry = catalogue[plan.industry];
-        const productId = industry.productIds[plan.product];
-        const priceKey = `${customer.zone}/${slot}`;
-        let priced = pricedCache.get(priceKey);
-        if (priced === undefined) {
-          const extras = plan.extras
-            .filter((e) => e < industry.extraIds.length)
-            .map((e) => ({ extraId: industry.extraIds[e], quantity: INDUSTRIES[plan.industry].extras[e].pricing === "flat" ? 1 : 6 }));
-          priced = await priceCart(ctx, business, zone, [{ productId, quantity: plan.quantity, extras }]);
-          pricedCache.set(priceKey, priced);
-        }
-        const start = localToInstant(date, plan.time, TZ);
-        const durationMinutes = priced.quote.durationMinutes;
+    return { businessId, created: true };
+  },
+});
 
-        // Round robin among free providers, as auto-assignment would do.
-        let chosen: Doc<"resources"> | null = null;
-        const ordered = [...resources].sort((a, b) => (roundRobin.get(a._id) ?? 0) - (roundRobin.get(b._id) ?? 0) || a.priority - b.priority);
-        const weekday = weekdayOf(date);
-        const busyEndFor = (r: Doc<"resources">) => start + durationMinutes * MINUTE_MS + r.bufferAfterMinutes * MINUTE_MS;
-        for (const resource of ordered) {
-          // Cheap filters first (serves it, works that day, nothing overlapping); the domain
-          // check is the judge for the candidate that passes them.
-          const mine = known.get(resource._id)!;
-          if (!resource.productIds.includes(productId)) continue;
-          if (resource.zoneIds.length > 0 && !resource.zoneIds.includes(zone._id)) continue;
-          if (!resource.weeklyHours.some((h) => h.weekday === weekday) && !mine.overrides.some((o) => o.date === date)) continue;
-          if (mine.busy.some((b) => b.start < busyEndFor(resource) && start < b.end)) continue;
-          const verdict = checkSlot({
-            resource: toAvailabilityResource(resource, known.get(resource._id)!),
-            start,
-            timeZone: TZ,
-            now: Math.min(now, start),
-            durationMinutes,
-            zoneId: zone._id,
-            productIds: [productId],
-          });
-          if (verdict.ok) {
-            chosen = resource;
-            break;
-          }
-        }
-        if (chosen === null) continue;
-        roundRobin.set(chosen._id, (roundRobin.get(chosen._id) ?? 0) + 1);
-
-        const end = start + durationMinutes * MINUTE_MS;
-        const status = statusFor(start, end, now, n);
-        const localDate = localDateOf(start, TZ);
-        const createdAt = Math.min(now, start) - (7 - day) * 3_600_000;
-        const customerActor = { role: "customer" as const, userId: customer.userId };
-        const providerActor = { role: "staff" as const, userId: chosen.userId };
-        // The path from HELD to the final status, each step validated by the state machine.
-        const path = historyPath(status, { createdAt, start, end, now }, customerActor, providerActor);
-        const occupiesTime = status !== "CANCELLED" && status !== "COMPLETED" && status !== "NO_SHOW";
-        const cancellation =
-          status === "CANCELLED"
-            ? { at: now, actor: customerActor, reason: "Schedule conflict", feeMinor: 0 }
-            : status === "NO_SHOW"
-              ? { at: start + 15 * MINUTE_MS, actor: providerActor, reason: "no_show", feeMinor: 0 }
-              : undefined;
-        const holdExpiresAt = status === "HELD" || status === "PENDING_PAYMENT" ? now + HOLD_MS[status] : undefined;
-        const bookingFields = {
-          businessId,
-          customerId: customer.customerId,
-          zoneId: zone._id,
-          industryId: industry.industryId,
-          address: customer.address,
-          status,
-          start,
-          end,
-          localDate,
-          items: priced.items,
-          quote: priced.storedQuote,
-          frequency: "once" as const,
-          assignedResourceIds: status === "CANCELLED" ? [] : [chosen._id],
-          holdExpiresAt,
-          customerNotes: slot % 4 === 1 ? "Please call when you are 10 minutes away." : undefined,
-          cancellation,
-          rescheduleCount: 0,
-          source: slot % 3 === 0 ? ("staff" as const) : ("portal" as const),
-          createdAt,
+/** What a day of bookings is planned against, read back from what the earlier steps wrote. */
+async function demoPlanState(ctx: MutationCtx, businessId: Id<"businesses">, date: string) {
+  const business = (await ctx.db.get("businesses", businessId))!;
+  // Documents come back in insertion order within an index key, which is the order of the
+  // constants above (zones, industries, providers); customers were created a day apart.
+  const zones = await ctx.db.query("zones").withIndex("by_businessId", (q) => q.eq("businessId", businessId)).take(100);
+  const catalogue = await Promise.all(
+    (await ctx.db.query("industries").withIndex("by_businessId", (q) => q.eq("businessId", businessId)).take(100)).map(async (industry) => ({
+      industryId: industry._id,
+      productIds: (await ctx.db.query("products").withIndex("by_industryId", (q) => q.eq("industryId", industry._id)).take(100))
+        .sort((a, b) => a.sortOrder - b.sortOrder)
+        .map((p) => p._id),
+      extraIds: (await ctx.db.query("extras").withIndex("by_industryId", (q) => q.eq("industryId", industry._id)).take(100)).map((e) => e._id),
+    })),
+  );
+  const resources = (await ctx.db.query("resources").withIndex("by_businessId", (q) => q.eq("businessId", businessId)).take(500)).filter((r) => r.kind === "provider");
+  // The day's busy time, time off and overrides, read as a booking reads them.
+  const dayStart = localToInstant(date, "00:00", TZ);
+  const dayEnd = localToInstant(addDays(date, 1), "00:00", TZ);
+  const known = new Map<string, { busy: BusyBlock[]; timeOff: { start: number; end: number }[]; overrides: DateOverride[] }>();
+  /** Jobs per provider on the days seeded so far, for the round robin. */
+  const roundRobin = new Map<string, number>();
+  for (const resource of resources) {
+    const jobs = await ctx.db.query("bookingAssignments").withIndex("by_resourceId_and_busyEnd", (q) => q.eq("resourceId", resource._id)).take(500);
+    roundRobin.set(resource._id, jobs.length);
+    known.set(resource._id, {
+      busy: (await activeAssignmentsAround(ctx, resource._id, dayStart, dayEnd)).map(busyBlockOf),
+      timeOff: await timeOffAround(ctx, resource._id, dayStart, dayEnd),
+      overrides: await overridesBetween(ctx, resource._id, date, date),
+    });
+  }
+  const customers = await Promise.all(
+    (await ctx.db.query("customers").withIndex("by_businessId", (q) => q.eq("businessId", businessId)).take(500))
+      .sort((a, b) => a.createdAt - b.createdAt)
+      .map(async (c) => {
+        const address = (await ctx.db.query("customerAddresses").withIndex("by_customerId", (q) => q.eq("customerId", c._id)).first())!;
+        const invoices = await ctx.db.query("invoices").withIndex("by_customerId", (q) => q.eq("customerId", c._id)).take(100);
+        return {
+          customerId: c._id,
+          userId: c.userId!,
+          zone: zones.findIndex((z) => z._id === address.zoneId),
+          address: address.address,
+          invoiceCount: invoices.length,
         };
-        const bookingId = await ctx.db.insert("bookings", bookingFields);
-        const busyEnd = end + chosen.bufferAfterMinutes * MINUTE_MS;
-        await ctx.db.insert("bookingAssignments", {
-          businessId,
-          bookingId,
-          resourceId: chosen._id,
-          busyStart: start,
-          busyEnd,
-          localDate,
-          capacityUnits: 1,
-          status: occupiesTime ? (start <= now || slot % 2 === 0 ? "accepted" : "offered") : "released",
-          assignedAt: createdAt,
-        });
-        if (occupiesTime) {
-          known.get(chosen._id)!.busy.push({ start, end: busyEnd, units: 1 });
-          const key = `${chosen._id}/${localDate}`;
-          const counter = dayCounts.get(key) ?? { resourceId: chosen._id, date: localDate, count: 0, last: 0 };
-          counter.count++;
-          counter.last = Math.max(counter.last, createdAt);
-          dayCounts.set(key, counter);
-        }
-        for (const step of path) {
-          await ctx.db.insert("bookingStatusHistory", { businessId, bookingId, ...step });
-        }
-        if (holdExpiresAt !== undefined) await ctx.scheduler.runAt(holdExpiresAt, internal.bookings.expireHold, { bookingId });
-        if (status === "HELD") continue;
+      }),
+  );
+  return { business, zones, catalogue, resources, known, roundRobin, customers };
+}
 
-        // The invoice, 1:1, numbered in the customer's own sequence.
-        const sequence = (invoiceSequence.get(customer.customerId) ?? 0) + 1;
-        invoiceSequence.set(customer.customerId, sequence);
-        const total = priced.storedQuote.totalMinor;
-        const depositMinor = depositFor(total, POLICIES.booking.depositBp);
-        const paid = status === "PENDING_PAYMENT" ? 0 : status === "COMPLETED" || status === "IN_PROGRESS" ? total : depositMinor;
-        const invoiceId = await ctx.db.insert("invoices", {
-          businessId,
-          bookingId,
-          customerId: customer.customerId,
-          number: formatInvoiceNumber(customer.customerId, sequence),
-          status: status === "CANCELLED" ? "refunded" : paid >= total ? "paid" : "open",
-          currency: business.currency,
-          lines: invoiceLinesFor({ ...bookingFields }, zone.taxRateBp),
-          subtotalMinor: priced.storedQuote.subtotalMinor,
-          discountMinor: priced.storedQuote.discountMinor,
-          taxMinor: priced.storedQuote.taxMinor,
-          totalMinor: total,
-          depositMinor,
-          amountPaidMinor: paid,
-          // A free cancellation returns the deposit (the payments module would refund it).
-          amountRefundedMinor: status === "CANCELLED" ? paid : 0,
-          issuedAt: createdAt + MINUTE_MS,
-          ...(paid > 0 ? { paidAt: createdAt + 2 * MINUTE_MS } : {}),
-        });
-        await ctx.db.patch("bookings", bookingId, { invoiceId });
+/**
+ * Step 2, once per day of the week from today. Each candidate start is checked with the
+ * domain's `checkSlot` against the complete picture of what is placed (hours, overrides,
+ * time off, buffers, per-day limit), read back at the start of the step: the seed runs alone
+ * on a new database, so nothing else places jobs meanwhile. The assignment, the resource-day
+ * counters, the invoice and the status history are written straight away, which keeps the
+ * seed to a few writes per booking.
+ */
+export const demoBookingsForDay = internalMutation({
+  args: { businessId: v.id("businesses"), day: v.number(), now: v.number() },
+  returns: v.null(),
+  handler: async (ctx, { businessId, day, now }) => {
+    const date = addDays(todayIn(now, TZ), day);
+    const { business, zones, catalogue, resources, known, roundRobin, customers } = await demoPlanState(ctx, businessId, date);
+    const dayCounts = new Map<string, { resourceId: Id<"resources">; date: string; count: number; last: number }>();
+    const pricedCache = new Map<string, Awaited<ReturnType<typeof priceCart>>>();
+    for (const [slot, plan] of DAY_PLAN.entries()) {
+      const n = day * DAY_PLAN.length + slot + 1;
+      const customer = customers[(day * 5 + slot) % customers.length];
+      const zone = zones[customer.zone];
+      const industry = catalogue[plan.industry];
+      const productId = industry.productIds[plan.product];
+      const priceKey = `${customer.zone}/${slot}`;
+      let priced = pricedCache.get(priceKey);
+      if (priced === undefined) {
+        const extras = plan.extras
+          .filter((e) => e < industry.extraIds.length)
+          .map((e) => ({ extraId: industry.extraIds[e], quantity: INDUSTRIES[plan.industry].extras[e].pricing === "flat" ? 1 : 6 }));
+        priced = await priceCart(ctx, business, zone, [{ productId, quantity: plan.quantity, extras }]);
+        pricedCache.set(priceKey, priced);
       }
+      const start = localToInstant(date, plan.time, TZ);
+      const durationMinutes = priced.quote.durationMinutes;
+
+      // Round robin among free providers, as auto-assignment would do.
+      let chosen: Doc<"resources"> | null = null;
+      const ordered = [...resources].sort((a, b) => (roundRobin.get(a._id) ?? 0) - (roundRobin.get(b._id) ?? 0) || a.priority - b.priority);
+      const weekday = weekdayOf(date);
+      const busyEndFor = (r: Doc<"resources">) => start + durationMinutes * MINUTE_MS + r.bufferAfterMinutes * MINUTE_MS;
+      for (const resource of ordered) {
+        // Cheap filters first (serves it, works that day, nothing overlapping); the domain
+        // check is the judge for the candidate that passes them.
+        const mine = known.get(resource._id)!;
+        if (!resource.productIds.includes(productId)) continue;
+        if (resource.zoneIds.length > 0 && !resource.zoneIds.includes(zone._id)) continue;
+        if (!resource.weeklyHours.some((h) => h.weekday === weekday) && !mine.overrides.some((o) => o.date === date)) continue;
+        if (mine.busy.some((b) => b.start < busyEndFor(resource) && start < b.end)) continue;
+        const verdict = checkSlot({
+          resource: toAvailabilityResource(resource, known.get(resource._id)!),
+          start,
+          timeZone: TZ,
+          now: Math.min(now, start),
+          durationMinutes,
+          zoneId: zone._id,
+          productIds: [productId],
+        });
+        if (verdict.ok) {
+          chosen = resource;
+          break;
+        }
+      }
+      if (chosen === null) continue;
+      roundRobin.set(chosen._id, (roundRobin.get(chosen._id) ?? 0) + 1);
+
+      const end = start + durationMinutes * MINUTE_MS;
+      const status = statusFor(start, end, now, n);
+      const localDate = localDateOf(start, TZ);
+      const createdAt = Math.min(now, start) - (7 - day) * 3_600_000;
+      const customerActor = { role: "customer" as const, userId: customer.userId };
+      const providerActor = { role: "staff" as const, userId: chosen.userId };
+      // The path from HELD to the final status, each step validated by the state machine.
+      const path = historyPath(status, { createdAt, start, end, now }, customerActor, providerActor);
+      const occupiesTime = status !== "CANCELLED" && status !== "COMPLETED" && status !== "NO_SHOW";
+      const cancellation =
+        status === "CANCELLED"
+          ? { at: now, actor: customerActor, reason: "Schedule conflict", feeMinor: 0 }
+          : status === "NO_SHOW"
+            ? { at: start + 15 * MINUTE_MS, actor: providerActor, reason: "no_show", feeMinor: 0 }
+            : undefined;
+      const holdExpiresAt = status === "HELD" || status === "PENDING_PAYMENT" ? now + HOLD_MS[status] : undefined;
+      const bookingFields = {
+        businessId,
+        customerId: customer.customerId,
+        zoneId: zone._id,
+        industryId: industry.industryId,
+        address: customer.address,
+        status,
+        start,
+        end,
+        localDate,
+        items: priced.items,
+        quote: priced.storedQuote,
+        frequency: "once" as const,
+        assignedResourceIds: status === "CANCELLED" ? [] : [chosen._id],
+        holdExpiresAt,
+        customerNotes: slot % 4 === 1 ? "Please call when you are 10 minutes away." : undefined,
+        cancellation,
+        rescheduleCount: 0,
+        source: slot % 3 === 0 ? ("staff" as const) : ("portal" as const),
+        createdAt,
+      };
+      const bookingId = await ctx.db.insert("bookings", bookingFields);
+      const busyEnd = end + chosen.bufferAfterMinutes * MINUTE_MS;
+      await ctx.db.insert("bookingAssignments", {
+        businessId,
+        bookingId,
+        resourceId: chosen._id,
+        busyStart: start,
+        busyEnd,
+        localDate,
+        capacityUnits: 1,
+        status: occupiesTime ? (start <= now || slot % 2 === 0 ? "accepted" : "offered") : "released",
+        assignedAt: createdAt,
+      });
+      if (occupiesTime) {
+        known.get(chosen._id)!.busy.push({ start, end: busyEnd, units: 1 });
+        const key = `${chosen._id}/${localDate}`;
+        const counter = dayCounts.get(key) ?? { resourceId: chosen._id, date: localDate, count: 0, last: 0 };
+        counter.count++;
+        counter.last = Math.max(counter.last, createdAt);
+        dayCounts.set(key, counter);
+      }
+      for (const step of path) {
+        await ctx.db.insert("bookingStatusHistory", { businessId, bookingId, ...step });
+      }
+      if (holdExpiresAt !== undefined) await ctx.scheduler.runAt(holdExpiresAt, internal.bookings.expireHold, { bookingId });
+      if (status === "HELD") continue;
+
+      // The invoice, 1:1, numbered in the customer's own sequence.
+      const sequence = ++customer.invoiceCount;
+      const total = priced.storedQuote.totalMinor;
+      const depositMinor = depositFor(total, POLICIES.booking.depositBp);
+      const paid = status === "PENDING_PAYMENT" ? 0 : status === "COMPLETED" || status === "IN_PROGRESS" ? total : depositMinor;
+      const invoiceId = await ctx.db.insert("invoices", {
+        businessId,
+        bookingId,
+        customerId: customer.customerId,
+        number: formatInvoiceNumber(customer.customerId, sequence),
+        status: status === "CANCELLED" ? "refunded" : paid >= total ? "paid" : "open",
+        currency: business.currency,
+        lines: invoiceLinesFor({ ...bookingFields }, zone.taxRateBp),
+        subtotalMinor: priced.storedQuote.subtotalMinor,
+        discountMinor: priced.storedQuote.discountMinor,
+        taxMinor: priced.storedQuote.taxMinor,
+        totalMinor: total,
+        depositMinor,
+        amountPaidMinor: paid,
+        // A free cancellation returns the deposit (the payments module would refund it).
+        amountRefundedMinor: status === "CANCELLED" ? paid : 0,
+        issuedAt: createdAt + MINUTE_MS,
+        ...(paid > 0 ? { paidAt: createdAt + 2 * MINUTE_MS } : {}),
+      });
+      await ctx.db.patch("bookings", bookingId, { invoiceId });
     }
     for (const counter of dayCounts.values()) {
       await ctx.db.insert("resourceDays", {
@@ -628,10 +693,19 @@ export const demo = internalMutation({
         lastAssignedAt: counter.last,
       });
     }
-    // The REST API's demo key (generated into .env.local by `npm start`), with every scope.
+    return null;
+  },
+});
+
+/** Step 3: the REST API's demo key (generated into .env.local by `npm start`) and the summary. */
+export const demoFinish = internalMutation({
+  args: { businessId: v.id("businesses"), created: v.boolean() },
+  returns: vSummary,
+  handler: async (ctx, { businessId, created }) => {
+    const business = (await ctx.db.get("businesses", businessId))!;
     const demoApiKey = env.demoApiKey();
-    if (demoApiKey !== undefined) await registerDemoKeyFor(ctx, businessId, demoApiKey);
-    return await summaryOf(ctx, business, true, demoSignInList());
+    if (created && demoApiKey !== undefined) await registerDemoKeyFor(ctx, businessId, demoApiKey);
+    return await summaryOf(ctx, business, created, demoSignInList());
   },
 });
 

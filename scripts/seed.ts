@@ -1,6 +1,6 @@
 /**
- * Seeds demo data by running the internal mutation `seed:demo` through the local backend's HTTP
- * API, authenticated with the local admin key (`Authorization: Convex <LOCAL_ADMIN_KEY>`), which
+ * Seeds demo data by running the internal action `seed:demo` (a few small mutations) through the
+ * local backend's HTTP API, authenticated with the local admin key (`Authorization: Convex <LOCAL_ADMIN_KEY>`), which
  * is what lets an outside caller run an internal function.
  *
  * `seed:demo` is expected to be idempotent: it creates the demo data only when the database has
@@ -45,7 +45,7 @@ export async function seedDemoData({ url = "http://127.0.0.1:3210", adminKey, re
   let response: Response;
   try {
     // seed:demo is idempotent, so sending it again after a refused connection or a 503 is safe.
-    response = await fetchWithRetry(new URL("/api/mutation", url), {
+    response = await fetchWithRetry(new URL("/api/action", url), {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: `Convex ${adminKey}` },
       body: JSON.stringify({

@@ -49,18 +49,6 @@ async function waitForHttp(url: string, child: ChildProcess, output: () => strin
   throw new Error(`backend did not answer at ${url} within ${timeoutMs} ms:\n${output()}`);
 }
 
-async function seedWithRetries(url: string, adminKey: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await seedDemoData({ url, adminKey });
-      return;
-    } catch (error) {
-      // A loaded machine can push the seed past a function's time limit; it is idempotent.
-      if (attempt >= 20 || !/timed out/i.test(String((error as Error).message))) throw error;
-      await new Promise((r) => setTimeout(r, 1_000 + attempt * 500));
-    }
-  }
-}
 
 export async function startAuditStack(): Promise<AuditStack> {
   const dir = mkdtempSync(join(tmpdir(), "security-audit-"));
@@ -106,7 +94,7 @@ export async function startAuditStack(): Promise<AuditStack> {
     stops.push(() => stopGroup(backend));
     await waitForHttp(cloudUrl, backend, () => log, 120_000);
     await waitForHttp(siteUrl, backend, () => log, 30_000);
-    await seedWithRetries(cloudUrl, local.env.LOCAL_ADMIN_KEY);
+    await seedDemoData({ url: cloudUrl, adminKey: local.env.LOCAL_ADMIN_KEY });
 
     const adminQuery = async (path: string, args: Record<string, unknown>) => {
       const response = await fetch(`${cloudUrl}/api/query`, {

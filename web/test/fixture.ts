@@ -90,20 +90,6 @@ function setEnvValue(text: string, key: string, value: string): string {
   return pattern.test(text) ? text.replace(pattern, line) : `${text.trimEnd()}\n${line}\n`;
 }
 
-/** seed:demo is one big mutation; on a loaded machine it can hit the 1 s limit: retry. */
-async function seedWithRetries(url: string, adminKey: string): Promise<SeedResult> {
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= 20; attempt++) {
-    try {
-      return await seedDemoData({ url, adminKey });
-    } catch (error) {
-      lastError = error;
-      if (!/timed out/i.test(String((error as Error).message))) throw error;
-      await new Promise((r) => setTimeout(r, 1_000 + attempt * 500));
-    }
-  }
-  throw lastError;
-}
 
 export async function startStack(): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), "portal-test-"));
@@ -172,7 +158,7 @@ export async function startStack(): Promise<Stack> {
     await waitForHttp(convexUrl, backend, () => backendLog, 120_000);
     await waitForHttp(siteUrl, backend, () => backendLog, 30_000);
 
-    const seed = await seedWithRetries(convexUrl, local.env.LOCAL_ADMIN_KEY);
+    const seed = await seedDemoData({ url: convexUrl, adminKey: local.env.LOCAL_ADMIN_KEY });
 
     // Vite in-process. The local sign-in plugin reads this run's env file.
     process.env.LOCAL_AUTH_ENV_FILE = envPath;
