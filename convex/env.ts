@@ -27,6 +27,9 @@
  * | TWILIO_WHATSAPP_FROM       | for WhatsApp via Twilio | WhatsApp sender (+E.164)        |
  * | TWILIO_API_URL             | no       | Twilio API origin (default https://api.twilio.com) |
  * | TEXT_MESSAGE_INBOX         | no       | "smtp": without Twilio, SMS/WhatsApp are mailed to the local SMTP catcher |
+ * | ASSISTANT_BASE_URL         | for the chat | OpenAI-compatible API base (https://api.groq.com/openai/v1, http://127.0.0.1:11434/v1) |
+ * | ASSISTANT_MODEL            | with ASSISTANT_BASE_URL | model id at that endpoint            |
+ * | ASSISTANT_API_KEY          | no       | bearer key for that endpoint                   |
  */
 import type { AuthConfig } from "convex/server";
 
@@ -49,6 +52,9 @@ export const ENV_VARS = [
   "TWILIO_WHATSAPP_FROM",
   "TWILIO_API_URL",
   "TEXT_MESSAGE_INBOX",
+  "ASSISTANT_BASE_URL",
+  "ASSISTANT_MODEL",
+  "ASSISTANT_API_KEY",
 ] as const;
 export type EnvVar = (typeof ENV_VARS)[number];
 
@@ -220,6 +226,14 @@ export const env = {
     if (value === undefined) return undefined;
     if (value !== "smtp") throw new EnvError("TEXT_MESSAGE_INBOX", `must be "smtp" (or unset), got ${JSON.stringify(value)}`);
     return value;
+  },
+  /** The staff assistant's chat model (any OpenAI-compatible endpoint), or undefined when not configured. */
+  assistantModel(source: Source = processEnv()): { baseUrl: string; model: string; apiKey: string | undefined } | undefined {
+    const value = raw("ASSISTANT_BASE_URL", source);
+    if (value === undefined) return undefined;
+    const model = raw("ASSISTANT_MODEL", source);
+    if (model === undefined) throw missing("ASSISTANT_MODEL");
+    return { baseUrl: baseUrl("ASSISTANT_BASE_URL", value), model, apiKey: raw("ASSISTANT_API_KEY", source) };
   },
 };
 

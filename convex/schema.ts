@@ -891,6 +891,34 @@ export default defineSchema({
     .index("by_businessId_and_assigneeId_and_lastMessageAt", ["businessId", "assigneeId", "lastMessageAt"]),
 
   /** One message of a conversation. */
+  // --- Staff assistant chat (convex/assistant/chat.ts) ----------------------------------
+
+  assistantThreads: defineTable({
+    businessId: v.id("businesses"),
+    userId: v.id("users"),
+    title: v.string(),
+    createdAt: v.number(),
+    updatedAt: v.number(),
+  }).index("by_userId_and_businessId_and_updatedAt", ["userId", "businessId", "updatedAt"]),
+
+  assistantMessages: defineTable({
+    threadId: v.id("assistantThreads"),
+    role: v.union(v.literal("user"), v.literal("assistant"), v.literal("tool"), v.literal("error")),
+    text: v.string(),
+    /** A tool call: read tools run at once ("done"); write tools wait for the person ("pending"). */
+    tool: v.optional(
+      v.object({
+        name: v.string(),
+        input: v.any(),
+        status: v.union(v.literal("done"), v.literal("pending"), v.literal("confirmed"), v.literal("dismissed"), v.literal("failed")),
+        summary: v.optional(v.string()),
+        feeMinor: v.optional(v.number()),
+        result: v.optional(v.any()),
+      }),
+    ),
+    createdAt: v.number(),
+  }).index("by_threadId", ["threadId"]),
+
   messages: defineTable({
     businessId: v.id("businesses"),
     customerId: v.id("customers"),
