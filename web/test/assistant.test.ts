@@ -3,13 +3,20 @@
  *   - MCP: the official SDK's client over Streamable HTTP at the backend's `/mcp`, with the
  *     demo API key (every scope, acting as the demo owner): lists the tools, reads the day and
  *     the revenue, previews a cancellation without changing anything; bad keys are refused.
+ *   - Chat: a dispatcher asks the side panel; a fake OpenAI-compatible server on 127.0.0.1
+ *     (convex/assistant/fakeModel.testkit.ts) answers with a scripted read tool call, then a
+ *     message to a customer, which shows as a card and is sent only after Confirm.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { describe, expect, test } from "vitest";
-import { useStack } from "./fixture";
+import { afterAll } from "vitest";
+import { startFakeModel } from "../../convex/assistant/fakeModel.testkit";
+import { screenshot, signIn, useStack } from "./fixture";
 
-const { stack } = useStack();
+const model = await startFakeModel([]);
+afterAll(() => model.close());
+const { stack, newPage, problems } = useStack({ env: { ASSISTANT_BASE_URL: model.baseUrl, ASSISTANT_MODEL: "fake-model" } });
 
 async function mcpClient(key: string) {
   const client = new Client({ name: "assistant-test", version: "1.0.0" });
@@ -73,5 +80,43 @@ describe("assistant over MCP", () => {
     const unknown = await fetch(url, { method: "POST", headers: { ...headers, authorization: "Bearer bk_test_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }, body });
     expect(unknown.status).toBe(401);
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toContain("invalid, revoked or expired");
+  });
+});
+
+describe("assistant chat panel", () => {
+  test("a dispatcher asks, sees the tool cards, and the message goes out only after Confirm", async () => {
+    const client = await mcpClient(stack().env.DEMO_API_KEY);
+    const found = JSON.parse(textOf(await client.callTool({ name: "get_customer_by_phone", arguments: { phone: "+1212555" } }))) as {
+      customers: { customerId: string; name: string }[];
+    };
+    await client.close();
+    const customer = found.customers[0];
+    model.script.push(
+      { toolCall: { name: "whats_unassigned_today", arguments: {} } },
+      { toolCall: { name: "send_customer_message", arguments: { customerId: customer.customerId, body: "Your cleaner is on the way." } } },
+      { text: "I prepared the message; confirm it on the card." },
+      { text: "Sent." },
+    );
+
+    const page = await newPage("assistant-chat");
+    await signIn(page, "demo-dispatcher", "/dispatch");
+    await page.getByRole("button", { name: "Assistant" }).click();
+    const panel = page.getByRole("complementary", { name: "Assistant" });
+    await panel.getByLabel("Message the assistant").fill(`Tell ${customer.name} the cleaner is on the way`);
+    await panel.getByRole("button", { name: "Send" }).click();
+    const card = panel.locator('[data-testid="assistant-card"][data-status="pending"]');
+    await card.waitFor({ timeout: 30_000 });
+    await panel.getByText("I prepared the message; confirm it on the card.").waitFor();
+    expect(await card.innerText()).toContain(`Send ${customer.name}: “Your cleaner is on the way.”`);
+    await panel.locator('[data-testid="assistant-card"][data-status="done"]').first().waitFor();
+    await screenshot(page, "assistant-01-card");
+    expect(model.requests[0].messages.at(-1)).toMatchObject({ role: "user" });
+
+    await card.getByRole("button", { name: "Confirm" }).click();
+    await panel.locator('[data-testid="assistant-card"][data-status="confirmed"]').waitFor({ timeout: 30_000 });
+    await panel.getByText("Sent.", { exact: true }).waitFor({ timeout: 30_000 });
+    await screenshot(page, "assistant-02-confirmed");
+    expect(problems).toEqual([]);
+    await page.context().close();
   });
 });

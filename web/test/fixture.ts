@@ -93,7 +93,8 @@ function setEnvValue(text: string, key: string, value: string): string {
 }
 
 
-export async function startStack(): Promise<Stack> {
+/** `extraEnv`: deployment variables added to this run's env file before the backend starts. */
+export async function startStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), "portal-test-"));
   const envPath = join(dir, "env.local");
   const stops: (() => Promise<void>)[] = [];
@@ -135,6 +136,7 @@ export async function startStack(): Promise<Stack> {
     text = setEnvValue(text, "SMTP_URL", mail.smtpUrl);
     text = setEnvValue(text, "SMTP_FROM", "Booking platform <notifications@booking.localhost>");
     text = setEnvValue(text, "TEXT_MESSAGE_INBOX", "smtp");
+    for (const [key, value] of Object.entries(extraEnv)) text = setEnvValue(text, key, value);
     writeFileSync(envPath, text);
 
     const dataDir = join(dir, "data");
@@ -244,11 +246,11 @@ export type Suite = {
 };
 
 /** Starts one stack for the calling test file and stops it after the file's last test. */
-export function useStack(): Suite {
+export function useStack(options: { env?: Record<string, string> } = {}): Suite {
   let stack: Stack | undefined;
   const problems: string[] = [];
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack(options.env);
   }, 300_000);
   afterAll(async () => {
     await stack?.stop();

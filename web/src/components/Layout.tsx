@@ -4,6 +4,7 @@ import { useState, type ReactNode } from "react";
 import { api } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
 import { useAuthBridge } from "../lib/auth";
+import { AssistantPanel } from "./AssistantPanel";
 import { ConnectionBanner } from "./ui";
 import { Link, navigate } from "../lib/router";
 import { ROLE_LABELS, useSession, type Role, type ViewerContext } from "../lib/session";
@@ -157,6 +158,9 @@ export function Layout({ children }: { children: ReactNode }) {
         <ConnectionBanner />
         {children}
       </main>
+      {ready?.current?.businessId && (ready.current.role === "owner" || ready.current.role === "manager" || ready.current.role === "staff") && (
+        <AssistantPanel key={ready.current.key} businessId={ready.current.businessId} />
+      )}
     </div>
   );
 }
