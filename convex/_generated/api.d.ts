@@ -69,6 +69,7 @@ import type * as model_bookingSlots from "../model/bookingSlots.js";
 import type * as model_bookingTransitions from "../model/bookingTransitions.js";
 import type * as model_catalogue from "../model/catalogue.js";
 import type * as model_catalogueCommands from "../model/catalogueCommands.js";
+import type * as model_conversations from "../model/conversations.js";
 import type * as model_customerCommands from "../model/customerCommands.js";
 import type * as model_customers from "../model/customers.js";
 import type * as model_dispatchCommands from "../model/dispatchCommands.js";
@@ -184,6 +185,7 @@ declare const fullApi: ApiFromModules<{
   "model/bookingTransitions": typeof model_bookingTransitions;
   "model/catalogue": typeof model_catalogue;
   "model/catalogueCommands": typeof model_catalogueCommands;
+  "model/conversations": typeof model_conversations;
   "model/customerCommands": typeof model_customerCommands;
   "model/customers": typeof model_customers;
   "model/dispatchCommands": typeof model_dispatchCommands;

@@ -10,9 +10,11 @@ import { useSession, type Role } from "./lib/session";
 import { AdminBusinesses } from "./pages/admin/Businesses";
 import { BookingDetail } from "./pages/customer/BookingDetail";
 import { BookPage, BookBySlug } from "./pages/customer/Book";
+import { CustomerMessages } from "./pages/customer/Messages";
 import { MyBookings } from "./pages/customer/MyBookings";
 import { Welcome } from "./pages/customer/Welcome";
 import { DispatchBoard } from "./pages/dispatch/Board";
+import { StaffInbox } from "./pages/dispatch/Inbox";
 import { OwnerCatalogue } from "./pages/owner/Catalogue";
 import { OwnerCustomers } from "./pages/owner/Customers";
 import { OwnerDevelopers } from "./pages/owner/Developers";
@@ -52,6 +54,8 @@ const ROUTES: RouteDef[] = [
   { pattern: "/invite/:token", render: (p) => <InvitePage token={p.token} /> },
   { pattern: "/bookings", render: () => <MyBookings /> },
   { pattern: "/bookings/:bookingId", render: (p) => <BookingDetail bookingId={p.bookingId as Id<"bookings">} /> },
+  { pattern: "/messages", roles: ["customer"], render: () => <CustomerMessages /> },
+  { pattern: "/inbox", roles: ["owner", "manager", "staff"], render: () => <StaffInbox /> },
   { pattern: "/dispatch", roles: STAFF, render: () => <DispatchBoard /> },
   { pattern: "/today", roles: ["staff", "manager", "owner"], render: () => <ProviderToday /> },
   { pattern: "/owner/settings", roles: ["owner", "manager"], render: () => <OwnerSettings /> },
