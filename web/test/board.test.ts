@@ -4,6 +4,7 @@
  * provider on a phone, no sideways scrolling of the page from 320 px, the map (a point per job
  * with coordinates, the others listed), the queue's filters and search, and the week view.
  */
+import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "playwright-core";
 import { describe, expect, test } from "vitest";
 import { screenshot, signIn, useStack } from "./fixture";
@@ -25,6 +26,13 @@ async function board(label: string, options: { mobile?: boolean; width?: number 
 async function view(page: Page, name: "Day" | "Map" | "Week"): Promise<void> {
   await page.getByRole("group", { name: "View" }).getByRole("button", { name }).click();
   await expect.poll(() => page.getByRole("group", { name: "View" }).getByRole("button", { name }).getAttribute("aria-pressed")).toBe("true");
+}
+
+/** axe's findings (WCAG 2.x A/AA and best practices), one line per violation and element. */
+async function axe(page: Page, label: string): Promise<string[]> {
+  await page.locator(".state-loading").first().waitFor({ state: "detached", timeout: 30_000 }).catch(() => undefined);
+  const result = await new AxeBuilder({ page: page as never }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]).analyze();
+  return result.violations.flatMap((v) => v.nodes.map((n) => `${label}: ${v.id} (${v.impact}) ${n.target.join(" ")} — ${v.help}`));
 }
 
 /** How far the page is wider than the window (0 = no sideways scrolling). */
@@ -130,6 +138,7 @@ describe("dispatch board layout", () => {
     expect(await clippedCards(page)).toEqual([]);
     expect(await overflow(page)).toBe(0);
     await screenshot(page, "board-02-day-390");
+    const found = await axe(page, "day list (390 px)");
     for (const width of [320, 390]) {
       await page.setViewportSize({ width, height: 800 });
       for (const name of ["Day", "Map", "Week"] as const) {
@@ -139,10 +148,14 @@ describe("dispatch board layout", () => {
       }
     }
     await view(page, "Map");
+    await page.getByTestId("day-map").waitFor();
+    found.push(...(await axe(page, "map (390 px)")));
     await screenshot(page, "board-03-map-390");
     await view(page, "Week");
     await page.getByTestId("week").waitFor();
+    found.push(...(await axe(page, "week (390 px)")));
     await screenshot(page, "board-04-week-390");
+    expect(found).toEqual([]);
     await page.context().close();
   });
 
@@ -184,6 +197,7 @@ describe("dispatch board layout", () => {
       expect(listed.sort()).toEqual([...unlocated].sort());
       if (located.length > 0 && unlocated.length > 0) {
         checked = true;
+        expect(await axe(page, "map (1,440 px)")).toEqual([]);
         await screenshot(page, "board-05-map-1440");
       } else {
         await view(page, "Day");
@@ -211,6 +225,7 @@ describe("dispatch board layout", () => {
     expect(await week.locator("tbody tr[data-provider]").count()).toBe(providers);
     const todays = await week.locator(`tbody tr[data-provider] td[data-date="${today}"]`).evaluateAll((tds) => (tds as HTMLElement[]).reduce((n, td) => n + Number(td.dataset.jobs), 0));
     expect(todays).toBe(laneJobs);
+    expect(await axe(page, "week (1,440 px)")).toEqual([]);
     await screenshot(page, "board-06-week-1440");
     // A day three columns on opens on the day view.
     const target = (await week.locator("thead th button[data-date]").nth(3).getAttribute("data-date"))!;
@@ -304,6 +319,7 @@ describe("dispatch board layout", () => {
     await search.fill("no such customer anywhere");
     await queue.getByText("No unassigned job matches these filters.").waitFor();
     await page.getByTestId("search-results").getByText("No job today matches").waitFor();
+    expect(await axe(page, "queue with filters and search")).toEqual([]);
     await screenshot(page, "board-07-queue-filters");
     await page.context().close();
   });

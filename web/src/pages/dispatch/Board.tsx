@@ -350,7 +350,7 @@ function BoardView({ board, flash }: { board: Board; flash: Set<string> }) {
       where={where}
       flash={flash.has(job.bookingId)}
       pending={pending === job.bookingId}
-      dimmed={searching && !matchesSearch(job, filters.search)}
+      matched={searching && matchesSearch(job, filters.search)}
       style={gridStyle}
       bar={bar}
       providers={board.providers}
@@ -622,7 +622,7 @@ function JobBlock({
   where,
   flash,
   pending,
-  dimmed,
+  matched,
   style,
   bar,
   providers,
@@ -634,8 +634,8 @@ function JobBlock({
   where: "queue" | "lane" | "list";
   flash: boolean;
   pending: boolean;
-  /** A search is on and this job does not match it. */
-  dimmed: boolean;
+  /** A search is on and this job matches it. */
+  matched: boolean;
   style?: React.CSSProperties;
   /** Where the job's busy time is within the card, in % (cards are at least readable). */
   bar?: Placed["bar"];
@@ -653,7 +653,7 @@ function JobBlock({
     <div
       ref={setNodeRef}
       {...listeners}
-      className={`job status-${job.status.toLowerCase()}${where === "lane" ? " in-lane" : where === "list" ? " in-list" : ""}${flash ? " flash" : ""}${pending ? " pending" : ""}${dimmed ? " dimmed" : ""}${isDragging ? " dragging" : ""}`}
+      className={`job status-${job.status.toLowerCase()}${where === "lane" ? " in-lane" : where === "list" ? " in-list" : ""}${flash ? " flash" : ""}${pending ? " pending" : ""}${matched ? " matched" : ""}${isDragging ? " dragging" : ""}`}
       style={{ ...style, ...dragStyle }}
       data-booking={job.bookingId}
       data-status={job.status}
@@ -715,8 +715,18 @@ function MoveMenu({
   onUnassign?: () => void;
 }) {
   const candidates = useQuery(api.dispatch.candidates, { bookingId: job.bookingId });
+  const content = useRef<HTMLDivElement | null>(null);
+  const loaded = candidates !== undefined;
+  // The entries arrive with the server's answer: focus then goes to the first one that can be
+  // chosen (Radix focused the menu itself while there was none), unless the person moved on.
+  useEffect(() => {
+    const menu = content.current;
+    if (!loaded || menu === null || document.activeElement !== menu) return;
+    menu.querySelector<HTMLElement>('[role="menuitem"]:not([data-disabled])')?.focus();
+  }, [loaded]);
   return (
     <DropdownMenu.Content
+      ref={content}
       className="move-menu"
       data-testid="move-menu"
       side="bottom"
@@ -741,7 +751,7 @@ function MoveMenu({
             </DropdownMenu.Item>
           );
         })}
-      {onUnassign && (
+      {loaded && onUnassign && (
         <DropdownMenu.Item className="move-menu-item" onSelect={onUnassign}>
           Back to the queue
         </DropdownMenu.Item>

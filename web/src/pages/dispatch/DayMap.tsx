@@ -41,7 +41,7 @@ export function DayMap({ board }: { board: Board }) {
         {total === 0 ? (
           <p className="muted map-empty">No job of this day has an address with coordinates.</p>
         ) : (
-          <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={label} className={tiles.length ? "with-tiles" : "plain"} data-zoom={view.zoom}>
+          <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={label} className={tiles.length ? "with-tiles" : "plain"} data-zoom={view.zoom.toFixed(2)}>
             <rect width={WIDTH} height={HEIGHT} className="map-bg" />
             {tiles.map((t) => (
               <image key={t.key} href={t.href} x={t.x} y={t.y} width={t.size} height={t.size} />

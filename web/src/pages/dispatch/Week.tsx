@@ -55,8 +55,10 @@ export function WeekView({
                         type="button"
                         className="week-cell"
                         onClick={() => onOpenDay(d.date)}
-                        aria-label={`${p.name}, ${localDateLabel(d.date)}: ${d.jobs.length} job${d.jobs.length === 1 ? "" : "s"}${off ? ", day off" : ""}${d.timeOff ? ", time off" : ""}. Open the day`}
                       >
+                        <span className="sr-only">
+                          Open {p.name}'s {localDateLabel(d.date)}:{" "}
+                        </span>
                         <span className="week-count">
                           {d.jobs.length} job{d.jobs.length === 1 ? "" : "s"}
                         </span>

@@ -22,7 +22,10 @@ export function project(p: LatLng, zoom: number): { x: number; y: number } {
   };
 }
 
-/** The largest whole zoom at which every point fits in width × height with `pad` pixels around. */
+/**
+ * The zoom (fractional: the points fill the drawing) at which every point fits in
+ * width × height with `pad` pixels around, centred on them.
+ */
 export function fit(points: LatLng[], width: number, height: number, pad: number): Viewport {
   if (points.length === 0) return { zoom: 0, left: 0, top: 0, width, height };
   const bounds = (zoom: number) => {
@@ -38,26 +41,28 @@ export function fit(points: LatLng[], width: number, height: number, pad: number
   if (spanX > 0 || spanY > 0) {
     const zx = spanX > 0 ? Math.log2((width - 2 * pad) / spanX) : MAX_ZOOM;
     const zy = spanY > 0 ? Math.log2((height - 2 * pad) / spanY) : MAX_ZOOM;
-    zoom = Math.max(0, Math.min(MAX_ZOOM, Math.floor(Math.min(zx, zy))));
+    zoom = Math.max(0, Math.min(MAX_ZOOM, Math.min(zx, zy)));
   }
   const b = bounds(zoom);
   return { zoom, left: (b.minX + b.maxX) / 2 - width / 2, top: (b.minY + b.maxY) / 2 - height / 2, width, height };
 }
 
-/** Tiles covering the viewport, each with its place in viewport pixels. */
+/** Tiles covering the viewport (of the whole zoom below, scaled up), each placed in viewport pixels. */
 export function tilesFor(view: Viewport, url: string): { key: string; href: string; x: number; y: number; size: number }[] {
-  const n = 2 ** view.zoom;
+  const z = Math.floor(view.zoom);
+  const size = TILE * 2 ** (view.zoom - z);
+  const n = 2 ** z;
   const tiles = [];
-  for (let ty = Math.floor(view.top / TILE); ty <= Math.floor((view.top + view.height) / TILE); ty++) {
+  for (let ty = Math.floor(view.top / size); ty <= Math.floor((view.top + view.height) / size); ty++) {
     if (ty < 0 || ty >= n) continue;
-    for (let tx = Math.floor(view.left / TILE); tx <= Math.floor((view.left + view.width) / TILE); tx++) {
+    for (let tx = Math.floor(view.left / size); tx <= Math.floor((view.left + view.width) / size); tx++) {
       const wrapped = ((tx % n) + n) % n;
       const href = url
-        .replace("{z}", String(view.zoom))
+        .replace("{z}", String(z))
         .replace("{x}", String(wrapped))
         .replace("{y}", String(ty))
         .replace("{s}", "abc"[(wrapped + ty) % 3]);
-      tiles.push({ key: `${tx}/${ty}`, href, x: tx * TILE - view.left, y: ty * TILE - view.top, size: TILE });
+      tiles.push({ key: `${z}/${tx}/${ty}`, href, x: tx * size - view.left, y: ty * size - view.top, size });
     }
   }
   return tiles;
