@@ -83,12 +83,18 @@ function BoardForBusiness({ businessId, timeZone }: { businessId: Id<"businesses
   const [date, setDate] = useState(() => (initial && /^\d{4}-\d{2}-\d{2}$/.test(initial) ? initial : todayIn(Date.now(), timeZone)));
   const [view, setView] = useState<View>(() => VIEWS.find((v) => v.id === initialView)?.id ?? "day");
   const board = useQuery(api.dispatch.board, view === "week" ? "skip" : { businessId, date });
-  // The address bar follows the day and view, so a reload or a shared link opens the same.
+  // Once the day or view is changed, the address bar follows, so a reload or a shared link
+  // opens the same; back on the day and view it opened with, the board keeps its own address.
+  const opened = useRef({ date, view, search: window.location.search });
   useEffect(() => {
     const url = new URL(window.location.href);
-    url.searchParams.set("date", date);
-    if (view === "day") url.searchParams.delete("view");
-    else url.searchParams.set("view", view);
+    if (date === opened.current.date && view === opened.current.view) {
+      url.search = opened.current.search;
+    } else {
+      url.searchParams.set("date", date);
+      if (view === "day") url.searchParams.delete("view");
+      else url.searchParams.set("view", view);
+    }
     if (url.href !== window.location.href) window.history.replaceState(window.history.state, "", url);
   }, [date, view]);
   const step = view === "week" ? 7 : 1;
