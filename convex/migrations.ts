@@ -10,6 +10,7 @@ import { Migrations } from "@convex-dev/migrations";
 import { components, internal } from "./_generated/api";
 import type { DataModel } from "./_generated/dataModel";
 import { internalMutation } from "./functions";
+import { fileLegacyMessage } from "./model/conversations";
 import { invoiceOutstanding, invoiceRevenue } from "./model/invoiceTotals";
 
 export const migrations = new Migrations<DataModel>(components.migrations, { internalMutation });
@@ -37,5 +38,13 @@ export const backfillInvoiceTotals = migrations.define({
   },
 });
 
+/** Files messages written before conversations existed into their threads (with unread counts). */
+export const backfillConversations = migrations.define({
+  table: "messages",
+  migrateOne: async (ctx, message) => {
+    await fileLegacyMessage(ctx, message);
+  },
+});
+
 /** Every migration, in the order a new deployment runs them. */
-export const runAll = migrations.runner([internal.migrations.clearRateLimitWindows, internal.migrations.backfillInvoiceTotals]);
+export const runAll = migrations.runner([internal.migrations.clearRateLimitWindows, internal.migrations.backfillInvoiceTotals, internal.migrations.backfillConversations]);

@@ -299,6 +299,30 @@ export default defineSchema({
     .index("by_businessId_and_userId", ["businessId", "userId"])
     .index("by_businessId_and_role", ["businessId", "role"]),
 
+  /**
+   * An invitation to join a business's staff, sent by email (model/teamCommands.ts). Only
+   * the SHA-256 of the link's token is stored; resending issues a new token.
+   */
+  invites: defineTable({
+    businessId: v.id("businesses"),
+    /** Lower-cased. */
+    email: v.string(),
+    role: vMemberRole,
+    /** The resource the person will be (a provider's schedule), linked on acceptance. */
+    resourceId: v.optional(v.id("resources")),
+    tokenHash: v.string(),
+    status: v.union(v.literal("pending"), v.literal("accepted"), v.literal("revoked")),
+    expiresAt: v.number(),
+    invitedBy: v.id("users"),
+    createdAt: v.number(),
+    sentAt: v.number(),
+    acceptedBy: v.optional(v.id("users")),
+    acceptedAt: v.optional(v.number()),
+    revokedAt: v.optional(v.number()),
+  })
+    .index("by_tokenHash", ["tokenHash"])
+    .index("by_businessId_and_status", ["businessId", "status"]),
+
   // --- Zones --------------------------------------------------------------------------
 
   zones: defineTable({
@@ -840,17 +864,49 @@ export default defineSchema({
     .index("by_customerId_and_createdAt", ["customerId", "createdAt"])
     .index("by_status", ["status"]),
 
-  /** Conversation between a customer and the business. */
+  /**
+   * A thread between a customer and the business: the general one (no `bookingId`) or one
+   * per booking. Carries what the inbox lists (last message, unread per side, assignee) so
+   * the inbox reads one document per thread (model/conversations.ts keeps it in step).
+   */
+  conversations: defineTable({
+    businessId: v.id("businesses"),
+    customerId: v.id("customers"),
+    bookingId: v.optional(v.id("bookings")),
+    /** The team member who answers it (a membership of the business); absent = unassigned. */
+    assigneeId: v.optional(v.id("memberships")),
+    lastMessageAt: v.number(),
+    lastMessagePreview: v.string(),
+    lastFrom: v.union(v.literal("customer"), v.literal("business")),
+    /** Messages of the customer the business has not read, and the other way round. */
+    unreadByBusiness: v.number(),
+    unreadByCustomer: v.number(),
+    createdAt: v.number(),
+  })
+    .index("by_customerId_and_bookingId", ["customerId", "bookingId"])
+    .index("by_customerId_and_lastMessageAt", ["customerId", "lastMessageAt"])
+    .index("by_businessId_and_lastMessageAt", ["businessId", "lastMessageAt"])
+    .index("by_businessId_and_assigneeId_and_lastMessageAt", ["businessId", "assigneeId", "lastMessageAt"]),
+
+  /** One message of a conversation. */
   messages: defineTable({
     businessId: v.id("businesses"),
     customerId: v.id("customers"),
+    /** Absent only on messages written before conversations existed. */
+    conversationId: v.optional(v.id("conversations")),
     bookingId: v.optional(v.id("bookings")),
     from: v.union(v.literal("customer"), v.literal("business")),
     authorId: v.id("users"),
     body: v.string(),
+    /** Images of the job, in Convex file storage. */
+    attachments: v.optional(
+      v.array(v.object({ storageId: v.id("_storage"), contentType: v.string(), size: v.number(), name: v.optional(v.string()) })),
+    ),
     createdAt: v.number(),
     readAt: v.optional(v.number()),
-  }).index("by_customerId_and_createdAt", ["customerId", "createdAt"]),
+  })
+    .index("by_customerId_and_createdAt", ["customerId", "createdAt"])
+    .index("by_conversationId_and_createdAt", ["conversationId", "createdAt"]),
 
   reviews: defineTable({
     businessId: v.id("businesses"),

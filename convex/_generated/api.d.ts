@@ -53,6 +53,7 @@ import type * as env from "../env.js";
 import type * as errors from "../errors.js";
 import type * as functions from "../functions.js";
 import type * as http from "../http.js";
+import type * as invites from "../invites.js";
 import type * as invoices from "../invoices.js";
 import type * as localCheckout from "../localCheckout.js";
 import type * as messages from "../messages.js";
@@ -68,6 +69,7 @@ import type * as model_bookingSlots from "../model/bookingSlots.js";
 import type * as model_bookingTransitions from "../model/bookingTransitions.js";
 import type * as model_catalogue from "../model/catalogue.js";
 import type * as model_catalogueCommands from "../model/catalogueCommands.js";
+import type * as model_conversations from "../model/conversations.js";
 import type * as model_customerCommands from "../model/customerCommands.js";
 import type * as model_customers from "../model/customers.js";
 import type * as model_dispatchCommands from "../model/dispatchCommands.js";
@@ -89,6 +91,7 @@ import type * as model_stripePaymentEvents from "../model/stripePaymentEvents.js
 import type * as model_stripePlans from "../model/stripePlans.js";
 import type * as model_stripeRefunds from "../model/stripeRefunds.js";
 import type * as model_stripeSignature from "../model/stripeSignature.js";
+import type * as model_teamCommands from "../model/teamCommands.js";
 import type * as model_validation from "../model/validation.js";
 import type * as model_webhookEndpointCommands from "../model/webhookEndpointCommands.js";
 import type * as model_webhookFanout from "../model/webhookFanout.js";
@@ -166,6 +169,7 @@ declare const fullApi: ApiFromModules<{
   errors: typeof errors;
   functions: typeof functions;
   http: typeof http;
+  invites: typeof invites;
   invoices: typeof invoices;
   localCheckout: typeof localCheckout;
   messages: typeof messages;
@@ -181,6 +185,7 @@ declare const fullApi: ApiFromModules<{
   "model/bookingTransitions": typeof model_bookingTransitions;
   "model/catalogue": typeof model_catalogue;
   "model/catalogueCommands": typeof model_catalogueCommands;
+  "model/conversations": typeof model_conversations;
   "model/customerCommands": typeof model_customerCommands;
   "model/customers": typeof model_customers;
   "model/dispatchCommands": typeof model_dispatchCommands;
@@ -202,6 +207,7 @@ declare const fullApi: ApiFromModules<{
   "model/stripePlans": typeof model_stripePlans;
   "model/stripeRefunds": typeof model_stripeRefunds;
   "model/stripeSignature": typeof model_stripeSignature;
+  "model/teamCommands": typeof model_teamCommands;
   "model/validation": typeof model_validation;
   "model/webhookEndpointCommands": typeof model_webhookEndpointCommands;
   "model/webhookFanout": typeof model_webhookFanout;

@@ -10,9 +10,11 @@ import { useSession, type Role } from "./lib/session";
 import { AdminBusinesses } from "./pages/admin/Businesses";
 import { BookingDetail } from "./pages/customer/BookingDetail";
 import { BookPage, BookBySlug } from "./pages/customer/Book";
+import { CustomerMessages } from "./pages/customer/Messages";
 import { MyBookings } from "./pages/customer/MyBookings";
 import { Welcome } from "./pages/customer/Welcome";
 import { DispatchBoard } from "./pages/dispatch/Board";
+import { StaffInbox } from "./pages/dispatch/Inbox";
 import { OwnerCatalogue } from "./pages/owner/Catalogue";
 import { OwnerCustomers } from "./pages/owner/Customers";
 import { OwnerDevelopers } from "./pages/owner/Developers";
@@ -22,6 +24,7 @@ import { OwnerSettings } from "./pages/owner/Settings";
 import { OwnerStaff } from "./pages/owner/Staff";
 import { OwnerZones } from "./pages/owner/Zones";
 import { ProviderToday } from "./pages/provider/Today";
+import { InvitePage } from "./pages/Invite";
 import { SignInPage } from "./pages/SignIn";
 
 export function homeFor(role: Role | undefined): string {
@@ -48,8 +51,11 @@ const ROUTES: RouteDef[] = [
   { pattern: "/book/:businessId", public: true, render: (p) => <BookPage businessId={p.businessId as Id<"businesses">} /> },
   { pattern: "/b/:slug", public: true, render: (p) => <BookBySlug slug={p.slug} /> },
   { pattern: "/welcome", render: () => <Welcome /> },
+  { pattern: "/invite/:token", render: (p) => <InvitePage token={p.token} /> },
   { pattern: "/bookings", render: () => <MyBookings /> },
   { pattern: "/bookings/:bookingId", render: (p) => <BookingDetail bookingId={p.bookingId as Id<"bookings">} /> },
+  { pattern: "/messages", roles: ["customer"], render: () => <CustomerMessages /> },
+  { pattern: "/inbox", roles: ["owner", "manager", "staff"], render: () => <StaffInbox /> },
   { pattern: "/dispatch", roles: STAFF, render: () => <DispatchBoard /> },
   { pattern: "/today", roles: ["staff", "manager", "owner"], render: () => <ProviderToday /> },
   { pattern: "/owner/settings", roles: ["owner", "manager"], render: () => <OwnerSettings /> },

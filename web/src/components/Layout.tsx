@@ -15,12 +15,13 @@ export function navFor(context: ViewerContext | null): NavItem[] {
   const book = context.businessId ? [{ href: `/book/${context.businessId}`, label: "Book" }] : [];
   switch (context.role) {
     case "customer":
-      return [...book, { href: "/bookings", label: "My bookings" }];
+      return [...book, { href: "/bookings", label: "My bookings" }, { href: "/messages", label: "Messages" }];
     case "staff":
-      return [{ href: "/today", label: "Today" }];
+      return [{ href: "/today", label: "Today" }, { href: "/inbox", label: "Inbox" }];
     case "manager":
       return [
         { href: "/dispatch", label: "Dispatch" },
+        { href: "/inbox", label: "Inbox" },
         { href: "/today", label: "My jobs" },
         { href: "/owner/customers", label: "Customers" },
         { href: "/owner/catalogue", label: "Catalogue" },
@@ -31,6 +32,7 @@ export function navFor(context: ViewerContext | null): NavItem[] {
     case "owner":
       return [
         { href: "/dispatch", label: "Dispatch" },
+        { href: "/inbox", label: "Inbox" },
         { href: "/owner/reports", label: "Reports" },
         { href: "/owner/customers", label: "Customers" },
         { href: "/owner/catalogue", label: "Catalogue" },

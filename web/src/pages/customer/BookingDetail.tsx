@@ -107,6 +107,11 @@ function BookingView({ detail }: { detail: Detail }) {
         {isCustomer && business && (
           <Card title="Manage">
             <CustomerActions detail={detail} business={business} />
+            <p>
+              <Link className="btn btn-secondary" href={`/messages?customer=${booking.customerId}&booking=${booking._id}`}>
+                Message the business
+              </Link>
+            </p>
           </Card>
         )}
 

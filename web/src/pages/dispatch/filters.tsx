@@ -52,7 +52,7 @@ export function QueueFilters({ board, filters, onChange }: { board: Board; filte
   const active = filters.zoneId !== "" || filters.productId !== "" || filters.timeOfDay !== "";
   return (
     <div className="queue-filters">
-      <label className="field-inline">
+      <label className="board-field">
         <span>Search today's jobs</span>
         <input
           type="search"
@@ -62,7 +62,7 @@ export function QueueFilters({ board, filters, onChange }: { board: Board; filte
           data-testid="job-search"
         />
       </label>
-      <label className="field-inline">
+      <label className="board-field">
         <span>Zone</span>
         <select value={filters.zoneId} onChange={(e) => set({ zoneId: e.target.value })}>
           <option value="">All zones</option>
@@ -73,7 +73,7 @@ export function QueueFilters({ board, filters, onChange }: { board: Board; filte
           ))}
         </select>
       </label>
-      <label className="field-inline">
+      <label className="board-field">
         <span>Service</span>
         <select value={filters.productId} onChange={(e) => set({ productId: e.target.value })}>
           <option value="">All services</option>
@@ -84,7 +84,7 @@ export function QueueFilters({ board, filters, onChange }: { board: Board; filte
           ))}
         </select>
       </label>
-      <label className="field-inline">
+      <label className="board-field">
         <span>Time of day</span>
         <select value={filters.timeOfDay} onChange={(e) => set({ timeOfDay: e.target.value as TimeOfDay })}>
           <option value="">Any time</option>
