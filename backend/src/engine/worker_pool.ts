@@ -37,6 +37,8 @@ export interface WorkerHost {
   storeBlob(bytes: Uint8Array, contentType: string | null): Promise<string>;
   /** An action's `fetch`, made by the engine's thread (its `fetch`, looked up at call time). */
   fetch(url: string, init: RequestInit): Promise<Response>;
+  /** An action's `setTimeout`, armed on the engine's thread (its timers, so test fake timers apply); returns the cancel. */
+  setTimer(ms: number, fire: () => void): () => void;
   getBlob(storageId: string): Promise<{ bytes: Uint8Array; contentType: string | null } | null>;
   now(): number;
   logLines: string[];
@@ -48,6 +50,8 @@ interface ActiveRun {
   host: WorkerHost;
   /** Aborts of the run's fetches in flight, by call id. */
   fetches: Map<number, AbortController>;
+  /** The run's armed timers, by call id: cancel them and answer the worker at once. */
+  timers: Map<number, () => void>;
   resolve(result: string): void;
   reject(error: unknown): void;
   sentAt: number;
@@ -194,7 +198,7 @@ export class FunctionWorker {
     if (this.dead) return Promise.reject(this.deathReason);
     const runId = nextRunId++;
     return new Promise<string>((resolve, reject) => {
-      this.runs.set(runId, { host, resolve, reject, sentAt: monotonicNow(), fetches: new Map() });
+      this.runs.set(runId, { host, resolve, reject, sentAt: monotonicNow(), fetches: new Map(), timers: new Map() });
       if (this.runs.size === 1) {
         this.worker.ref();
         this.callPort.ref();
@@ -214,7 +218,10 @@ export class FunctionWorker {
     if (this.dead) return;
     this.dead = true;
     this.deathReason = reason;
-    for (const run of this.runs.values()) run.reject(reason);
+    for (const run of this.runs.values()) {
+      for (const cancel of run.timers.values()) cancel();
+      run.reject(reason);
+    }
     this.runs.clear();
     busyWorkers.delete(this);
     this.callPort.close();
@@ -224,6 +231,8 @@ export class FunctionWorker {
   private finish(runId: number): ActiveRun | undefined {
     const run = this.runs.get(runId);
     this.runs.delete(runId);
+    // Timers still armed when the function returned never fire (the execution has ended).
+    for (const cancel of run?.timers.values() ?? []) cancel();
     if (this.runs.size === 0) {
       this.worker.unref();
       this.callPort.unref();
@@ -255,6 +264,10 @@ export class FunctionWorker {
     run.host.logLines.push(...message.logs);
     if (message.kind === "abortFetch") {
       run.fetches.get(message.abortCallId!)?.abort();
+      return "other";
+    }
+    if (message.kind === "clearTimer") {
+      run.timers.get(message.abortCallId!)?.();
       return "other";
     }
     let reply: Partial<AsyncReplyMessage> | Promise<Partial<AsyncReplyMessage>>;
@@ -292,7 +305,23 @@ export class FunctionWorker {
     const host = run.host;
     switch (call.kind) {
       case "abortFetch":
+      case "clearTimer":
         return {};
+      case "timer": {
+        const callId = call.callId!;
+        const outcome = await new Promise<"fired" | "cancelled">((resolve) => {
+          const cancel = host.setTimer(call.ms ?? 0, () => {
+            run.timers.delete(callId);
+            resolve("fired");
+          });
+          run.timers.set(callId, () => {
+            run.timers.delete(callId);
+            cancel();
+            resolve("cancelled");
+          });
+        });
+        return { result: outcome };
+      }
       case "fetch": {
         const controller = new AbortController();
         run.fetches.set(call.callId!, controller);
@@ -363,11 +392,32 @@ export function absoluteNow(): number {
 const WARM_WORKERS = 2;
 const IDLE_WORKERS = 4;
 
+/** Queries and mutations share one budget of workers, actions another (they wait on I/O). */
+export type WorkerKind = "transaction" | "action";
+/** How many functions of each kind run on workers at once; the others wait their turn. */
+export const DEFAULT_WORKER_LIMITS: Record<WorkerKind, number> = { transaction: 16, action: 64 };
+
 class WorkerPool {
   /** Idle workers, the most recently used last: it has the modules loaded and compiled. */
   private idle: FunctionWorker[] = [];
+  private limits: Record<WorkerKind, number> = { ...DEFAULT_WORKER_LIMITS };
+  private readonly inUse: Record<WorkerKind, number> = { transaction: 0, action: 0 };
+  /** Waiting acquirers, first come first served; a released slot passes straight to the first. */
+  private readonly waiting: Record<WorkerKind, (() => void)[]> = { transaction: [], action: [] };
+  private readonly peaks: Record<WorkerKind, number> = { transaction: 0, action: 0 };
+  /** Workers taken outside the budget (see `acquire`). */
+  private readonly exempt: Record<WorkerKind, number> = { transaction: 0, action: 0 };
 
-  acquire(): FunctionWorker {
+  /**
+   * A worker for one top-level execution. When `kind`'s budget is used up the call waits for a
+   * slot (never fails); `exempt` takes one regardless: an action called by a running action,
+   * which would otherwise wait on the slot its own caller holds.
+   */
+  async acquire(kind: WorkerKind, exempt = false): Promise<FunctionWorker> {
+    if (exempt) this.exempt[kind] += 1;
+    else if (this.inUse[kind] >= this.limits[kind]) await new Promise<void>((resolve) => this.waiting[kind].push(resolve));
+    else this.inUse[kind] += 1;
+    this.peaks[kind] = Math.max(this.peaks[kind], this.inUse[kind] + this.exempt[kind]);
     while (this.idle.length > 0) {
       const worker = this.idle.pop()!;
       if (worker.alive) return worker;
@@ -375,10 +425,37 @@ class WorkerPool {
     return this.spawn();
   }
 
-  release(worker: FunctionWorker): void {
+  /** Hands back a worker from `acquire` (alive or killed at its limit) and its slot. */
+  release(worker: FunctionWorker, kind: WorkerKind, exempt = false): void {
+    if (exempt) {
+      this.exempt[kind] -= 1;
+    } else {
+      const next = this.waiting[kind].shift();
+      if (next) next();
+      else this.inUse[kind] -= 1;
+    }
     if (!worker.alive || worker.busy) return;
     if (this.idle.length < IDLE_WORKERS) this.idle.push(worker);
     else worker.kill(new Error("The worker pool is full"));
+  }
+
+  /** Sets the budgets (tests); 0 or less keeps the current one. */
+  configure(limits: Partial<Record<WorkerKind, number>>): void {
+    for (const kind of ["transaction", "action"] as const) {
+      const limit = limits[kind];
+      if (limit !== undefined && limit > 0) this.limits[kind] = limit;
+    }
+  }
+
+  /** Executions on workers now, the most at once since the last reset, and how many wait. */
+  stats(): Record<WorkerKind, { running: number; peak: number; waiting: number; limit: number }> {
+    const of = (kind: WorkerKind) => ({ running: this.inUse[kind] + this.exempt[kind], peak: this.peaks[kind], waiting: this.waiting[kind].length, limit: this.limits[kind] });
+    return { transaction: of("transaction"), action: of("action") };
+  }
+
+  resetPeaks(): void {
+    this.peaks.transaction = this.inUse.transaction + this.exempt.transaction;
+    this.peaks.action = this.inUse.action + this.exempt.action;
   }
 
   /** Starts workers ahead of the first call (thread start-up is not a function's time). */
