@@ -6,6 +6,7 @@
  * and mutations block this thread until the engine answers (a few microseconds), everything
  * that may wait (nested function calls, the calls of actions) is an ordinary message.
  */
+import { readlinkSync } from "node:fs";
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import { EngineError } from "./errors.js";
 import { failureFrom } from "./failures.js";
@@ -45,6 +46,12 @@ const flag = new Int32Array(flagBuffer);
 const doorbell = new Int32Array(doorbellBuffer);
 /** What the engine reads to leave blocked time out of a function's limit (see FunctionWorker.pausedMs). */
 const paused = new Float64Array(pausedBuffer);
+// The thread's kernel id, for the engine to read its CPU time ("<pid>/task/<tid>"); -1: none.
+try {
+  paused[2] = Number(readlinkSync("/proc/thread-self").split("/").pop()) || -1;
+} catch {
+  paused[2] = -1;
+}
 const rt = runtime();
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 const pending = new Map<number, { resolve: (reply: AsyncReplyMessage) => void }>();

@@ -10,7 +10,7 @@
  * the engine: the worker only forwards syscalls.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -143,8 +143,16 @@ export class FunctionWorker {
   private readonly flag: Int32Array;
   /** Where the worker's messages arrive (all of them, in the order it sent them). */
   private readonly callPort: MessagePort;
-  /** [total ms blocked on the engine, when the current blocking call started or 0], written by the worker. */
+  /**
+   * [total ms blocked on the engine, when the current blocking call started or 0, the
+   * thread's kernel id or 0 until it has started], written by the worker.
+   */
   private readonly paused: Float64Array;
+  /** When the thread was created, for its off-CPU time (see pausedMs). */
+  private readonly createdAt = absoluteNow();
+  private cpuClock: ThreadCpuClock | null = null;
+  /** The last off-CPU figure and when it was read. */
+  private offCpu = { at: Number.NEGATIVE_INFINITY, ms: 0 };
   private readonly syncPort: MessagePort;
   private readonly runs = new Map<number, ActiveRun>();
   private dead = false;
@@ -153,7 +161,7 @@ export class FunctionWorker {
   constructor(private readonly onExit: (worker: FunctionWorker) => void) {
     const flagBuffer = new SharedArrayBuffer(4);
     this.flag = new Int32Array(flagBuffer);
-    const pausedBuffer = new SharedArrayBuffer(16);
+    const pausedBuffer = new SharedArrayBuffer(24);
     this.paused = new Float64Array(pausedBuffer);
     const { port1, port2 } = new MessageChannel();
     this.syncPort = port1;
@@ -180,8 +188,31 @@ export class FunctionWorker {
     return receiveMessageOnPort(this.callPort)?.message as FromWorker | undefined;
   }
 
-  /** How long this worker has been blocked on the engine in all (ms, growing while it waits). */
+  /**
+   * Time that was not this worker's own, in all (ms, growing while it waits): where the
+   * kernel reports the thread's CPU time (Linux), everything off its CPU since it was created
+   * (blocked on the engine, idle in the pool, or runnable but not scheduled on a machine
+   * busier than its cores), so a function's limit counts the time it ran, as on a dedicated
+   * Convex isolate; elsewhere, the time it reported blocked on the engine.
+   */
   pausedMs(): number {
+    if (PROC_THREADS && !this.dead) {
+      const tid = this.paused[2];
+      // Before its thread has started a worker has run nothing: all of its time is off-CPU.
+      if (tid === 0) return absoluteNow() - this.createdAt;
+      if (tid > 0) {
+        const now = absoluteNow();
+        // Every database call asks: read the kernel's figure at most every CPU_READ_EVERY_MS
+        // (it moves in 10 ms steps anyway); in between, the last figure stands.
+        if (now - this.offCpu.at < CPU_READ_EVERY_MS) return this.offCpu.ms;
+        this.cpuClock ??= ThreadCpuClock.open(tid);
+        const cpuMs = this.cpuClock?.read() ?? null;
+        if (cpuMs !== null) {
+          this.offCpu = { at: now, ms: Math.max(this.offCpu.ms, now - this.createdAt - cpuMs) };
+          return this.offCpu.ms;
+        }
+      }
+    }
     const since = this.paused[1];
     return this.paused[0] + (since > 0 ? Math.max(0, absoluteNow() - since) : 0);
   }
@@ -215,6 +246,8 @@ export class FunctionWorker {
   }
 
   private die(reason: unknown): void {
+    this.cpuClock?.close();
+    this.cpuClock = null;
     if (this.dead) return;
     this.dead = true;
     this.deathReason = reason;
@@ -361,6 +394,46 @@ export class FunctionWorker {
     }
     this.worker.postMessage({ ...answer, t: "asyncReply", callId: call.callId } satisfies AsyncReplyMessage);
     return "other";
+  }
+}
+
+/** Whether this system reports each thread's CPU time under /proc (Linux). */
+const PROC_THREADS = existsSync("/proc/thread-self/stat");
+/** The unit of /proc's CPU times: USER_HZ, 100 on Linux whatever the kernel's own tick. */
+const PROC_TICK_MS = 10;
+const CPU_READ_EVERY_MS = 2;
+
+/** A thread's CPU time (user + system), read from /proc through one open descriptor. */
+class ThreadCpuClock {
+  private readonly buffer = Buffer.alloc(1024);
+  private constructor(private fd: number | null) {}
+
+  static open(tid: number): ThreadCpuClock | null {
+    try {
+      return new ThreadCpuClock(openSync(`/proc/self/task/${tid}/stat`, "r"));
+    } catch {
+      return null;
+    }
+  }
+
+  read(): number | null {
+    if (this.fd === null) return null;
+    try {
+      const text = this.buffer.toString("latin1", 0, readSync(this.fd, this.buffer, 0, this.buffer.length, 0));
+      // After the name in parentheses: state, ppid, …; utime and stime are the 12th and 13th.
+      const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      return Number.isFinite(ticks) ? ticks * PROC_TICK_MS : null;
+    } catch {
+      // The thread is gone (its worker exited): no more CPU time to read.
+      this.close();
+      return null;
+    }
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
   }
 }
 
