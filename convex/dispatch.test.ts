@@ -48,6 +48,66 @@ describe("dispatch.board", () => {
     const s = await bookingScenario(t);
     await expectCode(s.manager.as.query(api.dispatch.board, { businessId: s.businessId, date: "2026-02-30" }), "INVALID_ARGUMENT", "date");
   });
+
+  test("gives each job its address's coordinates and services, and the day's zones and services for the filters", async () => {
+    const t = newTest();
+    const s = await bookingScenario(t, { policies: { booking: { autoAssign: "manual", depositBp: 0 } } });
+    const located = await s.customer.as.mutation(api.bookings.hold, {
+      businessId: s.businessId,
+      zoneId: s.zoneId,
+      cart: s.cart,
+      start: at(TUESDAY, "10:00"),
+      address: { line1: "350 5th Ave", city: "New York", postalCode: "10001", country: "US", location: { lat: 40.7484, lng: -73.9857 } },
+    });
+    const plain = await s.customer.as.mutation(api.bookings.hold, {
+      businessId: s.businessId,
+      zoneId: s.zoneId,
+      cart: s.cart,
+      start: at(TUESDAY, "13:00"),
+      address: { line1: "1 Main St", city: "New York", postalCode: "10001", country: "US" },
+    });
+    await s.manager.as.mutation(api.dispatch.assign, { bookingId: located.bookingId, resourceId: s.provider.resourceId });
+    const board = await s.manager.as.query(api.dispatch.board, { businessId: s.businessId, date: TUESDAY });
+    const onLane = board.providers.find((p) => p.resourceId === s.provider.resourceId)!.jobs[0];
+    expect(onLane.location).toEqual({ lat: 40.7484, lng: -73.9857 });
+    expect(onLane.address).toBe("350 5th Ave, New York, 10001");
+    expect(onLane.productIds).toEqual([s.catalogue.productId]);
+    expect(board.unassigned.map((j) => [j.bookingId, j.location])).toEqual([[plain.bookingId, undefined]]);
+    expect(board.zones).toEqual([{ zoneId: s.zoneId, name: "Manhattan" }]);
+    expect(board.services.map((x) => x.productId)).toEqual([s.catalogue.productId]);
+  });
+});
+
+describe("dispatch.week", () => {
+  test("seven days from the start: each provider's hours and jobs per day, and the unassigned per day", async () => {
+    const t = newTest();
+    const s = await bookingScenario(t, { policies: { booking: { autoAssign: "manual", depositBp: 0 } } });
+    const a = await holdAs(s, at(TUESDAY, "10:00"));
+    await holdAs(s, at(TUESDAY, "13:00"));
+    const c = await holdAs(s, at(WEDNESDAY, "10:00"));
+    await s.manager.as.mutation(api.dispatch.assign, { bookingId: a.bookingId, resourceId: s.provider.resourceId });
+    await s.manager.as.mutation(api.dispatch.assign, { bookingId: c.bookingId, resourceId: s.provider.resourceId });
+    const monday = "2026-03-02";
+    const week = await s.manager.as.query(api.dispatch.week, { businessId: s.businessId, start: monday });
+    expect(week.days.map((d) => d.date)).toEqual(["2026-03-02", "2026-03-03", "2026-03-04", "2026-03-05", "2026-03-06", "2026-03-07", "2026-03-08"]);
+    expect(week.days.map((d) => d.unassigned)).toEqual([0, 1, 0, 0, 0, 0, 0]);
+    const pat = week.providers.find((p) => p.resourceId === s.provider.resourceId)!;
+    expect(pat.days.map((d) => d.jobs.map((j) => j.bookingId))).toEqual([[], [a.bookingId], [c.bookingId], [], [], [], []]);
+    // The day's hours: the weekly ones, and none at the weekend.
+    expect(pat.days[1].hours).toEqual([{ start: "09:00", end: "17:00" }]);
+    expect(pat.days[6].hours).toEqual([]);
+    // The board of each day agrees with the week.
+    const tuesday = await s.manager.as.query(api.dispatch.board, { businessId: s.businessId, date: TUESDAY });
+    expect(tuesday.providers.find((p) => p.resourceId === s.provider.resourceId)!.jobs.map((j) => j.bookingId)).toEqual([a.bookingId]);
+  });
+
+  test("only managers read it, and the start must be a date", async () => {
+    const t = newTest();
+    const s = await bookingScenario(t);
+    await expectCode(s.provider.as.query(api.dispatch.week, { businessId: s.businessId, start: TUESDAY }), "FORBIDDEN");
+    await expectCode(s.customer.as.query(api.dispatch.week, { businessId: s.businessId, start: TUESDAY }), "FORBIDDEN");
+    await expectCode(s.manager.as.query(api.dispatch.week, { businessId: s.businessId, start: "next week" }), "INVALID_ARGUMENT", "start");
+  });
 });
 
 describe("dispatch.assign / reassign", () => {

@@ -10,8 +10,8 @@
  */
 import { v } from "convex/values";
 import { ON_BOARD_STATUSES, UPCOMING_STATUSES } from "../domain/bookingStatus";
-import { bookingTitle } from "../domain/pricing";
-import { localDayRange, todayIn, weekdayOf, isValidLocalDate } from "../domain/time";
+import { bookingTitle, productNameOfLine } from "../domain/pricing";
+import { addDays, localDayRange, todayIn, weekdayOf, isValidLocalDate } from "../domain/time";
 import type { Doc } from "./_generated/dataModel";
 import type { QueryCtx as RawQueryCtx } from "./_generated/server";
 import { requireBusinessRole } from "./access";
@@ -30,9 +30,11 @@ import {
   reassignBooking,
   unassignBooking,
 } from "./model/dispatchCommands";
-import { vBookingStatus, vLocalTimeRange } from "./schema";
+import { vBookingStatus, vLatLng, vLocalTimeRange } from "./schema";
 
 const MAX_JOBS_PER_DAY = 1000;
+/** The week view reads fewer jobs a day than the board: it shows counts and blocks. */
+const MAX_JOBS_PER_WEEK_DAY = 500;
 const LIVE: ReadonlyArray<Doc<"bookings">["status"]> = UPCOMING_STATUSES;
 const ON_BOARD: ReadonlyArray<Doc<"bookings">["status"]> = ON_BOARD_STATUSES;
 
@@ -51,6 +53,10 @@ const vJob = v.object({
   serviceName: v.string(),
   totalMinor: v.number(),
   address: v.optional(v.string()),
+  /** The address's coordinates when it has them (the board's map). */
+  location: v.optional(vLatLng),
+  /** The services booked, each once (the board's service filter). */
+  productIds: v.array(v.id("products")),
 });
 
 function requireDate(date: string) {
@@ -88,7 +94,16 @@ async function jobOf(
     serviceName: bookingTitle(booking.items),
     totalMinor: booking.quote.totalMinor,
     ...(booking.address ? { address: addressLine(booking.address) } : {}),
+    ...(booking.address?.location ? { location: { lat: booking.address.location.lat, lng: booking.address.location.lng } } : {}),
+    productIds: [...new Set(booking.items.map((i) => i.productId))],
   };
+}
+
+/** The provider's working hours of one local date: the date override when there is one. */
+function hoursOfDate(resource: Doc<"resources">, date: string, override: Doc<"resourceDateOverrides"> | null) {
+  if (override) return override.closed ? [] : override.hours;
+  const weekday = weekdayOf(date);
+  return resource.weeklyHours.filter((h) => h.weekday === weekday).map((h) => ({ start: h.start, end: h.end }));
 }
 
 export const board = query({
@@ -113,6 +128,9 @@ export const board = query({
       }),
     ),
     unassigned: v.array(vJob),
+    /** Names of the zones and services the day's jobs are in (the queue's filters). */
+    zones: v.array(v.object({ zoneId: v.id("zones"), name: v.string() })),
+    services: v.array(v.object({ productId: v.id("products"), name: v.string() })),
   }),
   handler: async (ctx, args) => {
     const access = await requireBusinessRole(ctx, args.businessId, "manager");
@@ -131,18 +149,13 @@ export const board = query({
       .withIndex("by_businessId_and_localDate", (q) => q.eq("businessId", business._id).eq("localDate", args.date))
       .take(MAX_JOBS_PER_DAY);
     const names = new Map<string, string>();
-    const weekday = weekdayOf(args.date);
     const providers = [];
     for (const resource of resources) {
       const override = await ctx.db
         .query("resourceDateOverrides")
         .withIndex("by_resourceId_and_date", (q) => q.eq("resourceId", resource._id).eq("date", args.date))
         .unique();
-      const hours = override
-        ? override.closed
-          ? []
-          : override.hours
-        : resource.weeklyHours.filter((h) => h.weekday === weekday).map((h) => ({ start: h.start, end: h.end }));
+      const hours = hoursOfDate(resource, args.date, override);
       const jobs = [];
       for (const booking of bookings) {
         if (!ON_BOARD.includes(booking.status) || !booking.assignedResourceIds.includes(resource._id)) continue;
@@ -168,7 +181,106 @@ export const board = query({
       }
     }
     unassigned.sort((a, b) => a.start - b.start);
-    return { date: args.date, timeZone: business.timeZone, dayStart: range.start, dayEnd: range.end, providers, unassigned };
+    const onBoard = bookings.filter((b) => ON_BOARD.includes(b.status));
+    const zones = [];
+    for (const zoneId of new Set(onBoard.map((b) => b.zoneId))) {
+      const zone = await ctx.db.get("zones", zoneId);
+      if (zone !== null) zones.push({ zoneId, name: zone.name });
+    }
+    zones.sort((a, b) => a.name.localeCompare(b.name));
+    const services = new Map<string, { productId: Doc<"products">["_id"]; name: string }>();
+    for (const item of onBoard.flatMap((b) => b.items)) {
+      if (!services.has(item.productId)) services.set(item.productId, { productId: item.productId, name: productNameOfLine(item.name) });
+    }
+    return {
+      date: args.date,
+      timeZone: business.timeZone,
+      dayStart: range.start,
+      dayEnd: range.end,
+      providers,
+      unassigned,
+      zones,
+      services: [...services.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    };
+  },
+});
+
+/**
+ * Seven days from `start` (managers): per provider and day their hours and jobs as blocks
+ * (time and status only), and the unassigned jobs per day. The board's week view; a day
+ * opens on the board.
+ */
+export const week = query({
+  args: { businessId: v.id("businesses"), start: v.string() },
+  returns: v.object({
+    start: v.string(),
+    timeZone: v.string(),
+    days: v.array(v.object({ date: v.string(), dayStart: v.number(), dayEnd: v.number(), unassigned: v.number(), truncated: v.boolean() })),
+    providers: v.array(
+      v.object({
+        resourceId: v.id("resources"),
+        name: v.string(),
+        color: v.optional(v.string()),
+        days: v.array(
+          v.object({
+            date: v.string(),
+            hours: v.array(vLocalTimeRange),
+            timeOff: v.boolean(),
+            jobs: v.array(v.object({ bookingId: v.id("bookings"), status: vBookingStatus, start: v.number(), end: v.number() })),
+          }),
+        ),
+      }),
+    ),
+  }),
+  handler: async (ctx, args) => {
+    const access = await requireBusinessRole(ctx, args.businessId, "manager");
+    if (!isValidLocalDate(args.start)) throw appError("INVALID_ARGUMENT", "`start` must be a date YYYY-MM-DD.", { param: "start" });
+    const business = access.business;
+    const dates = Array.from({ length: 7 }, (_, i) => addDays(args.start, i));
+    const resources = await activeResources(ctx, business._id);
+    const days = [];
+    const bookingsOf = new Map<string, Doc<"bookings">[]>();
+    for (const date of dates) {
+      const range = localDayRange(date, business.timeZone);
+      const bookings = await ctx.db
+        .query("bookings")
+        .withIndex("by_businessId_and_localDate", (q) => q.eq("businessId", business._id).eq("localDate", date))
+        .take(MAX_JOBS_PER_WEEK_DAY + 1);
+      bookingsOf.set(date, bookings.slice(0, MAX_JOBS_PER_WEEK_DAY));
+      days.push({
+        date,
+        dayStart: range.start,
+        dayEnd: range.end,
+        unassigned: bookings.filter((b) => LIVE.includes(b.status) && b.assignedResourceIds.length === 0).length,
+        truncated: bookings.length > MAX_JOBS_PER_WEEK_DAY,
+      });
+    }
+    const weekStart = days[0].dayStart;
+    const weekEnd = days[6].dayEnd;
+    const providers = [];
+    for (const resource of resources) {
+      const overrides = await ctx.db
+        .query("resourceDateOverrides")
+        .withIndex("by_resourceId_and_date", (q) => q.eq("resourceId", resource._id).gte("date", dates[0]).lte("date", dates[6]))
+        .take(7);
+      const timeOff = await timeOffAround(ctx, resource._id, weekStart, weekEnd);
+      providers.push({
+        resourceId: resource._id,
+        name: resource.name,
+        ...(resource.color ? { color: resource.color } : {}),
+        days: days.map((day) => ({
+          date: day.date,
+          hours: hoursOfDate(resource, day.date, overrides.find((o) => o.date === day.date) ?? null),
+          timeOff: timeOff.some((t) => t.start < day.dayEnd && day.dayStart < t.end),
+          jobs: bookingsOf
+            .get(day.date)!
+            .filter((b) => ON_BOARD.includes(b.status) && b.assignedResourceIds.includes(resource._id))
+            .map((b) => ({ bookingId: b._id, status: b.status, start: b.start, end: b.end }))
+            .sort((a, b) => a.start - b.start),
+        })),
+      });
+    }
+    return { start: args.start, timeZone: business.timeZone, days, providers };
   },
 });
 

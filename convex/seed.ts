@@ -168,14 +168,14 @@ const PROVIDERS = [
 ];
 
 const CUSTOMERS: { name: string; zone: number; line1: string; city: string; postalCode: string; location?: { lat: number; lng: number } }[] = [
-  { name: "Emily Carter", zone: 0, line1: "214 Clinton St", city: "Brooklyn", postalCode: "11201" },
-  { name: "Marcus Lee", zone: 0, line1: "88 N 6th St", city: "Brooklyn", postalCode: "11211" },
-  { name: "Sofia Rossi", zone: 0, line1: "470 5th Ave", city: "Brooklyn", postalCode: "11215" },
-  { name: "Daniel Cohen", zone: 0, line1: "35 Prospect Park W", city: "Brooklyn", postalCode: "11215" },
-  { name: "Hannah Schmidt", zone: 1, line1: "301 W 22nd St", city: "New York", postalCode: "10011" },
-  { name: "James Wilson", zone: 1, line1: "155 E 29th St", city: "New York", postalCode: "10016" },
-  { name: "Priya Shah", zone: 1, line1: "250 W 85th St", city: "New York", postalCode: "10024" },
-  { name: "Olivia Martin", zone: 1, line1: "40 Bleecker St", city: "New York", postalCode: "10014" },
+  { name: "Emily Carter", zone: 0, line1: "214 Clinton St", city: "Brooklyn", postalCode: "11201", location: { lat: 40.6887, lng: -73.9965 } },
+  { name: "Marcus Lee", zone: 0, line1: "88 N 6th St", city: "Brooklyn", postalCode: "11211", location: { lat: 40.7197, lng: -73.9603 } },
+  { name: "Sofia Rossi", zone: 0, line1: "470 5th Ave", city: "Brooklyn", postalCode: "11215", location: { lat: 40.6686, lng: -73.9866 } },
+  { name: "Daniel Cohen", zone: 0, line1: "35 Prospect Park W", city: "Brooklyn", postalCode: "11215", location: { lat: 40.6712, lng: -73.9737 } },
+  { name: "Hannah Schmidt", zone: 1, line1: "301 W 22nd St", city: "New York", postalCode: "10011", location: { lat: 40.7456, lng: -74.0003 } },
+  { name: "James Wilson", zone: 1, line1: "155 E 29th St", city: "New York", postalCode: "10016", location: { lat: 40.743, lng: -73.9803 } },
+  { name: "Priya Shah", zone: 1, line1: "250 W 85th St", city: "New York", postalCode: "10024", location: { lat: 40.7878, lng: -73.9779 } },
+  { name: "Olivia Martin", zone: 1, line1: "40 Bleecker St", city: "New York", postalCode: "10014", location: { lat: 40.7258, lng: -73.9945 } },
   { name: "Kevin Nguyen", zone: 2, line1: "27-15 Jackson Ave", city: "Long Island City", postalCode: "11101", location: { lat: 40.7466, lng: -73.9394 } },
   { name: "Fatima Ali", zone: 2, line1: "31-10 Ditmars Blvd", city: "Astoria", postalCode: "11105", location: { lat: 40.7751, lng: -73.9117 } },
   { name: "Robert Brown", zone: 2, line1: "108-20 Queens Blvd", city: "Forest Hills", postalCode: "11375" },

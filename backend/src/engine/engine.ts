@@ -573,7 +573,10 @@ class FunctionExecution implements Execution, WorkerHost {
   }
 
   started(loadMs: number): void {
-    this.pausedBase = this.worker?.pausedMs() ?? 0;
+    // A nested call on its caller's worker shares the caller's transaction deadline, which is
+    // set against the caller's start: it counts paused time from there too.
+    const caller = this.parent !== null && this.parent.worker === this.worker ? this.parent : null;
+    this.pausedBase = caller?.pausedBase ?? this.worker?.pausedMs() ?? 0;
     this.onStarted(loadMs);
   }
 

@@ -43,7 +43,18 @@ function niceOtherThreads(): void {
   }
 }
 
-it.skipIf(!existsSync("/proc/thread-self/stat"))(
+const onLinux = existsSync("/proc/thread-self/stat");
+
+it.skipIf(!onLinux)("time the caller spent off the CPU counts for its nested calls as well", async () => {
+  const quick = await openFixtureEngine({ transactionTimeoutMs: LIMIT_MS });
+  try {
+    expect(await quick.runMutation("spin:offCpuThenNested", [{ ms: 2 * LIMIT_MS }], admin)).toMatchObject({ success: true, value: 1 });
+  } finally {
+    await quick.close();
+  }
+});
+
+it.skipIf(!onLinux)(
   "a mutation whose worker waits for a CPU finishes although its wall time passes the limit",
   { timeout: 120_000 },
   async () => {

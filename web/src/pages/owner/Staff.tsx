@@ -232,16 +232,43 @@ function WeeklyHoursEditor({ hours, onChange }: { hours: Resource["weeklyHours"]
   );
 }
 
+/** Numbers as typed (so a cleared field stays empty while editing); the server checks the ranges. */
+type Basics = { kind: Kind; name: string; capacity: string; priority: string };
+const basicsOf = (b: Basics) => ({ kind: b.kind, name: b.name, capacity: Number(b.capacity), priority: Number(b.priority) });
+
+function ResourceBasics({ value, onChange }: { value: Basics; onChange: (value: Basics) => void }) {
+  const set = (patch: Partial<Basics>) => onChange({ ...value, ...patch });
+  return (
+    <div className="form-grid">
+      <Field label="Kind">
+        <select value={value.kind} onChange={(e) => set({ kind: e.target.value as Kind })}>
+          {KINDS.map((k) => (
+            <option key={k.kind} value={k.kind}>
+              {k.label}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field label="Name">
+        <input value={value.name} onChange={(e) => set({ name: e.target.value })} required maxLength={100} />
+      </Field>
+      <Field label="Capacity" hint="How many bookings it takes at once">
+        <input type="number" inputMode="numeric" min={1} value={value.capacity} onChange={(e) => set({ capacity: e.target.value })} required />
+      </Field>
+      <Field label="Priority" hint="Lower is offered first">
+        <input type="number" inputMode="numeric" min={0} value={value.priority} onChange={(e) => set({ priority: e.target.value })} required />
+      </Field>
+    </div>
+  );
+}
+
 const WEEKDAYS_9_TO_5 = [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: "09:00", end: "17:00" }));
 
 function AddResource({ businessId, serves, onDone }: { businessId: Id<"businesses">; serves: Serves; onDone: (id?: Id<"resources">) => void }) {
   const create = useMutation(api.resources.create);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
-  const [kind, setKind] = useState<Kind>("room");
-  const [name, setName] = useState("");
-  const [capacity, setCapacity] = useState("1");
-  const [priority, setPriority] = useState("0");
+  const [basics, setBasics] = useState<Basics>({ kind: "room", name: "", capacity: "1", priority: "0" });
   const [hours, setHours] = useState<Resource["weeklyHours"]>(WEEKDAYS_9_TO_5);
   const [zoneIds, setZoneIds] = useState<Id<"zones">[]>([]);
   const [productIds, setProductIds] = useState<Id<"products">[]>([]);
@@ -255,10 +282,7 @@ function AddResource({ businessId, serves, onDone }: { businessId: Id<"businesse
         setError(null);
         create({
           businessId,
-          kind,
-          name,
-          capacity: Number(capacity),
-          priority: Number(priority),
+          ...basicsOf(basics),
           weeklyHours: hours,
           bufferBeforeMinutes: 0,
           bufferAfterMinutes: 0,
@@ -271,26 +295,7 @@ function AddResource({ businessId, serves, onDone }: { businessId: Id<"businesse
       }}
     >
       <h3>Add a resource</h3>
-      <div className="form-grid">
-        <Field label="Kind">
-          <select value={kind} onChange={(e) => setKind(e.target.value as Kind)}>
-            {KINDS.map((k) => (
-              <option key={k.kind} value={k.kind}>
-                {k.label}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field label="Name">
-          <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
-        </Field>
-        <Field label="Capacity" hint="How many bookings it takes at once">
-          <input type="number" inputMode="numeric" min={1} max={100} value={capacity} onChange={(e) => setCapacity(e.target.value)} required />
-        </Field>
-        <Field label="Priority" hint="Lower is offered first">
-          <input type="number" inputMode="numeric" min={0} value={priority} onChange={(e) => setPriority(e.target.value)} required />
-        </Field>
-      </div>
+      <ResourceBasics value={basics} onChange={setBasics} />
       <ServesPicker serves={serves} zoneIds={zoneIds} productIds={productIds} onZones={setZoneIds} onProducts={setProductIds} />
       <h4>Weekly hours</h4>
       <WeeklyHoursEditor hours={hours} onChange={setHours} />
@@ -312,10 +317,7 @@ function Schedule({ resource, tz, serves }: { resource: Resource; tz: string; se
   const [saved, setSaved] = useState(false);
   const change = useScheduleChange(() => setSaved(true));
   const run = change.run;
-  const [name, setName] = useState(resource.name);
-  const [kind, setKind] = useState<Kind>(resource.kind);
-  const [capacity, setCapacity] = useState(String(resource.capacity));
-  const [priority, setPriority] = useState(String(resource.priority));
+  const [basics, setBasics] = useState<Basics>({ kind: resource.kind, name: resource.name, capacity: String(resource.capacity), priority: String(resource.priority) });
   const [hours, setHours] = useState(resource.weeklyHours);
   const [before, setBefore] = useState(String(resource.bufferBeforeMinutes));
   const [after, setAfter] = useState(String(resource.bufferAfterMinutes));
@@ -324,26 +326,7 @@ function Schedule({ resource, tz, serves }: { resource: Resource; tz: string; se
   return (
     <Card title={`${resource.name}'s schedule`}>
       <div data-testid="schedule-view" data-resource={resource.name}>
-        <div className="form-grid">
-          <Field label="Name">
-            <input value={name} onChange={(e) => setName(e.target.value)} />
-          </Field>
-          <Field label="Kind">
-            <select value={kind} onChange={(e) => setKind(e.target.value as Kind)}>
-              {KINDS.map((k) => (
-                <option key={k.kind} value={k.kind}>
-                  {k.label}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field label="Capacity" hint="Bookings at once">
-            <input type="number" inputMode="numeric" min={1} value={capacity} onChange={(e) => setCapacity(e.target.value)} />
-          </Field>
-          <Field label="Priority" hint="Lower is offered first">
-            <input type="number" inputMode="numeric" min={0} value={priority} onChange={(e) => setPriority(e.target.value)} />
-          </Field>
-        </div>
+        <ResourceBasics value={basics} onChange={setBasics} />
         <ServesPicker serves={serves} zoneIds={zoneIds} productIds={productIds} onZones={setZoneIds} onProducts={setProductIds} />
         <h3>Weekly hours</h3>
         <WeeklyHoursEditor hours={hours} onChange={setHours} />
@@ -364,10 +347,7 @@ function Schedule({ resource, tz, serves }: { resource: Resource; tz: string; se
             onClick={() => {
               setSaved(false);
               const patch = {
-                name,
-                kind,
-                capacity: Number(capacity),
-                priority: Number(priority),
+                ...basicsOf(basics),
                 weeklyHours: hours,
                 bufferBeforeMinutes: Number(before),
                 bufferAfterMinutes: Number(after),
