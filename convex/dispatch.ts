@@ -51,6 +51,8 @@ const vJob = v.object({
   serviceName: v.string(),
   totalMinor: v.number(),
   address: v.optional(v.string()),
+  /** The recurring plan the job is a visit of, and how often it comes. */
+  plan: v.optional(v.object({ seriesId: v.id("recurringSeries"), frequency: v.string() })),
 });
 
 function requireDate(date: string) {
@@ -85,6 +87,7 @@ async function jobOf(
     zoneId: booking.zoneId,
     customerId: booking.customerId,
     customerName,
+    ...(booking.seriesId !== undefined ? { plan: { seriesId: booking.seriesId, frequency: booking.frequency } } : {}),
     serviceName: bookingTitle(booking.items),
     totalMinor: booking.quote.totalMinor,
     ...(booking.address ? { address: addressLine(booking.address) } : {}),

@@ -21,6 +21,7 @@ import type { Viewer } from "../../../../party/messages";
 import { roomIds } from "../../../../party/rooms";
 import { CustomerLookup } from "../../components/CustomerSearch";
 import { Button, Empty, ErrorBox, LiveDot, Loading, PageHeader, StatusBadge } from "../../components/ui";
+import { planFrequencyLabel } from "../../lib/format";
 import { useAuthBridge } from "../../lib/auth";
 import { addDays, localDateLabel, minutes, statusLabel, time, todayIn, zoneName } from "../../lib/format";
 import { useRoom } from "../../lib/live";
@@ -435,6 +436,11 @@ function JobBlock({
         </strong>
         <span className="job-customer">{job.customerName}</span>
         <span className="job-service small">{job.serviceName}</span>
+        {job.plan && (
+          <span className="badge tone-info small" data-testid="job-plan" title="A visit of a recurring plan">
+            Plan · {planFrequencyLabel(job.plan.frequency)}
+          </span>
+        )}
         {where === "queue" && (
           <span className="small">
             <StatusBadge status={job.status} /> {minutes(Math.round((job.end - job.start) / 60_000))}
