@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { api } from "./_generated/api";
+import { api, internal } from "./_generated/api";
 import { aBusiness, aCustomer } from "./test.builders";
 import { newTest } from "./test.setup";
 import { TUESDAY, at, bookingScenario, expectCode, freezeClock, type Scenario } from "./bookings.testkit";
@@ -221,5 +221,59 @@ describe("managing a plan", () => {
       ["every_4_weeks", 500],
       ["monthly", 500],
     ]);
+  });
+});
+
+describe("plans over time", () => {
+  async function visitDates(t: ReturnType<typeof newTest>, seriesId: string) {
+    const rows = await t.run((ctx) => ctx.db.query("bookings").collect());
+    return rows
+      .filter((b) => b.seriesId === seriesId && b.status === "CONFIRMED")
+      .sort((a, b) => a.start - b.start)
+      .map((b) => b.localDate);
+  }
+
+  test("the daily extension books active plans up to the horizon, once", async () => {
+    const t = newTest();
+    const s = await bookingScenario(t, { policies: { booking: { bookingHorizonDays: 30 } } });
+    const { seriesId } = await s.customer.as.mutation(api.series.create, weekly(s, { occurrences: 2 }));
+    expect(await t.mutation(internal.series.extendActivePlans, {})).toEqual({ plans: 1, booked: 3 });
+    // Now (2 March) + 30 days: visits through 31 March.
+    expect(await visitDates(t, seriesId)).toEqual(["2026-03-03", "2026-03-10", "2026-03-17", "2026-03-24", "2026-03-31"]);
+    expect(await t.mutation(internal.series.extendActivePlans, {})).toEqual({ plans: 1, booked: 0 });
+    // Two weeks on, the horizon has moved by two visits.
+    vi.setSystemTime(at("2026-03-16", "12:00"));
+    expect(await t.mutation(internal.series.extendActivePlans, {})).toEqual({ plans: 1, booked: 2 });
+    expect((await visitDates(t, seriesId)).slice(-2)).toEqual(["2026-04-07", "2026-04-14"]);
+    const view = await s.customer.as.query(api.series.get, { seriesId });
+    expect(view.occurrences.every((o) => o.totalMinor === 8_500)).toBe(true);
+  });
+
+  test("pause cancels the upcoming visits under the policy and stops the extension; resume books from the next date", async () => {
+    const t = newTest();
+    const s = await bookingScenario(t, { policies: { ...LATE_FEE, booking: { bookingHorizonDays: 30 } } });
+    const { seriesId } = await s.customer.as.mutation(api.series.create, weekly(s, { occurrences: 3 }));
+    const bob = await aCustomer(t, s.businessId, { name: "Bob" });
+    await expectCode(bob.as.mutation(api.series.pause, { seriesId }), "NOT_FOUND", "seriesId");
+    await expectCode((await aBusiness(t)).owner.as.mutation(api.series.pause, { seriesId }), "NOT_FOUND", "seriesId");
+    await expectCode(s.provider.as.mutation(api.series.pause, { seriesId }), "FORBIDDEN");
+    await expectCode(s.customer.as.mutation(api.series.resume, { seriesId }), "INVALID_TRANSITION", "seriesId");
+
+    vi.setSystemTime(at(TUESDAY, "08:00"));
+    const fee = (await s.customer.as.query(api.series.cancelPreview, { seriesId })).feeMinor;
+    expect(fee).toBe(2_125);
+    await expectCode(s.customer.as.mutation(api.series.pause, { seriesId, expectedFeeMinor: 0 }), "POLICY_VIOLATION", "expectedFeeMinor");
+    expect(await s.customer.as.mutation(api.series.pause, { seriesId, expectedFeeMinor: fee })).toEqual({ cancelled: 3, feeMinor: 2_125 });
+    expect((await s.customer.as.query(api.series.get, { seriesId })).status).toBe("paused");
+    expect(await visitDates(t, seriesId)).toEqual([]);
+    expect(await t.mutation(internal.series.extendActivePlans, {})).toEqual({ plans: 0, booked: 0 });
+    await expectCode(s.customer.as.mutation(api.series.pause, { seriesId }), "INVALID_TRANSITION", "seriesId");
+
+    vi.setSystemTime(at("2026-03-20", "12:00"));
+    await expectCode(bob.as.mutation(api.series.resume, { seriesId }), "NOT_FOUND", "seriesId");
+    const resumed = await s.customer.as.mutation(api.series.resume, { seriesId });
+    expect(resumed.booked).toBe(4);
+    expect(await visitDates(t, seriesId)).toEqual(["2026-03-24", "2026-03-31", "2026-04-07", "2026-04-14"]);
+    expect((await s.customer.as.query(api.series.get, { seriesId })).status).toBe("active");
   });
 });

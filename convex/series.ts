@@ -8,7 +8,9 @@
  * that fit are booked and the others reported. Each occurrence is then placed through the
  * same no-double-booking path as a single booking, inside this one transaction.
  */
+import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
+import { internal } from "./_generated/api";
 import { isDomainError } from "../domain/errors";
 import { seriesOccurrences, type Occurrence } from "../domain/recurrence";
 import { isValidLocalDate, parseLocalTime } from "../domain/time";
@@ -16,7 +18,7 @@ import type { Doc, Id } from "./_generated/dataModel";
 import type { QueryCtx as RawQueryCtx } from "./_generated/server";
 import { accessTo, requireCustomerAccess, requireUser } from "./access";
 import { appError } from "./errors";
-import { mutation, query, type QueryCtx } from "./functions";
+import { internalMutation, mutation, query, type QueryCtx } from "./functions";
 import { actorOf, domainRoleOf } from "./model/bookingAccess";
 import {
   createBooking,
@@ -32,7 +34,7 @@ import { findFit, releaseAssignments, type RuleMode } from "./model/bookingSlots
 import { transition } from "./model/bookingTransitions";
 import { issueInvoice } from "./model/invoiceLines";
 import { bookingActorOf } from "./model/bookingCommands";
-import { alternativeStart, planCancellationPreview, SKIP_REASON, skipVisit } from "./model/seriesCommands";
+import { alternativeStart, extendPlan, pausePlan, planCancellationPreview, resumePlan, SKIP_REASON, skipVisit } from "./model/seriesCommands";
 import { vAddress, vBookingStatus, vCartItem } from "./schema";
 
 /** Occurrences booked in one call (a year of weekly visits). */
@@ -431,5 +433,44 @@ export const cancel = mutation({
     }
     await ctx.db.patch("recurringSeries", series._id, { status: "cancelled" });
     return { cancelled, feeMinor };
+  },
+});
+
+/** Pauses the plan: upcoming visits are cancelled under the policy (the fee `cancelPreview` shows), none are added. */
+export const pause = mutation({
+  args: { seriesId: v.id("recurringSeries"), expectedFeeMinor: v.optional(v.number()) },
+  returns: v.object({ cancelled: v.number(), feeMinor: v.number() }),
+  handler: async (ctx, args) => {
+    const { series, access } = await loadSeriesForViewer(ctx, args.seriesId, "write");
+    return await pausePlan(ctx, bookingActorOf(access), series, args.expectedFeeMinor, Date.now());
+  },
+});
+
+/** Resumes a paused plan from its next occurrence, booking ahead to the horizon. */
+export const resume = mutation({
+  args: { seriesId: v.id("recurringSeries") },
+  returns: v.object({ booked: v.number(), passedOver: v.number() }),
+  handler: async (ctx, args) => {
+    const { series } = await loadSeriesForViewer(ctx, args.seriesId, "write");
+    return await resumePlan(ctx, series, Date.now());
+  },
+});
+
+/** The daily cron: every active plan gets its visits booked up to the horizon, a page at a time. */
+export const extendActivePlans = internalMutation({
+  args: { paginationOpts: v.optional(paginationOptsValidator) },
+  returns: v.object({ plans: v.number(), booked: v.number() }),
+  handler: async (ctx, args) => {
+    const now = Date.now();
+    const page = await ctx.db
+      .query("recurringSeries")
+      .withIndex("by_status", (q) => q.eq("status", "active"))
+      .paginate(args.paginationOpts ?? { numItems: 20, cursor: null });
+    let booked = 0;
+    for (const series of page.page) booked += (await extendPlan(ctx, series, now)).booked;
+    if (!page.isDone) {
+      await ctx.scheduler.runAfter(0, internal.series.extendActivePlans, { paginationOpts: { numItems: 20, cursor: page.continueCursor } });
+    }
+    return { plans: page.page.length, booked };
   },
 });
