@@ -1,7 +1,8 @@
 /**
  * One recurring plan: its visits (price, status, skipped ones), skip one visit with the
- * fee shown first (`bookings.cancellationPreview`, then `series.skip`), and cancel the
- * plan with the fees of every upcoming visit shown first (`series.cancelPreview`).
+ * fee shown first (`bookings.cancellationPreview`, then `series.skip`), move one (its booking
+ * page), pause / resume, and cancel the plan with the fees of every upcoming visit shown
+ * first (`series.cancelPreview`).
  */
 import { useMutation, useQuery } from "convex/react";
 import { useState } from "react";
@@ -18,7 +19,7 @@ export function PlanPage({ seriesId }: { seriesId: Id<"recurringSeries"> }) {
   const business = useQuery(api.businesses.get, plan ? { businessId: plan.businessId } : "skip");
   const params = useQueryParams();
   const [skipping, setSkipping] = useState<Id<"bookings"> | null>(null);
-  const [cancelling, setCancelling] = useState(false);
+  const [cancelling, setCancelling] = useState<boolean | "pause">(false);
   if (plan === undefined || business === undefined) return <Loading label="Loading your plan…" />;
   const tz = business?.timeZone ?? "UTC";
   const now = Date.now();
@@ -59,8 +60,18 @@ export function PlanPage({ seriesId }: { seriesId: Id<"recurringSeries"> }) {
         </ul>
       </Card>
       {plan.status !== "cancelled" && (
-        <Card title="Cancel the plan">
-          {cancelling ? (
+        <Card title="Pause or cancel">
+          <p className="muted small">To move one visit, open it and pick another time.</p>
+          {plan.status === "paused" ? (
+            <ResumeButton seriesId={plan.seriesId} />
+          ) : cancelling === "pause" ? (
+            <CancelPlanPanel seriesId={plan.seriesId} pause onDone={() => setCancelling(false)} />
+          ) : (
+            <Button variant="secondary" onClick={() => setCancelling("pause")}>
+              Pause the plan…
+            </Button>
+          )}{" "}
+          {cancelling === true ? (
             <CancelPlanPanel seriesId={plan.seriesId} onDone={() => setCancelling(false)} />
           ) : (
             <Button variant="danger" onClick={() => setCancelling(true)}>
@@ -94,15 +105,32 @@ function SkipPanel({ seriesId, bookingId, onDone }: { seriesId: Id<"recurringSer
   );
 }
 
-function CancelPlanPanel({ seriesId, onDone }: { seriesId: Id<"recurringSeries">; onDone: () => void }) {
+function ResumeButton({ seriesId }: { seriesId: Id<"recurringSeries"> }) {
+  const resume = useMutation(api.series.resume);
+  const run = useRun();
+  return (
+    <>
+      {run.error !== null && <ErrorBox error={run.error} compact />}
+      <Button busy={run.busy} onClick={() => void run.run(() => resume({ seriesId }))}>
+        Resume the plan
+      </Button>
+    </>
+  );
+}
+
+/** Cancelling or pausing: both cancel the upcoming visits under the policy, so both show the fees first. */
+function CancelPlanPanel({ seriesId, onDone, pause = false }: { seriesId: Id<"recurringSeries">; onDone: () => void; pause?: boolean }) {
   const preview = useQuery(api.series.cancelPreview, { seriesId });
-  const cancel = useMutation(api.series.cancel);
+  const cancelPlan = useMutation(api.series.cancel);
+  const pausePlan = useMutation(api.series.pause);
+  const cancel = pause ? pausePlan : cancelPlan;
   const run = useRun();
   if (preview === undefined) return <Loading label="Checking the policy…" />;
   return (
     <div className="panel" data-testid="cancel-plan-panel">
       <p>
-        {preview.visits.length} upcoming visit{preview.visits.length === 1 ? "" : "s"} will be cancelled.{" "}
+        {preview.visits.length} upcoming visit{preview.visits.length === 1 ? "" : "s"} will be cancelled
+        {pause ? " and no new ones booked until you resume." : "."}{" "}
         {preview.feeMinor > 0 ? (
           <strong data-testid="cancel-plan-fee">Cancellation fees: {money(preview.feeMinor, preview.currency)}.</strong>
         ) : (
@@ -111,7 +139,7 @@ function CancelPlanPanel({ seriesId, onDone }: { seriesId: Id<"recurringSeries">
       </p>
       {run.error !== null && <ErrorBox error={run.error} compact />}
       <Button variant="danger" busy={run.busy} onClick={() => void run.run(() => cancel({ seriesId, expectedFeeMinor: preview.feeMinor })).then((r) => r && onDone())}>
-        Cancel the plan
+        {pause ? "Pause the plan" : "Cancel the plan"}
       </Button>{" "}
       <Button variant="ghost" onClick={onDone}>
         Keep the plan
