@@ -12,7 +12,7 @@
  */
 import { paginationOptsValidator } from "convex/server";
 import { v, type Infer } from "convex/values";
-import type { Doc, Id } from "./_generated/dataModel";
+import type { Doc } from "./_generated/dataModel";
 import { DEFAULT_EN_ROUTE_LEAD_MINUTES, MAX_EN_ROUTE_LEAD_MINUTES } from "../domain/bookingStatus";
 import {
   accessTo,
@@ -25,6 +25,9 @@ import {
 } from "./access";
 import { appError } from "./errors";
 import { mutation, query, type MutationCtx } from "./functions";
+import { userActor } from "./model/actor";
+import { resolutionArgs, resolutionOf } from "./model/resourceCommands";
+import { changeMemberRole as changeMemberRoleCommand, deactivateMember, requireMayGrant } from "./model/teamCommands";
 import {
   invalid,
   optionalText,
@@ -446,18 +449,7 @@ export const listMembers = query({
   },
 });
 
-const rank = { staff: 1, manager: 2, owner: 3 } as const;
-
-function requireMayGrant(actorRole: "owner" | "manager" | "staff", role: "owner" | "manager" | "staff") {
-  if (actorRole === "owner") return;
-  if (role === "owner") throw appError("FORBIDDEN", "Only the owner can grant the owner role.", { param: "role" });
-  if (rank[role] > rank[actorRole]) throw appError("FORBIDDEN", "You cannot grant a role above your own.", { param: "role" });
-}
-
-/**
- * Adds an existing user to the staff (manager and up; a manager cannot grant owner).
- * The user is named by id; adding by email needs a `users.by_email` index (not in the schema).
- */
+/** Adds an existing user (by id) to the staff; people are usually invited by email (`invites.create`). */
 export const addMember = mutation({
   args: { businessId: v.id("businesses"), userId: v.id("users"), role: vMemberRole },
   returns: v.id("memberships"),
@@ -473,40 +465,26 @@ export const addMember = mutation({
   },
 });
 
-async function memberToManage(ctx: MutationCtx, businessId: Id<"businesses">, userId: Id<"users">) {
-  const actor = await requireBusinessRole(ctx, businessId, "manager");
-  const membership = await membershipOf(ctx, businessId, userId);
-  if (membership === null) throw appError("NOT_FOUND", "This person is not on the staff.", { param: "userId" });
-  if (userId === actor.business.ownerId) {
-    throw appError("FORBIDDEN", "The business owner's membership cannot be changed.", { param: "userId" });
-  }
-  if (actor.role !== "owner" && rank[membership.role] > rank[actor.role]) {
-    throw appError("FORBIDDEN", "You cannot change someone above your role.", { param: "userId" });
-  }
-  return { actor, membership };
-}
-
+/** A manager and up changes a member's role; the business keeps at least one owner (model/teamCommands.ts). */
 export const changeMemberRole = mutation({
   args: { businessId: v.id("businesses"), userId: v.id("users"), role: vMemberRole },
   returns: v.null(),
   handler: async (ctx, args) => {
-    const { actor, membership } = await memberToManage(ctx, args.businessId, args.userId);
-    requireMayGrant(actor.role, args.role);
-    await ctx.db.patch("memberships", membership._id, { role: args.role });
+    await changeMemberRoleCommand(ctx, userActor(ctx), args.businessId, args.userId, args.role);
     return null;
   },
 });
 
+/**
+ * Takes a person off the staff and deactivates their resource; booked jobs ahead are refused
+ * with CONFLICT until `moveAffected` says where they go (preview them with
+ * `resources.previewScheduleChange` and `{ active: false }`).
+ */
 export const removeMember = mutation({
-  args: { businessId: v.id("businesses"), userId: v.id("users") },
+  args: { businessId: v.id("businesses"), userId: v.id("users"), ...resolutionArgs },
   returns: v.null(),
-  handler: async (ctx, args) => {
-    const { membership } = await memberToManage(ctx, args.businessId, args.userId);
-    if (membership.resourceId !== undefined) {
-      const resource = await ctx.db.get("resources", membership.resourceId);
-      if (resource !== null && resource.userId === membership.userId) await ctx.db.patch("resources", resource._id, { userId: undefined });
-    }
-    await ctx.db.delete("memberships", membership._id);
+  handler: async (ctx, { businessId, userId, moveAffected, confirmedBookingIds }) => {
+    await deactivateMember(ctx, userActor(ctx), businessId, userId, resolutionOf({ moveAffected, confirmedBookingIds }), Date.now());
     return null;
   },
 });

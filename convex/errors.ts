@@ -13,6 +13,8 @@ export const errorCodes = {
   CONFLICT: 409,
   SLOT_UNAVAILABLE: 409,
   HOLD_EXPIRED: 410,
+  /** A link or invitation past its expiry (ask for a new one). */
+  EXPIRED: 410,
   INVALID_TRANSITION: 409,
   /** A field status set before the job's time allows it (details.notBefore; a manager may override). */
   TOO_EARLY: 409,

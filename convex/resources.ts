@@ -25,31 +25,17 @@ import {
   previewScheduleChange as previewCommand,
   removeDateOverride as removeDateOverrideCommand,
   removeTimeOff as removeTimeOffCommand,
+  resolutionArgs,
+  resolutionOf,
   setDateOverride as setDateOverrideCommand,
   updateResource,
-  vMoveAffected,
   vResourceFields,
   vResourcePatchFields,
-  type Resolution,
 } from "./model/resourceCommands";
 import { invalid, requireLocalDate } from "./model/validation";
 import { vBookingStatus, vLocalTimeRange, vResourceKind, vWeeklyHours } from "./schema";
 
 const MAX_RESOURCES = 500;
-
-/** What to do with the booked jobs a schedule change hits (see model/resourceCommands.ts). */
-const resolutionArgs = {
-  moveAffected: v.optional(vMoveAffected),
-  confirmedBookingIds: v.optional(v.array(v.id("bookings"))),
-};
-
-function resolutionOf(args: { moveAffected?: Resolution["moveAffected"]; confirmedBookingIds?: Id<"bookings">[] }): Resolution | undefined {
-  if (args.moveAffected === undefined) {
-    if (args.confirmedBookingIds !== undefined) throw invalid("moveAffected", "Say where the affected jobs go.");
-    return undefined;
-  }
-  return { moveAffected: args.moveAffected, ...(args.confirmedBookingIds ? { confirmedBookingIds: args.confirmedBookingIds } : {}) };
-}
 
 const settingsArgs = { ...vResourceFields, zoneIds: v.array(v.id("zones")), productIds: v.array(v.id("products")) };
 const patchArgs = { ...vResourcePatchFields, zoneIds: v.optional(v.array(v.id("zones"))), productIds: v.optional(v.array(v.id("products"))) };

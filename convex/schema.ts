@@ -299,6 +299,30 @@ export default defineSchema({
     .index("by_businessId_and_userId", ["businessId", "userId"])
     .index("by_businessId_and_role", ["businessId", "role"]),
 
+  /**
+   * An invitation to join a business's staff, sent by email (model/teamCommands.ts). Only
+   * the SHA-256 of the link's token is stored; resending issues a new token.
+   */
+  invites: defineTable({
+    businessId: v.id("businesses"),
+    /** Lower-cased. */
+    email: v.string(),
+    role: vMemberRole,
+    /** The resource the person will be (a provider's schedule), linked on acceptance. */
+    resourceId: v.optional(v.id("resources")),
+    tokenHash: v.string(),
+    status: v.union(v.literal("pending"), v.literal("accepted"), v.literal("revoked")),
+    expiresAt: v.number(),
+    invitedBy: v.id("users"),
+    createdAt: v.number(),
+    sentAt: v.number(),
+    acceptedBy: v.optional(v.id("users")),
+    acceptedAt: v.optional(v.number()),
+    revokedAt: v.optional(v.number()),
+  })
+    .index("by_tokenHash", ["tokenHash"])
+    .index("by_businessId_and_status", ["businessId", "status"]),
+
   // --- Zones --------------------------------------------------------------------------
 
   zones: defineTable({

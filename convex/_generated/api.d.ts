@@ -53,6 +53,7 @@ import type * as env from "../env.js";
 import type * as errors from "../errors.js";
 import type * as functions from "../functions.js";
 import type * as http from "../http.js";
+import type * as invites from "../invites.js";
 import type * as invoices from "../invoices.js";
 import type * as localCheckout from "../localCheckout.js";
 import type * as messages from "../messages.js";
@@ -91,6 +92,7 @@ import type * as model_stripePaymentEvents from "../model/stripePaymentEvents.js
 import type * as model_stripePlans from "../model/stripePlans.js";
 import type * as model_stripeRefunds from "../model/stripeRefunds.js";
 import type * as model_stripeSignature from "../model/stripeSignature.js";
+import type * as model_teamCommands from "../model/teamCommands.js";
 import type * as model_validation from "../model/validation.js";
 import type * as model_webhookEndpointCommands from "../model/webhookEndpointCommands.js";
 import type * as model_webhookFanout from "../model/webhookFanout.js";
@@ -168,6 +170,7 @@ declare const fullApi: ApiFromModules<{
   errors: typeof errors;
   functions: typeof functions;
   http: typeof http;
+  invites: typeof invites;
   invoices: typeof invoices;
   localCheckout: typeof localCheckout;
   messages: typeof messages;
@@ -206,6 +209,7 @@ declare const fullApi: ApiFromModules<{
   "model/stripePlans": typeof model_stripePlans;
   "model/stripeRefunds": typeof model_stripeRefunds;
   "model/stripeSignature": typeof model_stripeSignature;
+  "model/teamCommands": typeof model_teamCommands;
   "model/validation": typeof model_validation;
   "model/webhookEndpointCommands": typeof model_webhookEndpointCommands;
   "model/webhookFanout": typeof model_webhookFanout;

@@ -240,6 +240,20 @@ export type Resolution = {
   confirmedBookingIds?: Id<"bookings">[];
 };
 
+/** Adapter arguments saying what to do with the booked jobs a schedule change hits. */
+export const resolutionArgs = {
+  moveAffected: v.optional(vMoveAffected),
+  confirmedBookingIds: v.optional(v.array(v.id("bookings"))),
+};
+
+export function resolutionOf(args: { moveAffected?: MoveAffected; confirmedBookingIds?: Id<"bookings">[] }): Resolution | undefined {
+  if (args.moveAffected === undefined) {
+    if (args.confirmedBookingIds !== undefined) throw invalid("moveAffected", "Say where the affected jobs go.");
+    return undefined;
+  }
+  return { moveAffected: args.moveAffected, ...(args.confirmedBookingIds ? { confirmedBookingIds: args.confirmedBookingIds } : {}) };
+}
+
 function assignPolicy(business: Doc<"businesses">): "priority" | "round_robin" {
   return business.policies.booking.autoAssign === "round_robin" ? "round_robin" : "priority";
 }

@@ -25,6 +25,7 @@ import { OwnerSettings } from "./pages/owner/Settings";
 import { OwnerStaff } from "./pages/owner/Staff";
 import { OwnerZones } from "./pages/owner/Zones";
 import { ProviderToday } from "./pages/provider/Today";
+import { InvitePage } from "./pages/Invite";
 import { SignInPage } from "./pages/SignIn";
 
 export function homeFor(role: Role | undefined): string {
@@ -51,6 +52,7 @@ const ROUTES: RouteDef[] = [
   { pattern: "/book/:businessId", public: true, render: (p) => <BookPage businessId={p.businessId as Id<"businesses">} /> },
   { pattern: "/b/:slug", public: true, render: (p) => <BookBySlug slug={p.slug} /> },
   { pattern: "/welcome", render: () => <Welcome /> },
+  { pattern: "/invite/:token", render: (p) => <InvitePage token={p.token} /> },
   { pattern: "/bookings", render: () => <MyBookings /> },
   { pattern: "/bookings/:bookingId", render: (p) => <BookingDetail bookingId={p.bookingId as Id<"bookings">} /> },
   { pattern: "/plans/:seriesId", render: (p) => <PlanPage seriesId={p.seriesId as Id<"recurringSeries">} /> },

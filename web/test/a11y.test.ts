@@ -34,7 +34,7 @@ describe("accessibility", () => {
     await guest.context().close();
 
     const roles: [string, string[]][] = [
-      ["demo-customer-1", ["/bookings", `/book/${stack().seed.businessId as string}`]],
+      ["demo-customer-1", ["/bookings", `/book/${stack().seed.businessId as string}`, "/invite/an-unknown-invitation-link-0000"]],
       ["demo-dispatcher", ["/dispatch"]],
       ["demo-owner", ["/owner/settings", "/owner/zones", "/owner/catalogue", "/owner/customers", "/owner/staff", "/owner/finance", "/owner/developers", "/owner/reports"]],
     ];

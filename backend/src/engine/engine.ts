@@ -241,6 +241,15 @@ class FunctionExecution implements Execution, WorkerHost {
   worker: FunctionWorker | null = null;
   /** Called when a worker has loaded the function's module and starts running it. */
   onStarted: (loadMs: number) => void = () => undefined;
+  /**
+   * Moves this function's deadline (and its callers', for a nested call) out by time that is
+   * not the function's own: a nested call's module loading on the shared worker.
+   */
+  extendDeadline: (ms: number) => void = () => undefined;
+  /** Module loads in progress for this function or the nested calls it waits on. */
+  loads = 0;
+  /** The caller of a nested call (it shares the caller's worker and transaction). */
+  parent: FunctionExecution | null = null;
   /** The worker's paused time when this function started (see pausedMs). */
   pausedBase = 0;
   /** The calling component's view of table names. */
@@ -1105,16 +1114,29 @@ export class LocalEngine implements Engine {
     let wallDeadline = monotonicNow() + limitMs;
     // Loading the function's module (a fresh worker imports it first) is not the function's time.
     let loading = worker !== null;
+    execution.parent = parent;
+    execution.extendDeadline = (ms) => {
+      if (execution.tx) execution.tx.deadline += ms;
+      else wallDeadline += ms;
+      // A nested call's transaction state is the caller's copy, and the caller waits for
+      // the load on the same worker: its deadline moves out too.
+      parent?.extendDeadline(ms);
+    };
+    const countLoad = (delta: number) => {
+      for (let e: FunctionExecution | null = execution; e !== null; e = e.parent) e.loads += delta;
+    };
+    if (loading) countLoad(1);
     execution.onStarted = (loadMs) => {
+      if (!loading) return;
       loading = false;
-      if (execution.tx) execution.tx.deadline += loadMs;
-      else wallDeadline += loadMs;
+      countLoad(-1);
+      execution.extendDeadline(loadMs);
     };
     const loadDeadline = monotonicNow() + MODULE_LOAD_LIMIT_MS;
     const timeout = new Promise<never>((_, reject) => {
       // Re-armed while the deadline moved out (time spent in the engine or loading).
       const check = () => {
-        if (loading && monotonicNow() < loadDeadline) {
+        if (execution.loads > 0 && monotonicNow() < loadDeadline) {
           timer = realSetTimeout(check, limitMs);
           return;
         }
@@ -1167,6 +1189,10 @@ export class LocalEngine implements Engine {
       this.validateReturn(resolved, value);
       return value;
     } finally {
+      if (loading) {
+        loading = false;
+        countLoad(-1);
+      }
       realClearTimeout(timer);
       execution.finishStreams();
       // Stray continuations of this function must not touch a later transaction.

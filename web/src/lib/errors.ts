@@ -12,6 +12,7 @@ export const ERROR_TITLES: Record<string, string> = {
   CONFLICT: "This clashes with something that changed",
   SLOT_UNAVAILABLE: "That time has just been taken",
   HOLD_EXPIRED: "Your hold on this time ran out",
+  EXPIRED: "This link has expired",
   INVALID_TRANSITION: "This cannot be done at this stage",
   TOO_EARLY: "It is too early for this",
   POLICY_VIOLATION: "The business's policy does not allow this",

@@ -171,7 +171,10 @@ function Webhooks({ businessId, isOwner }: { businessId: Id<"businesses">; isOwn
   const endpoints = useQuery(api.webhooks.listEndpoints, { businessId });
   const create = useMutation(api.webhooks.createEndpoint);
   const rotateSecret = useMutation(api.webhooks.rotateSecret);
+  const update = useMutation(api.webhooks.updateEndpoint);
+  const remove = useMutation(api.webhooks.deleteEndpoint);
   const run = useRun();
+  const [confirmDelete, setConfirmDelete] = useState<Id<"webhookEndpoints"> | null>(null);
   const [url, setUrl] = useState("");
   const [types, setTypes] = useState("");
   const [shown, setShown] = useState<string | null>(null);
@@ -188,7 +191,7 @@ function Webhooks({ businessId, isOwner }: { businessId: Id<"businesses">; isOwn
           <div key={e.endpointId} className="panel" style={{ marginBottom: "0.75rem" }}>
             <div className="button-row">
               <code>{e.url}</code>
-              <Badge tone={e.status === "enabled" ? "good" : "bad"}>{e.status}</Badge>
+              <Badge tone={e.status === "enabled" ? "good" : "bad"}>{e.status === "enabled" ? "active" : "paused"}</Badge>
               {e.failingSince && <Badge tone="warn">failing since {dateTime(e.failingSince, viewerTimeZone)}</Badge>}
             </div>
             <p className="small muted">
@@ -207,7 +210,44 @@ function Webhooks({ businessId, isOwner }: { businessId: Id<"businesses">; isOwn
                   Rotate secret
                 </Button>
               )}
+              {isOwner && (
+                <Button
+                  variant="secondary"
+                  className="btn-small"
+                  busy={run.busy}
+                  aria-label={`${e.status === "enabled" ? "Pause" : "Resume"} deliveries to ${e.url}`}
+                  onClick={() => void run.run(() => update({ endpointId: e.endpointId, status: e.status === "enabled" ? "disabled" : "enabled" }))}
+                >
+                  {e.status === "enabled" ? "Pause" : "Resume"}
+                </Button>
+              )}
+              {isOwner &&
+                (confirmDelete === e.endpointId ? (
+                  <span className="button-row" role="group" aria-label={`Delete ${e.url}?`}>
+                    <Button
+                      variant="danger"
+                      className="btn-small"
+                      busy={run.busy}
+                      onClick={() =>
+                        void run.run(async () => {
+                          await remove({ endpointId: e.endpointId });
+                          setConfirmDelete(null);
+                        })
+                      }
+                    >
+                      Delete for good
+                    </Button>
+                    <Button variant="ghost" className="btn-small" onClick={() => setConfirmDelete(null)}>
+                      Keep it
+                    </Button>
+                  </span>
+                ) : (
+                  <Button variant="ghost" className="btn-small" aria-label={`Delete the endpoint ${e.url}`} onClick={() => setConfirmDelete(e.endpointId)}>
+                    Delete
+                  </Button>
+                ))}
             </div>
+            {e.status === "disabled" && e.disabledReason && <p className="small muted">{e.disabledReason}: no events are sent until it is resumed.</p>}
             {open === e.endpointId && (
               <ErrorBoundary>
                 <Deliveries endpointId={e.endpointId} />
