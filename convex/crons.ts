@@ -28,6 +28,6 @@ crons.daily(
   {},
 );
 
-crons.daily("extend recurring plans", { hourUTC: 5, minuteUTC: 0 }, internal.series.extendActivePlans, {});
+crons.daily("extend recurring plans", { hourUTC: 5, minuteUTC: 10 }, internal.series.extendActivePlans, {});
 
 export default crons;
