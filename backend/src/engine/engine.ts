@@ -44,7 +44,7 @@ import { Scheduler, SCHEDULED_FUNCTIONS, scheduledFunctionsIndexes } from "./sch
 import { Crons } from "./crons.js";
 import { EngineError, displayValue } from "./errors.js";
 import { workerPool, type FunctionWorker, type WorkerHost } from "./worker_pool.js";
-import { convexJsonFromResponse, requestFromConvexJson } from "./worker_protocol.js";
+import { convexJsonFromResponse, requestFromConvexJson, type HttpRequestJson, type HttpResponseJson } from "./worker_protocol.js";
 import { monotonicNow } from "./clock.js";
 import { failureFrom, nestedFailure, timedOutMessage } from "./failures.js";
 import * as limits from "./limits.js";
@@ -250,6 +250,8 @@ class FunctionExecution implements Execution, WorkerHost {
   loads = 0;
   /** The caller of a nested call (it shares the caller's worker and transaction). */
   parent: FunctionExecution | null = null;
+  /** An action run by a running action (ctx.runAction): it does not wait for a worker slot. */
+  calledByAction = false;
   /** The worker's paused time when this function started (see pausedMs). */
   pausedBase = 0;
   /** The calling component's view of table names. */
@@ -580,6 +582,12 @@ class FunctionExecution implements Execution, WorkerHost {
     return await globalThis.fetch(url, init);
   }
 
+  /** An action's timer, armed on this thread's `setTimeout` looked up at call time (tests fake it). */
+  setTimer(ms: number, fire: () => void): () => void {
+    const handle = globalThis.setTimeout(fire, ms);
+    return () => globalThis.clearTimeout(handle);
+  }
+
   /**
    * The physical table of a write by id, checked to be one of the calling component's
    * tables (an id of another component's table is not a document id here).
@@ -731,7 +739,7 @@ class FunctionExecution implements Execution, WorkerHost {
     let outcome: CallOutcome;
     if (op === "1.0/actions/query") outcome = await this.engine.runQuery(target, callArgs, options);
     else if (op === "1.0/actions/mutation") outcome = await this.engine.runMutation(target, callArgs, options);
-    else outcome = await this.engine.runAction(target, callArgs, options);
+    else outcome = await this.engine.runAction(target, callArgs, { ...options, calledByAction: true });
     // Nested logs show up in the caller's logs, as Convex does.
     this.logLines.push(...outcome.logLines);
     if (!outcome.success) throw nestedFailure(outcome);
@@ -1107,7 +1115,16 @@ export class LocalEngine implements Engine {
     const limitMs = execution.tx ? this.transactionTimeoutMs : this.actionTimeoutMs;
     // Nested calls run on their caller's worker: they share its transaction and its fate.
     const ownsWorker = resolved.location !== null && this.functionThreads && !parent?.worker;
-    const worker = resolved.location === null || !this.functionThreads ? null : (parent?.worker ?? workerPool.acquire());
+    const workerKind = resolved.udfType === "action" ? "action" : "transaction";
+    let worker: FunctionWorker | null = null;
+    if (ownsWorker) {
+      // Waiting for a free worker (the pool is bounded) is not the function's time.
+      const queuedAt = monotonicNow();
+      worker = await workerPool.acquire(workerKind, execution.calledByAction);
+      if (execution.tx) execution.tx.deadline += monotonicNow() - queuedAt;
+    } else if (resolved.location !== null && this.functionThreads) {
+      worker = parent?.worker ?? null;
+    }
     execution.worker = worker;
     const timedOut = () => new EngineError(timedOutMessage(limitMs));
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -1197,7 +1214,7 @@ export class LocalEngine implements Engine {
       execution.finishStreams();
       // Stray continuations of this function must not touch a later transaction.
       if (endsTransaction && execution.tx) execution.tx.dead = true;
-      if (ownsWorker && worker !== null) workerPool.release(worker);
+      if (ownsWorker && worker !== null) workerPool.release(worker, workerKind, execution.calledByAction);
     }
   }
 
@@ -1459,6 +1476,7 @@ export class LocalEngine implements Engine {
         this, "action", resolved.path, options.identity, null, logLines, randomUUID(), scheduledJobId,
         resolved.componentPath,
       );
+      execution.calledByAction = options.calledByAction === true;
       const running = runOutsideExecution(() => this.invoke(resolved, argsJson, execution));
       this.inFlightActions.add(running);
       try {
@@ -1513,7 +1531,11 @@ export class LocalEngine implements Engine {
     logLines: string[],
   ): Promise<Response> {
     try {
-      const response = await runOutsideExecution(() => runInExecution(execution, () => handler.invokeHttpAction(request)));
+      const moduleUrl = this.functionThreads ? this.app.moduleUrls.get("http") : undefined;
+      const response =
+        moduleUrl === undefined
+          ? await runOutsideExecution(() => runInExecution(execution, () => handler.invokeHttpAction(request)))
+          : await runOutsideExecution(() => this.runHttpActionOnWorker(moduleUrl, request, execution));
       this.log({ udfType: "httpAction", path: label, durationMs: monotonicNow() - started, outcome: "success", logLines });
       return response;
     } catch (error) {
@@ -1523,6 +1545,68 @@ export class LocalEngine implements Engine {
         error: failure.errorMessage, logLines,
       });
       return new Response(failure.errorMessage, { status: 500 });
+    }
+  }
+
+  /**
+   * An HTTP action on a worker thread, as every other function: `http.ts` is imported there and
+   * routes the request; the action is stopped at the action time limit. The request and the
+   * response body travel whole (HTTP actions' bodies are read in full here anyway).
+   */
+  private async runHttpActionOnWorker(moduleUrl: string, request: Request, execution: FunctionExecution): Promise<Response> {
+    const bytes = request.body === null ? null : new Uint8Array(await request.arrayBuffer());
+    const headers: [string, string][] = [];
+    request.headers.forEach((value, name) => headers.push([name, value]));
+    const limitMs = this.actionTimeoutMs;
+    const worker = await workerPool.acquire("action");
+    execution.worker = worker;
+    let deadline = monotonicNow() + limitMs;
+    let loading = true;
+    const loadDeadline = monotonicNow() + MODULE_LOAD_LIMIT_MS;
+    execution.onStarted = (loadMs) => {
+      loading = false;
+      deadline += loadMs;
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      const check = () => {
+        const remaining = loading && monotonicNow() < loadDeadline ? limitMs : deadline - monotonicNow();
+        if (remaining > 0) {
+          timer = realSetTimeout(check, remaining);
+          return;
+        }
+        const error = new EngineError(timedOutMessage(limitMs));
+        worker.kill(error);
+        reject(error);
+      };
+      timer = realSetTimeout(check, limitMs);
+    });
+    try {
+      const resultText = await Promise.race([
+        worker.run(execution, {
+          url: moduleUrl,
+          exportName: "default",
+          udfType: "httpAction",
+          argsText: JSON.stringify({ url: request.url, method: request.method, headers } satisfies HttpRequestJson),
+          bytes,
+          requestId: execution.requestId,
+          engineId: execution.engineId,
+          env: runtime().envs.get(execution.engineId) ?? {},
+          frozenNow: null,
+          seed: null,
+        }),
+        timeout,
+      ]);
+      const answer = JSON.parse(resultText) as HttpResponseJson;
+      const nullBody = [101, 103, 204, 205, 304].includes(answer.status);
+      return new Response(nullBody ? null : Buffer.from(answer.body, "base64"), {
+        status: answer.status,
+        statusText: answer.statusText,
+        headers: answer.headers,
+      });
+    } finally {
+      realClearTimeout(timer);
+      workerPool.release(worker, "action");
     }
   }
 

@@ -33,6 +33,8 @@ export interface CallOptions {
    * running again (the sync protocol replays unanswered mutations after a reconnect).
    */
   idempotencyKey?: string;
+  /** Actions only: run by a running action (`ctx.runAction`), so it takes a worker without waiting. */
+  calledByAction?: boolean;
 }
 
 export type CallOutcome =

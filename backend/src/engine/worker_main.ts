@@ -6,6 +6,7 @@
  * and mutations block this thread until the engine answers (a few microseconds), everything
  * that may wait (nested function calls, the calls of actions) is an ordinary message.
  */
+import { readlinkSync } from "node:fs";
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
 import { EngineError } from "./errors.js";
 import { failureFrom } from "./failures.js";
@@ -19,6 +20,8 @@ import {
   type CallMessage,
   type ErrorJson,
   type FromWorker,
+  type HttpRequestJson,
+  type HttpResponseJson,
   type RunMessage,
   type SyncReply,
   type ToWorker,
@@ -43,6 +46,12 @@ const flag = new Int32Array(flagBuffer);
 const doorbell = new Int32Array(doorbellBuffer);
 /** What the engine reads to leave blocked time out of a function's limit (see FunctionWorker.pausedMs). */
 const paused = new Float64Array(pausedBuffer);
+// The thread's kernel id, for the engine to read its CPU time ("<pid>/task/<tid>"); -1: none.
+try {
+  paused[2] = Number(readlinkSync("/proc/thread-self").split("/").pop()) || -1;
+} catch {
+  paused[2] = -1;
+}
 const rt = runtime();
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 const pending = new Map<number, { resolve: (reply: AsyncReplyMessage) => void }>();
@@ -120,6 +129,11 @@ class WorkerExecution implements Execution {
     return { t: "call", runId: this.run.runId, kind, op, args, logs: this.takeLogs() };
   }
 
+  /** A call of the runtime's own (timers) for this execution. */
+  callMessage(kind: CallKind): CallMessage {
+    return this.message(kind, "", "");
+  }
+
   syscall(op: string, args: string): string {
     if (op === "1.0/queryCleanup") {
       // Its answer is always {}: it goes ahead of the next call instead of a round trip of its own.
@@ -132,7 +146,7 @@ class WorkerExecution implements Execution {
   asyncSyscall(op: string, args: string): Promise<string> {
     // Database calls of queries and mutations are answered at once: waiting for them costs
     // less than a round of the event loops. A nested call may run here, so it must not block.
-    if (this.run.udfType !== "action" && op !== "1.0/runUdf") {
+    if ((this.run.udfType === "query" || this.run.udfType === "mutation") && op !== "1.0/runUdf") {
       try {
         return Promise.resolve(blockingCall(this.message("async", op, args)));
       } catch (error) {
@@ -220,6 +234,99 @@ globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Respo
   return execution.fetch(new Request(input, init), typeof init?.body === "string" ? init.body : undefined);
 };
 
+/**
+ * An action's timer: armed on the engine's thread, whose timers are the ones a test fakes
+ * (`vi.useFakeTimers()`), as they would be for an action running in-process. It has the
+ * methods Node code expects of a Timeout.
+ */
+class EngineTimer {
+  private static readonly byId = new Map<number, EngineTimer>();
+  private static nextId = 1;
+  readonly id = EngineTimer.nextId++;
+  private cleared = false;
+  private callId = 0;
+
+  constructor(
+    private readonly execution: WorkerExecution,
+    private readonly callback: (...args: unknown[]) => void,
+    private readonly ms: number,
+    private readonly args: unknown[],
+    private readonly repeat: boolean,
+  ) {
+    EngineTimer.byId.set(this.id, this);
+    this.arm();
+  }
+
+  static find(handle: unknown): EngineTimer | undefined {
+    if (handle instanceof EngineTimer) return handle;
+    return typeof handle === "number" ? EngineTimer.byId.get(handle) : undefined;
+  }
+
+  private arm(): void {
+    const callId = (this.callId = nextCallId++);
+    void asyncCall({ ...this.execution.callMessage("timer"), ms: this.ms }, callId).then((reply) => {
+      if (this.cleared || callId !== this.callId || reply.result !== "fired") return;
+      if (this.repeat) this.arm();
+      else EngineTimer.byId.delete(this.id);
+      this.callback(...this.args);
+    });
+  }
+
+  clear(): void {
+    if (this.cleared) return;
+    this.cleared = true;
+    EngineTimer.byId.delete(this.id);
+    post({ ...this.execution.callMessage("clearTimer"), abortCallId: this.callId });
+  }
+
+  refresh(): this {
+    if (!this.cleared) {
+      post({ ...this.execution.callMessage("clearTimer"), abortCallId: this.callId });
+      this.arm();
+    }
+    return this;
+  }
+
+  ref(): this {
+    return this;
+  }
+
+  unref(): this {
+    return this;
+  }
+
+  hasRef(): boolean {
+    return true;
+  }
+
+  [Symbol.toPrimitive](): number {
+    return this.id;
+  }
+}
+
+// An action's timers are the engine thread's (see EngineTimer); outside a function, this thread's.
+const own = { setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval, clearTimeout: globalThis.clearTimeout, clearInterval: globalThis.clearInterval };
+function engineTimer(repeat: boolean, callback: unknown, ms: unknown, args: unknown[]): EngineTimer | null {
+  const execution = rt.als.getStore();
+  if (!(execution instanceof WorkerExecution) || typeof callback !== "function") return null;
+  const delay = Math.max(0, Number(ms) || 0);
+  return new EngineTimer(execution, callback as (...a: unknown[]) => void, delay, args, repeat);
+}
+globalThis.setTimeout = ((callback: unknown, ms?: unknown, ...args: unknown[]) =>
+  engineTimer(false, callback, ms, args) ?? own.setTimeout(callback as () => void, ms as number, ...args)) as typeof setTimeout;
+globalThis.setInterval = ((callback: unknown, ms?: unknown, ...args: unknown[]) =>
+  engineTimer(true, callback, ms, args) ?? own.setInterval(callback as () => void, ms as number, ...args)) as typeof setInterval;
+globalThis.clearTimeout = ((handle: unknown) => {
+  const timer = EngineTimer.find(handle);
+  if (timer) timer.clear();
+  else own.clearTimeout(handle as NodeJS.Timeout);
+}) as typeof clearTimeout;
+globalThis.clearInterval = ((handle: unknown) => {
+  const timer = EngineTimer.find(handle);
+  if (timer) timer.clear();
+  else own.clearInterval(handle as NodeJS.Timeout);
+}) as typeof clearInterval;
+
 async function importModule(run: RunMessage): Promise<Record<string, unknown>> {
   let loading = modules.get(run.url);
   if (!loading) {
@@ -237,6 +344,23 @@ async function importModule(run: RunMessage): Promise<Record<string, unknown>> {
   return await loading;
 }
 
+interface HttpRouterObject {
+  lookup?: (path: string, method: string) => [{ invokeHttpAction: (request: Request) => Promise<Response> }, string, string] | null;
+}
+
+/** Routes an HTTP action's request through the app's router (`http.ts`) and runs its handler. */
+async function serveHttpAction(execution: WorkerExecution, router: HttpRouterObject, run: RunMessage): Promise<string> {
+  const input = JSON.parse(run.argsText) as HttpRequestJson;
+  const request = new Request(input.url, { method: input.method, headers: input.headers, body: (run.bytes as Uint8Array<ArrayBuffer> | null | undefined) ?? undefined });
+  const match = router.lookup?.(new URL(input.url).pathname, input.method) ?? null;
+  if (!match) throw new EngineError(`No HttpAction routed for ${new URL(input.url).pathname}`);
+  const response = await runInExecution(execution, () => match[0].invokeHttpAction(request));
+  const headers: [string, string][] = [];
+  response.headers.forEach((value, name) => headers.push([name, value]));
+  const body = Buffer.from(await response.arrayBuffer()).toString("base64");
+  return JSON.stringify({ status: response.status, statusText: response.statusText, headers, body } satisfies HttpResponseJson);
+}
+
 async function execute(run: RunMessage): Promise<void> {
   const execution = new WorkerExecution(run);
   try {
@@ -244,6 +368,11 @@ async function execute(run: RunMessage): Promise<void> {
     if (!fn) throw new EngineError(`Could not find function ${run.exportName} in ${run.url}`);
     rt.envs.set(run.engineId, run.env);
     post({ t: "started", runId: run.runId });
+    if (run.udfType === "httpAction") {
+      const result = await serveHttpAction(execution, fn as HttpRouterObject, run);
+      post({ t: "done", runId: run.runId, ok: true, result, logs: execution.takeLogs() });
+      return;
+    }
     const result = await runInExecution(execution, () => {
       if (run.udfType === "query") return fn.invokeQuery!(run.argsText);
       if (run.udfType === "mutation") return fn.invokeMutation!(run.argsText);

@@ -10,7 +10,7 @@
  * the engine: the worker only forwards syscalls.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -37,6 +37,8 @@ export interface WorkerHost {
   storeBlob(bytes: Uint8Array, contentType: string | null): Promise<string>;
   /** An action's `fetch`, made by the engine's thread (its `fetch`, looked up at call time). */
   fetch(url: string, init: RequestInit): Promise<Response>;
+  /** An action's `setTimeout`, armed on the engine's thread (its timers, so test fake timers apply); returns the cancel. */
+  setTimer(ms: number, fire: () => void): () => void;
   getBlob(storageId: string): Promise<{ bytes: Uint8Array; contentType: string | null } | null>;
   now(): number;
   logLines: string[];
@@ -48,6 +50,8 @@ interface ActiveRun {
   host: WorkerHost;
   /** Aborts of the run's fetches in flight, by call id. */
   fetches: Map<number, AbortController>;
+  /** The run's armed timers, by call id: cancel them and answer the worker at once. */
+  timers: Map<number, () => void>;
   resolve(result: string): void;
   reject(error: unknown): void;
   sentAt: number;
@@ -139,8 +143,16 @@ export class FunctionWorker {
   private readonly flag: Int32Array;
   /** Where the worker's messages arrive (all of them, in the order it sent them). */
   private readonly callPort: MessagePort;
-  /** [total ms blocked on the engine, when the current blocking call started or 0], written by the worker. */
+  /**
+   * [total ms blocked on the engine, when the current blocking call started or 0, the
+   * thread's kernel id or 0 until it has started], written by the worker.
+   */
   private readonly paused: Float64Array;
+  /** When the thread was created, for its off-CPU time (see pausedMs). */
+  private readonly createdAt = absoluteNow();
+  private cpuClock: ThreadCpuClock | null = null;
+  /** The last off-CPU figure and when it was read. */
+  private offCpu = { at: Number.NEGATIVE_INFINITY, ms: 0 };
   private readonly syncPort: MessagePort;
   private readonly runs = new Map<number, ActiveRun>();
   private dead = false;
@@ -149,7 +161,7 @@ export class FunctionWorker {
   constructor(private readonly onExit: (worker: FunctionWorker) => void) {
     const flagBuffer = new SharedArrayBuffer(4);
     this.flag = new Int32Array(flagBuffer);
-    const pausedBuffer = new SharedArrayBuffer(16);
+    const pausedBuffer = new SharedArrayBuffer(24);
     this.paused = new Float64Array(pausedBuffer);
     const { port1, port2 } = new MessageChannel();
     this.syncPort = port1;
@@ -176,8 +188,31 @@ export class FunctionWorker {
     return receiveMessageOnPort(this.callPort)?.message as FromWorker | undefined;
   }
 
-  /** How long this worker has been blocked on the engine in all (ms, growing while it waits). */
+  /**
+   * Time that was not this worker's own, in all (ms, growing while it waits): where the
+   * kernel reports the thread's CPU time (Linux), everything off its CPU since it was created
+   * (blocked on the engine, idle in the pool, or runnable but not scheduled on a machine
+   * busier than its cores), so a function's limit counts the time it ran, as on a dedicated
+   * Convex isolate; elsewhere, the time it reported blocked on the engine.
+   */
   pausedMs(): number {
+    if (PROC_THREADS && !this.dead) {
+      const tid = this.paused[2];
+      // Before its thread has started a worker has run nothing: all of its time is off-CPU.
+      if (tid === 0) return absoluteNow() - this.createdAt;
+      if (tid > 0) {
+        const now = absoluteNow();
+        // Every database call asks: read the kernel's figure at most every CPU_READ_EVERY_MS
+        // (it moves in 10 ms steps anyway); in between, the last figure stands.
+        if (now - this.offCpu.at < CPU_READ_EVERY_MS) return this.offCpu.ms;
+        this.cpuClock ??= ThreadCpuClock.open(tid);
+        const cpuMs = this.cpuClock?.read() ?? null;
+        if (cpuMs !== null) {
+          this.offCpu = { at: now, ms: Math.max(this.offCpu.ms, now - this.createdAt - cpuMs) };
+          return this.offCpu.ms;
+        }
+      }
+    }
     const since = this.paused[1];
     return this.paused[0] + (since > 0 ? Math.max(0, absoluteNow() - since) : 0);
   }
@@ -194,7 +229,7 @@ export class FunctionWorker {
     if (this.dead) return Promise.reject(this.deathReason);
     const runId = nextRunId++;
     return new Promise<string>((resolve, reject) => {
-      this.runs.set(runId, { host, resolve, reject, sentAt: monotonicNow(), fetches: new Map() });
+      this.runs.set(runId, { host, resolve, reject, sentAt: monotonicNow(), fetches: new Map(), timers: new Map() });
       if (this.runs.size === 1) {
         this.worker.ref();
         this.callPort.ref();
@@ -211,10 +246,15 @@ export class FunctionWorker {
   }
 
   private die(reason: unknown): void {
+    this.cpuClock?.close();
+    this.cpuClock = null;
     if (this.dead) return;
     this.dead = true;
     this.deathReason = reason;
-    for (const run of this.runs.values()) run.reject(reason);
+    for (const run of this.runs.values()) {
+      for (const cancel of run.timers.values()) cancel();
+      run.reject(reason);
+    }
     this.runs.clear();
     busyWorkers.delete(this);
     this.callPort.close();
@@ -224,6 +264,8 @@ export class FunctionWorker {
   private finish(runId: number): ActiveRun | undefined {
     const run = this.runs.get(runId);
     this.runs.delete(runId);
+    // Timers still armed when the function returned never fire (the execution has ended).
+    for (const cancel of run?.timers.values() ?? []) cancel();
     if (this.runs.size === 0) {
       this.worker.unref();
       this.callPort.unref();
@@ -255,6 +297,10 @@ export class FunctionWorker {
     run.host.logLines.push(...message.logs);
     if (message.kind === "abortFetch") {
       run.fetches.get(message.abortCallId!)?.abort();
+      return "other";
+    }
+    if (message.kind === "clearTimer") {
+      run.timers.get(message.abortCallId!)?.();
       return "other";
     }
     let reply: Partial<AsyncReplyMessage> | Promise<Partial<AsyncReplyMessage>>;
@@ -292,7 +338,23 @@ export class FunctionWorker {
     const host = run.host;
     switch (call.kind) {
       case "abortFetch":
+      case "clearTimer":
         return {};
+      case "timer": {
+        const callId = call.callId!;
+        const outcome = await new Promise<"fired" | "cancelled">((resolve) => {
+          const cancel = host.setTimer(call.ms ?? 0, () => {
+            run.timers.delete(callId);
+            resolve("fired");
+          });
+          run.timers.set(callId, () => {
+            run.timers.delete(callId);
+            cancel();
+            resolve("cancelled");
+          });
+        });
+        return { result: outcome };
+      }
       case "fetch": {
         const controller = new AbortController();
         run.fetches.set(call.callId!, controller);
@@ -335,6 +397,46 @@ export class FunctionWorker {
   }
 }
 
+/** Whether this system reports each thread's CPU time under /proc (Linux). */
+const PROC_THREADS = existsSync("/proc/thread-self/stat");
+/** The unit of /proc's CPU times: USER_HZ, 100 on Linux whatever the kernel's own tick. */
+const PROC_TICK_MS = 10;
+const CPU_READ_EVERY_MS = 2;
+
+/** A thread's CPU time (user + system), read from /proc through one open descriptor. */
+class ThreadCpuClock {
+  private readonly buffer = Buffer.alloc(1024);
+  private constructor(private fd: number | null) {}
+
+  static open(tid: number): ThreadCpuClock | null {
+    try {
+      return new ThreadCpuClock(openSync(`/proc/self/task/${tid}/stat`, "r"));
+    } catch {
+      return null;
+    }
+  }
+
+  read(): number | null {
+    if (this.fd === null) return null;
+    try {
+      const text = this.buffer.toString("latin1", 0, readSync(this.fd, this.buffer, 0, this.buffer.length, 0));
+      // After the name in parentheses: state, ppid, …; utime and stime are the 12th and 13th.
+      const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      return Number.isFinite(ticks) ? ticks * PROC_TICK_MS : null;
+    } catch {
+      // The thread is gone (its worker exited): no more CPU time to read.
+      this.close();
+      return null;
+    }
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
 let nextRunId = 1;
 
 /**
@@ -363,11 +465,32 @@ export function absoluteNow(): number {
 const WARM_WORKERS = 2;
 const IDLE_WORKERS = 4;
 
+/** Queries and mutations share one budget of workers, actions another (they wait on I/O). */
+export type WorkerKind = "transaction" | "action";
+/** How many functions of each kind run on workers at once; the others wait their turn. */
+export const DEFAULT_WORKER_LIMITS: Record<WorkerKind, number> = { transaction: 16, action: 64 };
+
 class WorkerPool {
   /** Idle workers, the most recently used last: it has the modules loaded and compiled. */
   private idle: FunctionWorker[] = [];
+  private limits: Record<WorkerKind, number> = { ...DEFAULT_WORKER_LIMITS };
+  private readonly inUse: Record<WorkerKind, number> = { transaction: 0, action: 0 };
+  /** Waiting acquirers, first come first served; a released slot passes straight to the first. */
+  private readonly waiting: Record<WorkerKind, (() => void)[]> = { transaction: [], action: [] };
+  private readonly peaks: Record<WorkerKind, number> = { transaction: 0, action: 0 };
+  /** Workers taken outside the budget (see `acquire`). */
+  private readonly exempt: Record<WorkerKind, number> = { transaction: 0, action: 0 };
 
-  acquire(): FunctionWorker {
+  /**
+   * A worker for one top-level execution. When `kind`'s budget is used up the call waits for a
+   * slot (never fails); `exempt` takes one regardless: an action called by a running action,
+   * which would otherwise wait on the slot its own caller holds.
+   */
+  async acquire(kind: WorkerKind, exempt = false): Promise<FunctionWorker> {
+    if (exempt) this.exempt[kind] += 1;
+    else if (this.inUse[kind] >= this.limits[kind]) await new Promise<void>((resolve) => this.waiting[kind].push(resolve));
+    else this.inUse[kind] += 1;
+    this.peaks[kind] = Math.max(this.peaks[kind], this.inUse[kind] + this.exempt[kind]);
     while (this.idle.length > 0) {
       const worker = this.idle.pop()!;
       if (worker.alive) return worker;
@@ -375,10 +498,37 @@ class WorkerPool {
     return this.spawn();
   }
 
-  release(worker: FunctionWorker): void {
+  /** Hands back a worker from `acquire` (alive or killed at its limit) and its slot. */
+  release(worker: FunctionWorker, kind: WorkerKind, exempt = false): void {
+    if (exempt) {
+      this.exempt[kind] -= 1;
+    } else {
+      const next = this.waiting[kind].shift();
+      if (next) next();
+      else this.inUse[kind] -= 1;
+    }
     if (!worker.alive || worker.busy) return;
     if (this.idle.length < IDLE_WORKERS) this.idle.push(worker);
     else worker.kill(new Error("The worker pool is full"));
+  }
+
+  /** Sets the budgets (tests); 0 or less keeps the current one. */
+  configure(limits: Partial<Record<WorkerKind, number>>): void {
+    for (const kind of ["transaction", "action"] as const) {
+      const limit = limits[kind];
+      if (limit !== undefined && limit > 0) this.limits[kind] = limit;
+    }
+  }
+
+  /** Executions on workers now, the most at once since the last reset, and how many wait. */
+  stats(): Record<WorkerKind, { running: number; peak: number; waiting: number; limit: number }> {
+    const of = (kind: WorkerKind) => ({ running: this.inUse[kind] + this.exempt[kind], peak: this.peaks[kind], waiting: this.waiting[kind].length, limit: this.limits[kind] });
+    return { transaction: of("transaction"), action: of("action") };
+  }
+
+  resetPeaks(): void {
+    this.peaks.transaction = this.inUse.transaction + this.exempt.transaction;
+    this.peaks.action = this.inUse.action + this.exempt.action;
   }
 
   /** Starts workers ahead of the first call (thread start-up is not a function's time). */

@@ -10,7 +10,7 @@
  */
 import type { JSONValue } from "convex/values";
 
-export type WorkerUdfType = "query" | "mutation" | "action";
+export type WorkerUdfType = "query" | "mutation" | "action" | "httpAction";
 
 export interface RunMessage {
   t: "run";
@@ -24,6 +24,24 @@ export interface RunMessage {
   env: Record<string, string | undefined>;
   frozenNow: number | null;
   seed: number | null;
+  /** An HTTP action's request body (`argsText` holds its url, method and headers). */
+  bytes?: Uint8Array | null;
+}
+
+/** An HTTP action's request as `RunMessage.argsText` carries it (the body in `bytes`). */
+export interface HttpRequestJson {
+  url: string;
+  method: string;
+  headers: [string, string][];
+}
+
+/** An HTTP action's response as the worker returns it (`done.result`). */
+export interface HttpResponseJson {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  /** The body, base64. */
+  body: string;
 }
 
 export interface AsyncReplyMessage {
@@ -56,7 +74,7 @@ export interface FetchResponseJson {
 export type ToWorker = RunMessage | AsyncReplyMessage;
 
 /** What the worker calls: a Convex syscall (`sync`/`async`), or engine help for the runtime. */
-export type CallKind = "sync" | "async" | "now" | "storeBlob" | "getBlob" | "fetch" | "abortFetch";
+export type CallKind = "sync" | "async" | "now" | "storeBlob" | "getBlob" | "fetch" | "abortFetch" | "timer" | "clearTimer";
 
 export interface CallMessage {
   t: "call";
@@ -71,6 +89,8 @@ export interface CallMessage {
   /** A `fetch` of an action: the request (body in `bytes`), or the call id of the fetch to abort. */
   request?: FetchRequestJson;
   abortCallId?: number;
+  /** A `timer`'s delay (its reply comes when it fires); `clearTimer` names the timer in abortCallId. */
+  ms?: number;
   /** Log lines printed since the last message. */
   logs: string[];
   /** A blocking call whose answer the function does not need (queryCleanup): sent ahead of the next call, not answered. */

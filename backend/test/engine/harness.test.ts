@@ -69,4 +69,22 @@ describe.each(["mock", "local"] as const)("harness on the %s engine", (engine) =
     const jobs = await t.query(api.jobs.jobs, {});
     expect(jobs.map((job: { state: { kind: string } }) => job.state.kind)).toEqual(["success"]);
   });
+
+  it("gives actions setTimeout, setInterval and their clear functions", async () => {
+    const t = make();
+    expect(await t.action(api.actions.timers, {})).toEqual({ ticks: 3, clearedFired: false, args: ["a", 2] });
+  });
+
+  it("runs an action's setTimeout on the test's fake timers", async () => {
+    vi.useFakeTimers();
+    const t = make();
+    const hour = 3_600_000;
+    const result = t.action(api.actions.waitThenSend, { channel: "timer", ms: hour });
+    // The action's timer is one of the test's: it is pending until the test moves the clock.
+    await vi.waitFor(() => expect(vi.getTimerCount()).toBeGreaterThan(0));
+    expect(await t.query(api.messages.list, { channel: "timer" })).toEqual([]);
+    await vi.advanceTimersByTimeAsync(hour);
+    expect(await result).toBeGreaterThanOrEqual(hour);
+    expect(await t.query(api.messages.list, { channel: "timer" })).toHaveLength(1);
+  });
 });

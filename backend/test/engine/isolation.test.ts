@@ -53,6 +53,15 @@ describe("time limits", () => {
     expect(await engine.runAction("actions:nested", [{ depth: 0 }], admin)).toMatchObject({ success: true, value: 0 });
   });
 
+  it("stops a spinning HTTP action (it runs on a worker too) and keeps serving HTTP actions", async () => {
+    const { outcome, ms } = await timed(() => engine.runHttpAction(new Request("http://127.0.0.1:3211/spin")));
+    expect(outcome.status).toBe(500);
+    expect(await outcome.text()).toBe("Function execution timed out (maximum duration: 300ms)");
+    expect(ms).toBeLessThan(STOPPED_WITHIN_MS);
+    const echoed = await engine.runHttpAction(new Request("http://127.0.0.1:3211/echo", { method: "POST", body: "bytes", headers: { "x-signature": "s" } }));
+    expect({ status: echoed.status, body: await echoed.text(), seen: echoed.headers.get("x-signature-seen") }).toEqual({ status: 201, body: "bytes", seen: "s" });
+  });
+
   it("stops a query at its limit rather than after it ran to the end", async () => {
     const { outcome, ms } = await timed(() => engine.runQuery("spin:forMs", [{ ms: 30_000 }], admin));
     expect(outcome).toMatchObject({ success: false, errorMessage: "Function execution timed out (maximum duration: 300ms)" });
