@@ -8,7 +8,8 @@
  * - every 5 seconds: deliver whatever the realtime outbox still holds (each mutation that
  *   emits events schedules its window's batched delivery run; this catches failures, retries and restarts).
  * - every minute: fan platform events out to partner webhook endpoints and retry deliveries.
- * - daily: delete expired REST idempotency records.
+ * - daily: delete expired REST idempotency records; extend every active recurring plan to the
+ *   booking horizon (series.extendActivePlans).
  */
 import { cronJobs } from "convex/server";
 import { internal } from "./_generated/api";
@@ -26,5 +27,7 @@ crons.daily(
   internal.api.internalRequests.purgeExpiredIdempotencyRecords,
   {},
 );
+
+crons.daily("extend recurring plans", { hourUTC: 5, minuteUTC: 10 }, internal.series.extendActivePlans, {});
 
 export default crons;

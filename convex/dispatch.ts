@@ -57,6 +57,8 @@ const vJob = v.object({
   location: v.optional(vLatLng),
   /** The services booked, each once (the board's service filter). */
   productIds: v.array(v.id("products")),
+  /** The recurring plan the job is a visit of, and how often it comes. */
+  plan: v.optional(v.object({ seriesId: v.id("recurringSeries"), frequency: v.string() })),
 });
 
 function requireDate(date: string) {
@@ -91,6 +93,7 @@ async function jobOf(
     zoneId: booking.zoneId,
     customerId: booking.customerId,
     customerName,
+    ...(booking.seriesId !== undefined ? { plan: { seriesId: booking.seriesId, frequency: booking.frequency } } : {}),
     serviceName: bookingTitle(booking.items),
     totalMinor: booking.quote.totalMinor,
     ...(booking.address ? { address: addressLine(booking.address) } : {}),

@@ -619,7 +619,8 @@ export default defineSchema({
     createdAt: v.number(),
   })
     .index("by_customerId", ["customerId"])
-    .index("by_businessId", ["businessId"]),
+    .index("by_businessId", ["businessId"])
+    .index("by_status", ["status"]),
 
   // --- Invoices and payments ----------------------------------------------------------
 

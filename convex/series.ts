@@ -8,15 +8,17 @@
  * that fit are booked and the others reported. Each occurrence is then placed through the
  * same no-double-booking path as a single booking, inside this one transaction.
  */
+import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
+import { internal } from "./_generated/api";
 import { isDomainError } from "../domain/errors";
 import { seriesOccurrences, type Occurrence } from "../domain/recurrence";
 import { isValidLocalDate, parseLocalTime } from "../domain/time";
 import type { Doc, Id } from "./_generated/dataModel";
 import type { QueryCtx as RawQueryCtx } from "./_generated/server";
-import { accessTo, requireUser } from "./access";
+import { accessTo, requireCustomerAccess, requireUser } from "./access";
 import { appError } from "./errors";
-import { mutation, query, type QueryCtx } from "./functions";
+import { internalMutation, mutation, query, type QueryCtx } from "./functions";
 import { actorOf, domainRoleOf } from "./model/bookingAccess";
 import {
   createBooking,
@@ -31,6 +33,8 @@ import { discountFor, priceCart, ruleOf, vRecurrence, type PricedCart, type Recu
 import { findFit, releaseAssignments, type RuleMode } from "./model/bookingSlots";
 import { transition } from "./model/bookingTransitions";
 import { issueInvoice } from "./model/invoiceLines";
+import { bookingActorOf } from "./model/bookingCommands";
+import { alternativeStart, extendPlan, pausePlan, planCancellationPreview, resumePlan, SKIP_REASON, skipVisit } from "./model/seriesCommands";
 import { vAddress, vBookingStatus, vCartItem } from "./schema";
 
 /** Occurrences booked in one call (a year of weekly visits). */
@@ -49,7 +53,15 @@ const vSeriesArgs = {
   customerId: v.optional(v.id("customers")),
 };
 
-const vConflict = v.object({ index: v.number(), date: v.string(), start: v.number(), code: v.string(), reason: v.string() });
+/** A visit that cannot be placed, why, and the nearest same-day start that fits (when there is one). */
+const vConflict = v.object({
+  index: v.number(),
+  date: v.string(),
+  start: v.number(),
+  code: v.string(),
+  reason: v.string(),
+  alternative: v.optional(v.number()),
+});
 const vPlanned = v.object({ index: v.number(), date: v.string(), start: v.number() });
 
 type Plan = {
@@ -59,7 +71,7 @@ type Plan = {
   discountBp: number;
   occurrences: Occurrence[];
   fitting: Occurrence[];
-  conflicts: { index: number; date: string; start: number; code: string; reason: string }[];
+  conflicts: { index: number; date: string; start: number; code: string; reason: string; alternative?: number }[];
 };
 
 function frequencyOf(recurrence: Recurrence): Doc<"recurringSeries">["frequency"] {
@@ -105,8 +117,19 @@ async function planSeries(
   const shape = { zoneId: zone._id, items: priced.items, quote: priced.storedQuote };
   for (const occurrence of occurrences) {
     const fit = await findFit(ctx, { ...placementRequestFor(business, shape, occurrence.start, mode, now), ignoreHorizon: true });
-    if (fit.ok) fitting.push(occurrence);
-    else conflicts.push({ index: occurrence.index, date: occurrence.date, start: occurrence.start, code: fit.code, reason: fit.reason });
+    if (fit.ok) {
+      fitting.push(occurrence);
+      continue;
+    }
+    const alternative = await alternativeStart(ctx, business, shape, occurrence.start, mode, now);
+    conflicts.push({
+      index: occurrence.index,
+      date: occurrence.date,
+      start: occurrence.start,
+      code: fit.code,
+      reason: fit.reason,
+      ...(alternative === null ? {} : { alternative }),
+    });
   }
   return { business, zone, priced, discountBp: discount.discountBp, occurrences, fitting, conflicts };
 }
@@ -140,7 +163,11 @@ export const check = query({
 export const create = mutation({
   args: {
     ...vSeriesArgs,
-    onConflict: v.union(v.literal("skip"), v.literal("fail")),
+    /**
+     * Visits that cannot be placed: "fail" refuses the plan, "skip" leaves them out,
+     * "alternative" books the offered same-day time where there is one (else leaves them out).
+     */
+    onConflict: v.union(v.literal("skip"), v.literal("fail"), v.literal("alternative")),
     address: v.optional(vAddress),
     customerNotes: v.optional(v.string()),
   },
@@ -185,8 +212,13 @@ export const create = mutation({
       createdAt: now,
     });
     const booked = [];
-    for (const occurrence of plan.fitting) {
-      // Checked above in this same transaction, so this placement succeeds; if it did not,
+    const placements = plan.fitting.map((o) => ({ index: o.index, date: o.date, start: o.start }));
+    if (args.onConflict === "alternative") {
+      for (const c of plan.conflicts) if (c.alternative !== undefined) placements.push({ index: c.index, date: c.date, start: c.alternative });
+      placements.sort((a, b) => a.start - b.start);
+    }
+    for (const occurrence of placements) {
+      // Checked above in this same transaction (alternatives too), so this placement succeeds; if it did not,
       // the whole series would roll back rather than be half written.
       const booking = await createBooking(ctx, {
         business,
@@ -235,11 +267,24 @@ export const get = query({
   args: { seriesId: v.id("recurringSeries") },
   returns: v.object({
     seriesId: v.id("recurringSeries"),
+    businessId: v.id("businesses"),
+    customerId: v.id("customers"),
     status: v.string(),
     frequency: v.string(),
     interval: v.number(),
+    localTime: v.string(),
     discountBp: v.number(),
-    occurrences: v.array(v.object({ bookingId: v.id("bookings"), index: v.number(), start: v.number(), status: vBookingStatus })),
+    occurrences: v.array(
+      v.object({
+        bookingId: v.id("bookings"),
+        index: v.number(),
+        start: v.number(),
+        status: vBookingStatus,
+        totalMinor: v.number(),
+        currency: v.string(),
+        skipped: v.boolean(),
+      }),
+    ),
   }),
   handler: async (ctx, args) => {
     const { series } = await loadSeriesForViewer(ctx, args.seriesId, "read");
@@ -249,23 +294,106 @@ export const get = query({
       .take(MAX_SERIES_BOOKINGS);
     return {
       seriesId: series._id,
+      businessId: series.businessId,
+      customerId: series.customerId,
       status: series.status,
       frequency: series.frequency,
       interval: series.interval,
+      localTime: series.localTime,
       discountBp: series.discountBp,
       occurrences: bookings
-        .map((b) => ({ bookingId: b._id, index: b.occurrenceIndex ?? 0, start: b.start, status: b.status }))
+        .map((b) => ({
+          bookingId: b._id,
+          index: b.occurrenceIndex ?? 0,
+          start: b.start,
+          status: b.status,
+          totalMinor: b.quote.totalMinor,
+          currency: b.quote.currency,
+          skipped: b.cancellation?.reason === SKIP_REASON,
+        }))
         .sort((a, b) => a.start - b.start),
     };
   },
 });
 
+/** The frequencies a plan can have, with the discount each one gets. */
+export const frequencyOptions = query({
+  args: { businessId: v.id("businesses") },
+  returns: v.array(v.object({ key: v.string(), label: v.string(), recurrence: vRecurrence, discountBp: v.number() })),
+  handler: async (ctx, args) => {
+    await requireBookableBusiness(ctx, args.businessId);
+    const options: { key: string; label: string; recurrence: Recurrence }[] = [
+      { key: "weekly", label: "Every week", recurrence: { frequency: "weekly" } },
+      { key: "every_2_weeks", label: "Every 2 weeks", recurrence: { frequency: "every_n_weeks", interval: 2 } },
+      { key: "every_4_weeks", label: "Every 4 weeks", recurrence: { frequency: "every_n_weeks", interval: 4 } },
+      { key: "monthly", label: "Every month", recurrence: { frequency: "monthly" } },
+    ];
+    return options.map((o) => ({ ...o, discountBp: discountFor(o.recurrence).discountBp }));
+  },
+});
+
+/** The customer's plans (the customer themself, or managers and owners of the business). */
+export const forCustomer = query({
+  args: { customerId: v.id("customers") },
+  returns: v.array(
+    v.object({ seriesId: v.id("recurringSeries"), status: v.string(), frequency: v.string(), interval: v.number(), localTime: v.string(), discountBp: v.number() }),
+  ),
+  handler: async (ctx, args) => {
+    const { customer } = await requireCustomerAccess(ctx, args.customerId, { minimumStaffRole: "manager" });
+    const plans = await ctx.db
+      .query("recurringSeries")
+      .withIndex("by_customerId", (q) => q.eq("customerId", customer._id))
+      .order("desc")
+      .take(50);
+    return plans.map((p) => ({ seriesId: p._id, status: p.status, frequency: p.frequency, interval: p.interval, localTime: p.localTime, discountBp: p.discountBp }));
+  },
+});
+
+/** Skips one upcoming visit of the plan (cancelled under the cancellation policy; fee as previewed). */
+export const skip = mutation({
+  args: { seriesId: v.id("recurringSeries"), bookingId: v.id("bookings"), expectedFeeMinor: v.optional(v.number()) },
+  returns: v.object({ feeMinor: v.number() }),
+  handler: async (ctx, args) => {
+    const { series, access } = await loadSeriesForViewer(ctx, args.seriesId, "write");
+    const { decision } = await skipVisit(ctx, bookingActorOf(access), series, args.bookingId, args.expectedFeeMinor, Date.now());
+    return { feeMinor: decision.feeMinor };
+  },
+});
+
+/** What cancelling the plan now costs, per upcoming visit (shown before `cancel`). */
+export const cancelPreview = query({
+  args: { seriesId: v.id("recurringSeries") },
+  returns: v.object({
+    visits: v.array(v.object({ bookingId: v.id("bookings"), start: v.number(), feeMinor: v.number() })),
+    feeMinor: v.number(),
+    currency: v.string(),
+  }),
+  handler: async (ctx, args) => {
+    const { series, access } = await loadSeriesForViewer(ctx, args.seriesId, "read");
+    return await planCancellationPreview(ctx, series, access.role === "customer", Date.now());
+  },
+});
+
 /** Cancels every future occurrence still booked and closes the series. */
 export const cancel = mutation({
-  args: { seriesId: v.id("recurringSeries"), reason: v.optional(v.string()) },
+  args: {
+    seriesId: v.id("recurringSeries"),
+    reason: v.optional(v.string()),
+    /** The total fee shown by `cancelPreview`; refused if it changed since. */
+    expectedFeeMinor: v.optional(v.number()),
+  },
   returns: v.object({ cancelled: v.number(), feeMinor: v.number() }),
   handler: async (ctx, args) => {
     const { series, access } = await loadSeriesForViewer(ctx, args.seriesId, "write");
+    if (args.expectedFeeMinor !== undefined) {
+      const preview = await planCancellationPreview(ctx, series, access.role === "customer", Date.now());
+      if (preview.feeMinor !== args.expectedFeeMinor) {
+        throw appError("POLICY_VIOLATION", `The cancellation fee is now ${preview.feeMinor}; confirm again.`, {
+          param: "expectedFeeMinor",
+          details: { feeMinor: preview.feeMinor },
+        });
+      }
+    }
     if (args.reason !== undefined && args.reason.length > 500) {
       throw appError("INVALID_ARGUMENT", "The reason is limited to 500 characters.", { param: "reason" });
     }
@@ -305,5 +433,44 @@ export const cancel = mutation({
     }
     await ctx.db.patch("recurringSeries", series._id, { status: "cancelled" });
     return { cancelled, feeMinor };
+  },
+});
+
+/** Pauses the plan: upcoming visits are cancelled under the policy (the fee `cancelPreview` shows), none are added. */
+export const pause = mutation({
+  args: { seriesId: v.id("recurringSeries"), expectedFeeMinor: v.optional(v.number()) },
+  returns: v.object({ cancelled: v.number(), feeMinor: v.number() }),
+  handler: async (ctx, args) => {
+    const { series, access } = await loadSeriesForViewer(ctx, args.seriesId, "write");
+    return await pausePlan(ctx, bookingActorOf(access), series, args.expectedFeeMinor, Date.now());
+  },
+});
+
+/** Resumes a paused plan from its next occurrence, booking ahead to the horizon. */
+export const resume = mutation({
+  args: { seriesId: v.id("recurringSeries") },
+  returns: v.object({ booked: v.number(), passedOver: v.number() }),
+  handler: async (ctx, args) => {
+    const { series } = await loadSeriesForViewer(ctx, args.seriesId, "write");
+    return await resumePlan(ctx, series, Date.now());
+  },
+});
+
+/** The daily cron: every active plan gets its visits booked up to the horizon, a page at a time. */
+export const extendActivePlans = internalMutation({
+  args: { paginationOpts: v.optional(paginationOptsValidator) },
+  returns: v.object({ plans: v.number(), booked: v.number() }),
+  handler: async (ctx, args) => {
+    const now = Date.now();
+    const page = await ctx.db
+      .query("recurringSeries")
+      .withIndex("by_status", (q) => q.eq("status", "active"))
+      .paginate(args.paginationOpts ?? { numItems: 20, cursor: null });
+    let booked = 0;
+    for (const series of page.page) booked += (await extendPlan(ctx, series, now)).booked;
+    if (!page.isDone) {
+      await ctx.scheduler.runAfter(0, internal.series.extendActivePlans, { paginationOpts: { numItems: 20, cursor: page.continueCursor } });
+    }
+    return { plans: page.page.length, booked };
   },
 });

@@ -89,6 +89,7 @@ import type * as model_notify from "../model/notify.js";
 import type * as model_notifyTransports from "../model/notifyTransports.js";
 import type * as model_resourceCommands from "../model/resourceCommands.js";
 import type * as model_search from "../model/search.js";
+import type * as model_seriesCommands from "../model/seriesCommands.js";
 import type * as model_stripeApply from "../model/stripeApply.js";
 import type * as model_stripeCheckout from "../model/stripeCheckout.js";
 import type * as model_stripeEvents from "../model/stripeEvents.js";
@@ -212,6 +213,7 @@ declare const fullApi: ApiFromModules<{
   "model/notifyTransports": typeof model_notifyTransports;
   "model/resourceCommands": typeof model_resourceCommands;
   "model/search": typeof model_search;
+  "model/seriesCommands": typeof model_seriesCommands;
   "model/stripeApply": typeof model_stripeApply;
   "model/stripeCheckout": typeof model_stripeCheckout;
   "model/stripeEvents": typeof model_stripeEvents;

@@ -12,6 +12,7 @@ import { BookingDetail } from "./pages/customer/BookingDetail";
 import { BookPage, BookBySlug } from "./pages/customer/Book";
 import { CustomerMessages } from "./pages/customer/Messages";
 import { MyBookings } from "./pages/customer/MyBookings";
+import { PlanPage } from "./pages/customer/Plan";
 import { Welcome } from "./pages/customer/Welcome";
 import { DispatchBoard } from "./pages/dispatch/Board";
 import { StaffInbox } from "./pages/dispatch/Inbox";
@@ -54,6 +55,7 @@ const ROUTES: RouteDef[] = [
   { pattern: "/invite/:token", render: (p) => <InvitePage token={p.token} /> },
   { pattern: "/bookings", render: () => <MyBookings /> },
   { pattern: "/bookings/:bookingId", render: (p) => <BookingDetail bookingId={p.bookingId as Id<"bookings">} /> },
+  { pattern: "/plans/:seriesId", render: (p) => <PlanPage seriesId={p.seriesId as Id<"recurringSeries">} /> },
   { pattern: "/messages", roles: ["customer"], render: () => <CustomerMessages /> },
   { pattern: "/inbox", roles: ["owner", "manager", "staff"], render: () => <StaffInbox /> },
   { pattern: "/dispatch", roles: STAFF, render: () => <DispatchBoard /> },

@@ -242,7 +242,7 @@ describe("portal", () => {
     await signIn(owner, "demo-owner", "/owner/zones");
     const screens: [string, string, string][] = [
       ["/owner/zones", "Service zones", "13-owner-zones"],
-      ["/owner/staff", "Staff and schedules", "14-owner-staff"],
+      ["/owner/staff", "Team and schedules", "14-owner-staff"],
       ["/owner/finance", "Invoices and refunds", "15-owner-finance"],
       ["/owner/developers", "API and webhooks", "16-owner-developers"],
       ["/owner/reports", "Reports", "17-owner-reports"],

@@ -118,3 +118,17 @@ export const STATUS_LABELS: Record<string, string> = {
 export function statusLabel(status: string): string {
   return STATUS_LABELS[status] ?? status.toLowerCase().replace(/_/g, " ");
 }
+
+/** How often a recurring plan comes, from a booking's or plan's `frequency` (and weeks between visits). */
+export function planFrequencyLabel(frequency: string, interval = 1): string {
+  switch (frequency) {
+    case "weekly":
+      return "weekly";
+    case "every_n_weeks":
+      return interval > 1 ? `every ${interval} weeks` : "every N weeks";
+    case "monthly":
+      return "monthly";
+    default:
+      return "one-off";
+  }
+}

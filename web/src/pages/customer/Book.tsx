@@ -5,7 +5,10 @@
  *   3. When: a day, then a live slot (`availability.slots`, reactive; the PartyKit availability
  *      room shows "someone is checking out this slot" and carries our own hold pings)
  *   4. Details and pay: `customers.registerSelf` → `bookings.hold` → `bookings.confirm` →
- *      `payments.startCheckout` → the checkout page → back to /bookings/:id
+ *      `payments.startCheckout` → the checkout page → back to /bookings/:id; or, for a
+ *      recurring plan (weekly, every 2 / 4 weeks, monthly, with its discount), the next visits
+ *      as `series.check` places them (conflicts with the reason and the alternative time),
+ *      then `series.create` → /plans/:id
  * The draft lives in sessionStorage so sign-in and the payment redirect do not lose it.
  */
 import { useAction, useMutation, useQuery } from "convex/react";
@@ -32,6 +35,7 @@ import {
   useRun,
 } from "../../components/ui";
 import { explainError } from "../../lib/errors";
+import { instantToLocal } from "../../../../domain/time";
 import { addDays, localDateLabel, minutes, money, time, timeWithViewer, todayIn, viewerTimeZone, zoneName, zonesDiffer } from "../../lib/format";
 import { useRoom } from "../../lib/live";
 import { navigate } from "../../lib/router";
@@ -57,6 +61,8 @@ type Draft = {
   line2: string;
   city: string;
   notes: string;
+  /** "once" or a `series.frequencyOptions` key. */
+  frequency: string;
 };
 
 const EMPTY_DRAFT: Draft = {
@@ -71,6 +77,7 @@ const EMPTY_DRAFT: Draft = {
   line2: "",
   city: "",
   notes: "",
+  frequency: "once",
 };
 
 function draftKey(businessId: string) {
@@ -746,6 +753,9 @@ function DetailsStep({
   const hold = useMutation(api.bookings.hold);
   const confirm = useMutation(api.bookings.confirm);
   const startCheckout = useAction(api.payments.startCheckout);
+  const createPlan = useMutation(api.series.create);
+  const options = useQuery(api.series.frequencyOptions, { businessId: business._id });
+  const option = options?.find((o) => o.key === draft.frequency);
   const submit = useRun();
   const [stage, setStage] = useState<string | null>(null);
 
@@ -756,22 +766,43 @@ function DetailsStep({
     if (draft.slot === null || !draft.zone) return;
     const slot = draft.slot;
     const zone = draft.zone;
+    const address = {
+      line1: draft.line1.trim(),
+      ...(draft.line2.trim() ? { line2: draft.line2.trim() } : {}),
+      city: draft.city.trim(),
+      postalCode: draft.postalCode,
+      country: draft.country || "US",
+    };
+    const notes = draft.notes.trim() ? { customerNotes: draft.notes.trim() } : {};
     await submit.run(async () => {
-      setStage("Reserving your time…");
       await registerSelf({ businessId: business._id });
+      if (option) {
+        setStage("Booking your visits…");
+        const local = instantToLocal(slot, business.timeZone);
+        const plan = await createPlan({
+          businessId: business._id,
+          zoneId: zone.zoneId,
+          cart: draft.cart,
+          recurrence: option.recurrence,
+          startDate: local.date,
+          localTime: local.time,
+          occurrences: PLAN_VISITS,
+          onConflict: "alternative",
+          address,
+          ...notes,
+        });
+        reset();
+        navigate(`/plans/${plan.seriesId}?booked=1`);
+        return;
+      }
+      setStage("Reserving your time…");
       const held = await hold({
         businessId: business._id,
         zoneId: zone.zoneId,
         cart: draft.cart,
         start: slot,
-        address: {
-          line1: draft.line1.trim(),
-          ...(draft.line2.trim() ? { line2: draft.line2.trim() } : {}),
-          city: draft.city.trim(),
-          postalCode: draft.postalCode,
-          country: draft.country || "US",
-        },
-        ...(draft.notes.trim() ? { customerNotes: draft.notes.trim() } : {}),
+        address,
+        ...notes,
       });
       setStage("Confirming…");
       const confirmed = await confirm({ bookingId: held.bookingId });
@@ -828,6 +859,23 @@ function DetailsStep({
       <Field label="Notes for the provider (optional)" hint="Access codes, pets, parking…">
         <textarea name="notes" rows={3} maxLength={2000} value={draft.notes} onChange={(e) => update({ notes: e.target.value })} />
       </Field>
+      <fieldset className="frequency-picker">
+        <legend>How often?</legend>
+        <label className="radio-row">
+          <input type="radio" name="frequency" checked={!option} onChange={() => update({ frequency: "once" })} /> One-off
+        </label>
+        {(options ?? []).map((o) => (
+          <label key={o.key} className="radio-row" data-frequency={o.key}>
+            <input type="radio" name="frequency" checked={option?.key === o.key} onChange={() => update({ frequency: o.key })} /> {o.label}
+            {o.discountBp > 0 && <span className="badge tone-good">−{o.discountBp / 100}%</span>}
+          </label>
+        ))}
+      </fieldset>
+      {option && draft.zone && draft.slot !== null && (
+        <ErrorBoundary resetKey={`${option.key}/${draft.slot}`}>
+          <PlanPreview business={business} zoneId={draft.zone.zoneId} cart={draft.cart} slot={draft.slot} recurrence={option.recurrence} label={option.label} />
+        </ErrorBoundary>
+      )}
       {submit.error !== null && (
         <>
           <ErrorBox error={submit.error} />
@@ -840,13 +888,80 @@ function DetailsStep({
       )}
       <div className="form-actions">
         <Button type="submit" busy={submit.busy} data-testid="reserve-and-pay">
-          {submit.busy ? (stage ?? "Working…") : "Reserve and pay"}
+          {submit.busy ? (stage ?? "Working…") : option ? "Book the plan" : "Reserve and pay"}
         </Button>
         <span className="muted small">
-          Your time is held for {business.policies.booking.holdMinutes} minutes while you pay.
+          {option
+            ? "Each visit is invoiced on its own; skip, move or cancel visits from the plan page."
+            : `Your time is held for ${business.policies.booking.holdMinutes} minutes while you pay.`}
         </span>
       </div>
     </form>
+  );
+}
+
+/** Visits booked ahead when a plan starts. */
+const PLAN_VISITS = 6;
+
+type Recurrence = NonNullable<FunctionReturnType<typeof api.series.frequencyOptions>>[number]["recurrence"];
+
+/** The next visits of the plan as they would be placed now: times, and for the others why not and what instead. */
+function PlanPreview({
+  business,
+  zoneId,
+  cart,
+  slot,
+  recurrence,
+  label,
+}: {
+  business: Business;
+  zoneId: Id<"zones">;
+  cart: CartLine[];
+  slot: number;
+  recurrence: Recurrence;
+  label: string;
+}) {
+  const tz = business.timeZone;
+  const local = instantToLocal(slot, tz);
+  const check = useQuery(api.series.check, {
+    businessId: business._id,
+    zoneId,
+    cart,
+    recurrence,
+    startDate: local.date,
+    localTime: local.time,
+    occurrences: PLAN_VISITS,
+  });
+  if (check === undefined) return <Loading label="Placing your visits…" />;
+  const rows = [
+    ...check.fitting.map((f) => ({ ...f, conflict: undefined as (typeof check.conflicts)[number] | undefined })),
+    ...check.conflicts.map((c) => ({ index: c.index, date: c.date, start: c.start, conflict: c })),
+  ].sort((a, b) => a.index - b.index);
+  return (
+    <div className="plan-preview" data-testid="plan-preview">
+      <p>
+        <strong>{label}</strong>, {money(check.totalPerOccurrenceMinor, business.currency)} per visit
+        {check.discountBp > 0 ? ` (${check.discountBp / 100}% off)` : ""}. Your next {PLAN_VISITS} visits:
+      </p>
+      <ol className="plan-visits">
+        {rows.map((r) => (
+          <li key={r.index} data-testid="plan-visit" data-date={r.date} data-ok={r.conflict ? "false" : "true"}>
+            {localDateLabel(r.date)} at {time(r.start, tz)}
+            {r.conflict && (
+              <span className="plan-conflict small">
+                {" "}
+                — not available: {r.conflict.reason}.{" "}
+                {r.conflict.alternative !== undefined ? (
+                  <strong data-testid="plan-alternative">We can come at {time(r.conflict.alternative, tz)} that day instead.</strong>
+                ) : (
+                  "This visit is left out."
+                )}
+              </span>
+            )}
+          </li>
+        ))}
+      </ol>
+    </div>
   );
 }
 

@@ -107,6 +107,11 @@ function BookingView({ detail }: { detail: Detail }) {
         {isCustomer && business && (
           <Card title="Manage">
             <CustomerActions detail={detail} business={business} />
+            {booking.seriesId && (
+              <p>
+                A visit of your recurring plan. <Link href={`/plans/${booking.seriesId}`}>Manage the plan</Link>
+              </p>
+            )}
             <p>
               <Link className="btn btn-secondary" href={`/messages?customer=${booking.customerId}&booking=${booking._id}`}>
                 Message the business

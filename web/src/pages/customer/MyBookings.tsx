@@ -7,7 +7,7 @@ import type { Id } from "../../../../convex/_generated/dataModel";
 import { roomIds } from "../../../../party/rooms";
 import { Button, Card, Empty, ErrorBoundary, LiveDot, Loading, PageHeader, StatusBadge } from "../../components/ui";
 import { useAuthBridge } from "../../lib/auth";
-import { money, whenText } from "../../lib/format";
+import { money, planFrequencyLabel, whenText } from "../../lib/format";
 import { useRoom } from "../../lib/live";
 import { Link } from "../../lib/router";
 import { useReadySession } from "../../lib/session";
@@ -56,6 +56,7 @@ function BusinessBookings({ businessId, customerId }: { businessId: Id<"business
         </>
       }
     >
+      <Plans customerId={customerId} />
       {results.length === 0 && <Empty title="No bookings here yet" />}
       {upcoming.length > 0 && (
         <>
@@ -75,6 +76,30 @@ function BusinessBookings({ businessId, customerId }: { businessId: Id<"business
         </Button>
       )}
     </Card>
+  );
+}
+
+/** The customer's recurring plans at this business, each linking to its page. */
+function Plans({ customerId }: { customerId: Id<"customers"> }) {
+  const plans = useQuery(api.series.forCustomer, { customerId });
+  const active = (plans ?? []).filter((p) => p.status !== "cancelled");
+  if (active.length === 0) return null;
+  return (
+    <>
+      <h3>Recurring plans</h3>
+      <ul className="booking-list" data-testid="plan-list">
+        {active.map((p) => (
+          <li key={p.seriesId} className="booking-row">
+            <Link href={`/plans/${p.seriesId}`} className="booking-link">
+              <span className="booking-what">
+                {planFrequencyLabel(p.frequency, p.interval)} at {p.localTime}
+              </span>
+              <span className="booking-meta">{p.status}</span>
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }
 

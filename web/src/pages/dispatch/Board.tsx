@@ -38,7 +38,7 @@ import { roomIds } from "../../../../party/rooms";
 import { CustomerLookup } from "../../components/CustomerSearch";
 import { Button, Empty, ErrorBox, LiveDot, Loading, PageHeader, StatusBadge } from "../../components/ui";
 import { useAuthBridge } from "../../lib/auth";
-import { addDays, localDateLabel, minutes, statusLabel, time, todayIn, zoneName } from "../../lib/format";
+import { addDays, localDateLabel, minutes, planFrequencyLabel, statusLabel, time, todayIn, zoneName } from "../../lib/format";
 import { useRoom } from "../../lib/live";
 import { Link, useQueryParams } from "../../lib/router";
 import { ROLE_LABELS, useReadySession } from "../../lib/session";
@@ -680,6 +680,11 @@ function JobBlock({
           {job.serviceName}
           {where === "queue" && ` · ${minutes(Math.round((job.end - job.start) / 60_000))}`}
         </span>
+        {job.plan && (
+          <span className="badge tone-info small" data-testid="job-plan" title="A visit of a recurring plan">
+            Plan · {planFrequencyLabel(job.plan.frequency)}
+          </span>
+        )}
         {job.address && <span className="job-address small">{job.address}</span>}
         {job.assignmentStatus === "offered" && <span className="small muted">offered, not accepted yet</span>}
       </div>
