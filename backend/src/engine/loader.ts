@@ -66,6 +66,9 @@ function isSkipped(relPath: string): boolean {
   const ext = path.extname(base).toLowerCase();
   if (!ENTRY_EXTENSIONS.includes(ext)) return true;
   if (relPath.startsWith(`_generated${path.sep}`) || relPath.startsWith("_generated/")) return true;
+  // The CLI's shared chunks (`_deps/node/…`): dependencies of function modules, never
+  // function modules themselves (Convex's ModulePath::is_deps).
+  if (relPath.startsWith(`_deps${path.sep}`) || relPath.startsWith("_deps/")) return true;
   if (base.startsWith(".") || base.startsWith("#")) return true;
   if (base === "schema.ts" || base === "schema.js") return true;
   if ((base.match(/\./g) ?? []).length > 1) return true; // *.test.ts, *.d.ts, auth.config.ts
