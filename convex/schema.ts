@@ -911,12 +911,26 @@ export default defineSchema({
       v.object({
         name: v.string(),
         input: v.any(),
-        status: v.union(v.literal("done"), v.literal("pending"), v.literal("confirmed"), v.literal("dismissed"), v.literal("failed")),
+        status: v.union(v.literal("done"), v.literal("pending"), v.literal("confirmed"), v.literal("dismissed"), v.literal("failed"), v.literal("undone")),
         summary: v.optional(v.string()),
         feeMinor: v.optional(v.number()),
         result: v.optional(v.any()),
+        /** A confirmed change that can be taken back until `until`, while the booking is as it left it. */
+        undo: v.optional(
+          v.object({
+            tool: v.string(),
+            input: v.any(),
+            summary: v.string(),
+            until: v.number(),
+            bookingId: v.id("bookings"),
+            start: v.number(),
+            status: v.string(),
+          }),
+        ),
       }),
     ),
+    /** A reply still being written by the model (its text grows until the step ends). */
+    streaming: v.optional(v.boolean()),
     createdAt: v.number(),
   }).index("by_threadId", ["threadId"]),
 

@@ -5,14 +5,18 @@
  * Read tools run during the reply; a write tool the model asks for is stored as a pending
  * card with what it would do (`tools.preview`, fee included) and runs only when the person
  * presses Confirm (`decide`), through the same tool runner as MCP (`run.ts`), as them.
+ *
+ * A confirmed change that can be taken back (`tools.undo`: a move, a status, a booking made)
+ * keeps its inverse tool call on the card for UNDO_WINDOW_MS; `undo` runs it, as the same
+ * person, only while the booking is still as the change left it and only free of any fee.
  */
 import { v } from "convex/values";
 import { internal } from "../_generated/api";
-import type { Id } from "../_generated/dataModel";
+import type { Doc, Id } from "../_generated/dataModel";
 import { requireBusinessRole, requireUser } from "../access";
 import { env } from "../env";
 import { appError } from "../errors";
-import { mutation as rawMutation } from "../_generated/server";
+import { mutation as rawMutation, type MutationCtx as RawMutationCtx } from "../_generated/server";
 import { internalMutation, internalQuery, mutation, query, type QueryCtx } from "../functions";
 import { countAssistantMessage } from "../model/abuseLimits";
 import { requireText } from "../model/validation";
@@ -20,6 +24,7 @@ import { toolContext } from "./run";
 import { parseInput, toolNamed } from "./tools";
 
 const MAX_MESSAGES = 200;
+const UNDO_WINDOW_MS = 15 * 60_000;
 
 async function ownThread(ctx: QueryCtx, threadId: Id<"assistantThreads">) {
   const user = requireUser(ctx);
@@ -58,7 +63,16 @@ const vMessage = v.object({
   messageId: v.id("assistantMessages"),
   role: v.string(),
   text: v.string(),
-  tool: v.optional(v.object({ name: v.string(), status: v.string(), summary: v.optional(v.string()), result: v.optional(v.any()) })),
+  streaming: v.boolean(),
+  tool: v.optional(
+    v.object({
+      name: v.string(),
+      status: v.string(),
+      summary: v.optional(v.string()),
+      result: v.optional(v.any()),
+      undo: v.optional(v.object({ summary: v.string(), until: v.number() })),
+    }),
+  ),
 });
 
 export const messages = query({
@@ -71,7 +85,18 @@ export const messages = query({
       messageId: m._id,
       role: m.role,
       text: m.text,
-      ...(m.tool ? { tool: { name: m.tool.name, status: m.tool.status, summary: m.tool.summary, result: m.tool.result } } : {}),
+      streaming: m.streaming === true,
+      ...(m.tool
+        ? {
+            tool: {
+              name: m.tool.name,
+              status: m.tool.status,
+              summary: m.tool.summary,
+              result: m.tool.result,
+              ...(m.tool.undo ? { undo: { summary: m.tool.undo.summary, until: m.tool.undo.until } } : {}),
+            },
+          }
+        : {}),
     }));
   },
 });
@@ -99,35 +124,90 @@ export const send = mutation({
   },
 });
 
+/** A card of the signed-in person's own thread (NOT_FOUND otherwise, as for any other id). */
+async function ownCard(ctx: RawMutationCtx, messageId: Id<"assistantMessages">) {
+  const identity = await ctx.auth.getUserIdentity();
+  const user =
+    identity === null ? null : await ctx.db.query("users").withIndex("by_tokenIdentifier", (q) => q.eq("tokenIdentifier", identity.tokenIdentifier)).unique();
+  const message = await ctx.db.get("assistantMessages", messageId);
+  const thread = message === null ? null : await ctx.db.get("assistantThreads", message.threadId);
+  if (user === null) throw appError("UNAUTHENTICATED", "Sign in to continue.");
+  if (message === null || message.tool === undefined || thread === null || thread.userId !== user._id) {
+    throw appError("NOT_FOUND", "Action not found.", { param: "messageId" });
+  }
+  const tc = await toolContext(ctx, { kind: "user", userId: thread.userId, businessId: thread.businessId });
+  return { message, tool: message.tool, thread, tc };
+}
+
+/** The booking a write tool call acts on, read before it runs (null when the call makes one). */
+async function bookingBefore(ctx: RawMutationCtx, input: Record<string, unknown>): Promise<Doc<"bookings"> | null> {
+  const raw = input.bookingId ?? input.holdBookingId;
+  const id = typeof raw === "string" ? ctx.db.normalizeId("bookings", raw) : null;
+  return id === null ? null : await ctx.db.get("bookings", id);
+}
+
 /** The person's answer to a pending card: Confirm runs the tool as them; Dismiss drops it. */
-// A raw mutation: the tool calls the portal's mutation builder itself, which applies the
+// Raw mutations: the tool calls the portal's mutation builder itself, which applies the
 // triggers and loads the viewer; wrapping here too would run each trigger twice.
 export const decide = rawMutation({
   args: { messageId: v.id("assistantMessages"), confirm: v.boolean() },
   returns: v.object({ status: v.string() }),
   handler: async (ctx, args) => {
-    const identity = await ctx.auth.getUserIdentity();
-    const user =
-      identity === null ? null : await ctx.db.query("users").withIndex("by_tokenIdentifier", (q) => q.eq("tokenIdentifier", identity.tokenIdentifier)).unique();
-    const message = await ctx.db.get("assistantMessages", args.messageId);
-    const thread = message === null ? null : await ctx.db.get("assistantThreads", message.threadId);
-    if (user === null) throw appError("UNAUTHENTICATED", "Sign in to continue.");
-    if (message === null || message.tool === undefined || thread === null || thread.userId !== user._id) {
-      throw appError("NOT_FOUND", "Action not found.", { param: "messageId" });
-    }
-    if (message.tool.status !== "pending") throw appError("CONFLICT", "This action was already answered.", { param: "messageId" });
+    const { message, tool: card, thread, tc } = await ownCard(ctx, args.messageId);
+    if (card.status !== "pending") throw appError("CONFLICT", "This action was already answered.", { param: "messageId" });
     if (!args.confirm) {
-      await ctx.db.patch("assistantMessages", message._id, { tool: { ...message.tool, status: "dismissed" }, text: "Dismissed." });
+      await ctx.db.patch("assistantMessages", message._id, { tool: { ...card, status: "dismissed" }, text: "Dismissed." });
       return { status: "dismissed" };
     }
-    const tool = toolNamed(message.tool.name);
-    const input = parseInput(tool, { ...message.tool.input, ...(message.tool.feeMinor !== undefined ? { expectedFeeMinor: message.tool.feeMinor } : {}) });
-    const tc = await toolContext(ctx, { kind: "user", userId: thread.userId, businessId: thread.businessId });
+    const tool = toolNamed(card.name);
+    const input = parseInput(tool, { ...card.input, ...(card.feeMinor !== undefined ? { expectedFeeMinor: card.feeMinor } : {}) });
+    const before = tool.undo === undefined ? null : await bookingBefore(ctx, input);
     // Runs in this transaction: a refusal leaves the card pending and writes nothing.
     const result = await tool.run(tc, input);
-    await ctx.db.patch("assistantMessages", message._id, { tool: { ...message.tool, status: "confirmed", result }, text: `Done: ${message.tool.summary ?? tool.name}` });
+    const undo = tool.undo === undefined ? undefined : await undoFor(ctx, tc, tool.undo, before, result);
+    await ctx.db.patch("assistantMessages", message._id, {
+      tool: { ...card, status: "confirmed", result, ...(undo ? { undo } : {}) },
+      text: `Done: ${card.summary ?? tool.name}`,
+    });
     await ctx.scheduler.runAfter(0, internal.assistant.reply.reply, { threadId: thread._id });
     return { status: "confirmed" };
+  },
+});
+
+async function undoFor(
+  ctx: RawMutationCtx,
+  tc: Awaited<ReturnType<typeof toolContext>>,
+  plan: NonNullable<ReturnType<typeof toolNamed>["undo"]>,
+  before: Doc<"bookings"> | null,
+  result: unknown,
+) {
+  const raw = (result as { bookingId?: unknown } | null)?.bookingId;
+  const id = typeof raw === "string" ? ctx.db.normalizeId("bookings", raw) : null;
+  const after = id === null ? null : await ctx.db.get("bookings", id);
+  if (after === null) return undefined;
+  const inverse = await plan(tc, { before, after });
+  if (inverse === undefined) return undefined;
+  return { ...inverse, until: tc.now + UNDO_WINDOW_MS, bookingId: after._id, start: after.start, status: after.status };
+}
+
+/** Takes back a confirmed change (the card's Undo), through the same tool runner, as the person. */
+export const undo = rawMutation({
+  args: { messageId: v.id("assistantMessages") },
+  returns: v.object({ status: v.string() }),
+  handler: async (ctx, args) => {
+    const { message, tool: card, tc } = await ownCard(ctx, args.messageId);
+    const plan = card.undo;
+    if (card.status === "undone") throw appError("CONFLICT", "This change was already undone.", { param: "messageId" });
+    if (card.status !== "confirmed" || plan === undefined) throw appError("CONFLICT", "This action cannot be undone.", { param: "messageId" });
+    if (tc.now > plan.until) throw appError("CONFLICT", "It is too late to undo this change; make the change again instead.", { param: "messageId" });
+    const booking = await ctx.db.get("bookings", plan.bookingId);
+    if (booking === null || booking.start !== plan.start || booking.status !== plan.status) {
+      throw appError("CONFLICT", "The booking has changed since, so this cannot be undone; look at it first.", { param: "messageId" });
+    }
+    const tool = toolNamed(plan.tool);
+    await tool.run(tc, parseInput(tool, plan.input));
+    await ctx.db.patch("assistantMessages", message._id, { tool: { ...card, status: "undone" }, text: `Undone: ${plan.summary}` });
+    return { status: "undone" };
   },
 });
 
@@ -161,6 +241,7 @@ export const record = internalMutation({
     threadId: v.id("assistantThreads"),
     role: v.union(v.literal("assistant"), v.literal("tool"), v.literal("error")),
     text: v.string(),
+    streaming: v.optional(v.boolean()),
     tool: v.optional(
       v.object({
         name: v.string(),
@@ -172,9 +253,18 @@ export const record = internalMutation({
       }),
     ),
   },
+  returns: v.id("assistantMessages"),
+  handler: async (ctx, args) => {
+    return await ctx.db.insert("assistantMessages", { ...args, createdAt: Date.now() });
+  },
+});
+
+/** A streamed reply's text so far; `done` when its step ended. */
+export const streamTo = internalMutation({
+  args: { messageId: v.id("assistantMessages"), text: v.string(), done: v.boolean() },
   returns: v.null(),
   handler: async (ctx, args) => {
-    await ctx.db.insert("assistantMessages", { ...args, createdAt: Date.now() });
+    await ctx.db.patch("assistantMessages", args.messageId, { text: args.text, streaming: !args.done });
     return null;
   },
 });

@@ -4,9 +4,13 @@
  * ASSISTANT_MODEL, ASSISTANT_API_KEY) through the `ai` SDK. Read tools run as the person
  * (run.ts); a write tool becomes a pending card with its preview and waits for Confirm
  * (chat.decide). Up to 5 model steps per turn.
+ *
+ * The reply streams: each step's text is one message, written as it arrives (at most every
+ * STREAM_FLUSH_MS) and marked `streaming` until its step ends, so the panel's subscription
+ * shows the words as the model writes them.
  */
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
-import { generateText, stepCountIs, tool, type ModelMessage, type ToolSet } from "ai";
+import { stepCountIs, streamText, tool, type ModelMessage, type ToolSet } from "ai";
 import { v } from "convex/values";
 import { ConvexError } from "convex/values";
 import { internal } from "../_generated/api";
@@ -16,6 +20,8 @@ import { env } from "../env";
 import { isAppErrorData } from "../errors";
 import type { AssistantCaller } from "./run";
 import { TOOLS } from "./tools";
+
+const STREAM_FLUSH_MS = 150;
 
 function errorText(error: unknown): string {
   if (error instanceof ConvexError && isAppErrorData(error.data)) return `${error.data.code}: ${error.data.message}`;
@@ -67,8 +73,18 @@ export const reply = internalAction({
     const messages: ModelMessage[] = history.messages
       .filter((m) => m.role !== "error")
       .map((m) => (m.role === "user" ? { role: "user" as const, content: m.text } : { role: "assistant" as const, content: m.text }));
+    // The step's text so far and the message it is written into (created on its first words).
+    let text = "";
+    let messageId: Id<"assistantMessages"> | null = null;
+    let flushedAt = 0;
+    const flush = async (done: boolean) => {
+      if (text.trim() === "" && messageId === null) return;
+      if (messageId === null) messageId = await ctx.runMutation(internal.assistant.chat.record, { threadId: args.threadId, role: "assistant", text, streaming: !done });
+      else await ctx.runMutation(internal.assistant.chat.streamTo, { messageId, text, done });
+      flushedAt = Date.now();
+    };
     try {
-      const result = await generateText({
+      const result = streamText({
         model: provider.chatModel(config.model),
         system:
           `You are the booking platform's assistant for ${history.name} (${history.role}). Times are in ${history.timeZone}. ` +
@@ -77,8 +93,20 @@ export const reply = internalAction({
         tools: toolsFor(ctx, args.threadId, caller),
         stopWhen: stepCountIs(5),
       });
-      if (result.text.trim() !== "") await ctx.runMutation(internal.assistant.chat.record, { threadId: args.threadId, role: "assistant", text: result.text });
+      for await (const part of result.fullStream) {
+        if (part.type === "text-delta") {
+          text += part.text;
+          if (Date.now() - flushedAt >= STREAM_FLUSH_MS) await flush(false);
+        } else if (part.type === "finish-step") {
+          await flush(true);
+          text = "";
+          messageId = null;
+        } else if (part.type === "error") {
+          throw part.error;
+        }
+      }
     } catch (error) {
+      if (messageId !== null) await ctx.runMutation(internal.assistant.chat.streamTo, { messageId, text, done: true });
       await ctx.runMutation(internal.assistant.chat.record, { threadId: args.threadId, role: "error", text: `The assistant could not answer: ${errorText(error)}` });
     }
     return null;

@@ -47,7 +47,15 @@ export type AssistantTool<I extends AnyInput = AnyInput> = {
   run: (tc: ToolContext, input: z.infer<I>) => Promise<unknown>;
   /** Write tools: what the chat's confirmation card says will happen (reads only). */
   preview?: (tc: ToolContext, input: z.infer<I>) => Promise<Preview>;
+  /**
+   * Write tools whose change can be taken back: the tool call that restores the booking as it
+   * was before (`null` when the call made it), offered only when it costs the customer nothing.
+   */
+  undo?: (tc: ToolContext, change: { before: Doc<"bookings"> | null; after: Doc<"bookings"> }) => Promise<UndoPlan | undefined>;
 };
+
+/** How a confirmed change is taken back: another tool call, through the same commands. */
+export type UndoPlan = { tool: string; input: Record<string, unknown>; summary: string };
 
 /** A confirmation card: the sentence, and the fee the person accepts by confirming. */
 export type Preview = { summary: string; feeMinor?: number; allowed?: boolean };
@@ -249,6 +257,15 @@ const updateAppointmentStatus = defineTool({
     const result = await callMutation(mutationCtx(tc), bookings.setStatus, { bookingId, status: input.status, ...(input.note ? { note: input.note } : {}) });
     return { bookingId, status: result.status, ...(result.feeMinor ? { fee: money(result.feeMinor, tc.business.currency) } : {}) };
   },
+  undo: async (tc, { before, after }) => {
+    if (before === null || before.status === after.status || after.status === "NO_SHOW") return undefined;
+    // The portal's own answer to "which statuses may this person set next, and from when".
+    const { options } = await callQuery(tc.ctx, bookings.statusOptions, { bookingId: after._id });
+    const back = options.find((o) => o.status === before.status);
+    if (back === undefined || (back.notBefore !== null && back.notBefore > tc.now)) return undefined;
+    const { text } = await bookingSummary(tc, after._id);
+    return { tool: "update_appointment_status", input: { bookingId: after._id, status: back.status, note: "Undone from the assistant." }, summary: `Set ${text} back to ${back.status.replace("_", " ").toLowerCase()}.` };
+  },
 });
 
 const bookForCustomer = defineTool({
@@ -294,6 +311,13 @@ const bookForCustomer = defineTool({
       next: "Tell the person the price; when they agree, call book_for_customer again with holdBookingId.",
     };
   },
+  undo: async (tc, { after }) => {
+    const decision = await callQuery(tc.ctx, bookings.cancellationPreview, { bookingId: after._id });
+    if (decision.feeMinor > 0) return undefined;
+    const { text } = await bookingSummary(tc, after._id);
+    const what = after.status === "HELD" ? `Release the hold on ${text}.` : `Cancel ${text}, just booked.`;
+    return { tool: "cancel_booking", input: { bookingId: after._id, expectedFeeMinor: 0, reason: "Undone from the assistant." }, summary: what };
+  },
 });
 
 function holdArgs(tc: ToolContext, input: { customerId?: string; zoneId?: string; productId?: string; start?: string }) {
@@ -331,6 +355,13 @@ const rescheduleBooking = defineTool({
     }
     const moved = await callMutation(mutationCtx(tc), bookings.reschedule, { bookingId, start, expectedFeeMinor: input.expectedFeeMinor });
     return { changed: true, bookingId, start: when(tc, moved.start), fee: money(moved.feeMinor, tc.business.currency) };
+  },
+  undo: async (tc, { before, after }) => {
+    if (before === null || before.start === after.start) return undefined;
+    const verdict = await callQuery(tc.ctx, bookings.reschedulePreview, { bookingId: after._id });
+    if (!verdict.allowed || verdict.feeMinor > 0) return undefined;
+    const { text } = await bookingSummary(tc, after._id);
+    return { tool: "reschedule_booking", input: { bookingId: after._id, start: localIso(tc, before.start), expectedFeeMinor: 0 }, summary: `Move ${text} back to ${when(tc, before.start)}.` };
   },
 });
 

@@ -5,7 +5,9 @@
  *     the revenue, previews a cancellation without changing anything; bad keys are refused.
  *   - Chat: a dispatcher asks the side panel; a fake OpenAI-compatible server on 127.0.0.1
  *     (convex/assistant/fakeModel.testkit.ts) answers with a scripted read tool call, then a
- *     message to a customer, which shows as a card and is sent only after Confirm.
+ *     message to a customer, which shows as a card and is sent only after Confirm; then a
+ *     hold for a customer, its reply seen half-written while the model streams it, confirmed
+ *     and taken back with Undo (the booking is released, as the REST API shows).
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -116,6 +118,74 @@ describe("assistant chat panel", () => {
     await panel.locator('[data-testid="assistant-card"][data-status="confirmed"]').waitFor({ timeout: 30_000 });
     await panel.getByText("Sent.", { exact: true }).waitFor({ timeout: 30_000 });
     await screenshot(page, "assistant-02-confirmed");
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  test("a streamed reply shows as it is written; a confirmed hold is taken back with Undo", async () => {
+    const key = stack().env.DEMO_API_KEY;
+    const rest = async <T,>(path: string): Promise<T> => {
+      const response = await fetch(new URL(path, stack().siteUrl), { headers: { authorization: `Bearer ${key}` } });
+      expect(response.status, path).toBe(200);
+      return (await response.json()) as T;
+    };
+    const zones = (await rest<{ data: { id: string }[] }>("/v1/zones")).data;
+    const products = (await rest<{ data: { id: string }[] }>("/v1/products")).data;
+    const customers = (await rest<{ data: { id: string; name: string }[] }>("/v1/customers")).data;
+    const client = await mcpClient(key);
+    let slot: { zoneId: string; productId: string; start: string } | undefined;
+    for (const zone of zones.slice(0, 3)) {
+      for (const product of products.slice(0, 6)) {
+        const answer = await client.callTool({ name: "find_free_slots", arguments: { zoneId: zone.id, productId: product.id } });
+        if (answer.isError) continue;
+        const tomorrow = JSON.parse(textOf(answer)) as { slots: { startLocal: string }[] };
+        const later = tomorrow.slots.at(-1);
+        if (later) {
+          slot = { zoneId: zone.id, productId: product.id, start: later.startLocal };
+          break;
+        }
+      }
+      if (slot) break;
+    }
+    await client.close();
+    expect(slot, "a free slot today in the demo data").toBeDefined();
+    type Listed = { data: { id: string; status: string }[] };
+    const bookingsOf = async () => (await rest<Listed>(`/v1/bookings?customerId=${customers[0].id}&limit=100`)).data;
+    const before = new Set((await bookingsOf()).map((b) => b.id));
+
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    model.script.push(
+      { toolCall: { name: "book_for_customer", arguments: { customerId: customers[0].id, ...slot! } } },
+      { text: "I have prepared the hold; confirm it on the card.", holdAfterFirstChunk: held },
+      { text: "Held." },
+    );
+
+    const page = await newPage("assistant-undo");
+    await signIn(page, "demo-dispatcher", "/dispatch");
+    await page.getByRole("button", { name: "Assistant" }).click();
+    const panel = page.getByRole("complementary", { name: "Assistant" });
+    await panel.getByLabel("Message the assistant").fill(`Hold ${slot!.start} for ${customers[0].name}`);
+    await panel.getByRole("button", { name: "Send" }).click();
+    const writing = panel.locator('.assistant-message[aria-busy="true"]');
+    await writing.waitFor({ timeout: 30_000 });
+    expect(await writing.innerText()).toBe("I ");
+    await screenshot(page, "assistant-03-streaming");
+    release();
+    await panel.getByText("I have prepared the hold; confirm it on the card.").waitFor({ timeout: 30_000 });
+    expect(await panel.locator('.assistant-message[aria-busy="true"]').count()).toBe(0);
+
+    const card = panel.locator('[data-testid="assistant-card"][data-status="pending"]');
+    await card.getByRole("button", { name: "Confirm" }).click();
+    const confirmed = panel.locator('[data-testid="assistant-card"][data-status="confirmed"]');
+    await confirmed.waitFor({ timeout: 30_000 });
+    await panel.getByText("Held.", { exact: true }).waitFor({ timeout: 30_000 });
+    await screenshot(page, "assistant-04-undo");
+    await confirmed.getByRole("button", { name: "Undo" }).click();
+    await panel.locator('[data-testid="assistant-card"][data-status="undone"]').waitFor({ timeout: 30_000 });
+
+    const made = (await bookingsOf()).filter((b) => !before.has(b.id));
+    expect(made.map((b) => b.status), "the hold made through the assistant, released by Undo").toEqual(["CANCELLED"]);
     expect(problems).toEqual([]);
     await page.context().close();
   });

@@ -16,6 +16,7 @@ import {
   convexJsonFromResponse,
   requestFromConvexJson,
   type AsyncReplyMessage,
+  type FetchChunkMessage,
   type CallKind,
   type CallMessage,
   type ErrorJson,
@@ -212,7 +213,8 @@ class WorkerExecution implements Execution {
       if (!reply.ok) throw errorFrom(reply.error);
       const meta = reply.response!;
       const nullBody = [101, 103, 204, 205, 304].includes(meta.status);
-      const response = new Response(nullBody ? null : (reply.bytes as Uint8Array<ArrayBuffer>), {
+      const responseBody = reply.streamed ? streamedBody(callId) : (reply.bytes as Uint8Array<ArrayBuffer> | null);
+      const response = new Response(nullBody ? null : responseBody, {
         status: meta.status,
         statusText: meta.statusText,
         headers: meta.headers,
@@ -223,6 +225,37 @@ class WorkerExecution implements Execution {
       signal.removeEventListener("abort", onAbort);
     }
   }
+}
+
+/**
+ * Response bodies streaming in from the engine's thread, by fetch call id. A chunk may arrive
+ * before the body's stream is made (it follows the head on the same port), so it waits here.
+ */
+const bodies = new Map<number, { controller?: ReadableStreamDefaultController<Uint8Array>; early: FetchChunkMessage[] }>();
+
+function feedBody(chunk: FetchChunkMessage): void {
+  let body = bodies.get(chunk.callId);
+  if (body === undefined) bodies.set(chunk.callId, (body = { early: [] }));
+  if (body.controller === undefined) {
+    body.early.push(chunk);
+    return;
+  }
+  if (chunk.bytes !== undefined) body.controller.enqueue(chunk.bytes);
+  if (chunk.done || chunk.error) {
+    bodies.delete(chunk.callId);
+    if (chunk.error) body.controller.error(errorFrom(chunk.error));
+    else body.controller.close();
+  }
+}
+
+function streamedBody(callId: number): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const early = bodies.get(callId)?.early ?? [];
+      bodies.set(callId, { controller, early: [] });
+      for (const chunk of early) feedBody(chunk);
+    },
+  });
 }
 
 // Function code's fetch is the engine thread's (where tests stub it); outside a function, this thread's.
@@ -391,6 +424,10 @@ async function execute(run: RunMessage): Promise<void> {
 port.on("message", (message: ToWorker) => {
   if (message.t === "run") {
     void execute(message);
+    return;
+  }
+  if (message.t === "fetchChunk") {
+    feedBody(message);
     return;
   }
   const call = pending.get(message.callId);

@@ -22,6 +22,7 @@ import {
   FLAG_ANSWERED,
   errorJson,
   type AsyncReplyMessage,
+  type FetchChunkMessage,
   type CallMessage,
   type FromWorker,
   type RunMessage,
@@ -264,8 +265,10 @@ export class FunctionWorker {
   private finish(runId: number): ActiveRun | undefined {
     const run = this.runs.get(runId);
     this.runs.delete(runId);
-    // Timers still armed when the function returned never fire (the execution has ended).
+    // Timers still armed when the function returned never fire (the execution has ended), and
+    // response bodies still streaming stop.
     for (const cancel of run?.timers.values() ?? []) cancel();
+    for (const controller of run?.fetches.values() ?? []) controller.abort();
     if (this.runs.size === 0) {
       this.worker.unref();
       this.callPort.unref();
@@ -365,10 +368,18 @@ export class FunctionWorker {
           const response = answered instanceof Response ? answered : await responseFromStub(answered as Record<string, unknown>);
           const responseHeaders: [string, string][] = [];
           response.headers.forEach((value, name) => responseHeaders.push([name, value]));
-          const bytes = new Uint8Array(await response.arrayBuffer());
-          return { bytes, response: { status: response.status, statusText: response.statusText, headers: responseHeaders, url: response.url } };
-        } finally {
+          const head = { status: response.status, statusText: response.statusText, headers: responseHeaders, url: response.url };
+          if (response.body === null) {
+            run.fetches.delete(call.callId!);
+            return { bytes: null, response: head };
+          }
+          // The body streams to the action as it arrives (a model's reply, server-sent events),
+          // as fetch does in Convex's runtime; the call stays abortable until its body ends.
+          this.pumpBody(call.callId!, response.body, () => run.fetches.delete(call.callId!));
+          return { response: head, streamed: true };
+        } catch (error) {
           run.fetches.delete(call.callId!);
+          throw error;
         }
       }
       case "sync":
@@ -382,6 +393,27 @@ export class FunctionWorker {
         return { bytes: blob?.bytes ?? null, contentType: blob?.contentType ?? null };
       }
     }
+  }
+
+  private pumpBody(callId: number, body: ReadableStream<Uint8Array>, settled: () => void): void {
+    const send = (chunk: Omit<FetchChunkMessage, "t" | "callId">) => {
+      if (!this.dead) this.worker.postMessage({ t: "fetchChunk", callId, ...chunk } satisfies FetchChunkMessage);
+    };
+    const reader = body.getReader();
+    void (async () => {
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          send({ bytes: value });
+        }
+        send({ done: true });
+      } catch (error) {
+        send({ error: errorJson(error) });
+      } finally {
+        settled();
+      }
+    })();
   }
 
   private answer(call: CallMessage, answer: SyncReply & Partial<AsyncReplyMessage>): Handled {

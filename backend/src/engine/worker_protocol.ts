@@ -52,6 +52,17 @@ export interface AsyncReplyMessage {
   bytes?: Uint8Array | null;
   contentType?: string | null;
   response?: FetchResponseJson;
+  /** A fetch whose response body follows as `fetchChunk` messages of the same callId. */
+  streamed?: boolean;
+  error?: ErrorJson;
+}
+
+/** A piece of a fetch's response body, as the engine's thread reads it: bytes, the end, or an error. */
+export interface FetchChunkMessage {
+  t: "fetchChunk";
+  callId: number;
+  bytes?: Uint8Array;
+  done?: boolean;
   error?: ErrorJson;
 }
 
@@ -71,7 +82,7 @@ export interface FetchResponseJson {
   url: string;
 }
 
-export type ToWorker = RunMessage | AsyncReplyMessage;
+export type ToWorker = RunMessage | AsyncReplyMessage | FetchChunkMessage;
 
 /** What the worker calls: a Convex syscall (`sync`/`async`), or engine help for the runtime. */
 export type CallKind = "sync" | "async" | "now" | "storeBlob" | "getBlob" | "fetch" | "abortFetch" | "timer" | "clearTimer";

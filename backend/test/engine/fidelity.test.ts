@@ -3,6 +3,8 @@
  * Error texts and behaviours checked against Convex itself (get-convex/convex-backend), where
  * convex-test's mock words or behaves differently: only the local engine runs these.
  */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { ConvexError } from "convex/values";
 import { convexTest } from "../../src/testing/harness.js";
@@ -87,6 +89,35 @@ describe("fetch stubbed by a test", () => {
       expect(await t.action(api.actions.fetchText, { url: "https://example.invalid/" })).toBe("stubbed answer");
     } finally {
       globalThis.fetch = original;
+    }
+  });
+});
+
+describe("fetch response bodies in actions (Convex's runtime streams them)", () => {
+  it("reach an action on a worker thread as they arrive, not when the response ends", async () => {
+    let release: () => void = () => {};
+    const released = new Promise<string>((resolve) => {
+      release = () => resolve("released");
+      setTimeout(() => resolve("timed out"), 10_000).unref();
+    });
+    const server = createServer((req, res) => {
+      if (req.url === "/release") {
+        release();
+        res.end("ok");
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write("first");
+      void released.then((how) => res.end(how === "released" ? "second" : "the action saw nothing before the end"));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const chunks = await make().action(api.actions.readStream, { url: `${base}/stream`, release: `${base}/release` });
+      expect(chunks).toEqual(["first", "second"]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
