@@ -16,10 +16,11 @@ import { accessTo, getBusinessOrThrow, requireStaffOrAdmin, requireUser } from "
 import { appError } from "./errors";
 import { mutation, query, type QueryCtx } from "./functions";
 import { userActor } from "./model/actor";
-import { createZone, updateZone, zoneFields, zonePatchFields } from "./model/zoneCommands";
+import { createZone, setZoneFrequencyDiscounts, updateZone, zoneFields, zonePatchFields } from "./model/zoneCommands";
+import { DEFAULT_FREQUENCY_DISCOUNTS } from "./model/bookingPricing";
 import { postalCodesOf, resolveZoneFor, zonesOf } from "./model/zones";
 import { invalid } from "./model/validation";
-import { vLatLng, vPolygon, vZonePricing } from "./schema";
+import { vFrequencyDiscount, vLatLng, vPolygon, vZonePricing } from "./schema";
 
 function omitActive<T extends { active: unknown }>({ active: _active, ...rest }: T): Omit<T, "active"> {
   return rest;
@@ -40,6 +41,23 @@ export const update = mutation({
     await updateZone(ctx, userActor(ctx), zoneId, input);
     return null;
   },
+});
+
+/** The zone's frequency discounts for recurring plans (managers and the owner); `null` = the default table. */
+export const setFrequencyDiscounts = mutation({
+  args: { zoneId: v.id("zones"), frequencyDiscounts: v.union(v.array(vFrequencyDiscount), v.null()) },
+  returns: v.null(),
+  handler: async (ctx, { zoneId, frequencyDiscounts }) => {
+    await setZoneFrequencyDiscounts(ctx, userActor(ctx), zoneId, frequencyDiscounts);
+    return null;
+  },
+});
+
+/** The table a zone without its own discounts uses (for the owner's editor). */
+export const defaultFrequencyDiscounts = query({
+  args: {},
+  returns: v.array(vFrequencyDiscount),
+  handler: async () => DEFAULT_FREQUENCY_DISCOUNTS,
 });
 
 /** Takes a zone out of service (or back in); zones are never hard-deleted. */
@@ -66,6 +84,7 @@ const vZone = v.object({
   pricing: vZonePricing,
   taxRateBp: v.number(),
   taxInclusive: v.boolean(),
+  frequencyDiscounts: v.optional(v.array(vFrequencyDiscount)),
 });
 
 /** Every zone of the business, active or not (staff and platform admins). */
