@@ -562,7 +562,9 @@ export async function planChangePreview(ctx: QueryCtx, who: BookingActor, series
     startTime: localTime,
     durationMinutes: prices.priced.quote.durationMinutes + business.policies.booking.arrivalWindowMinutes,
     rule,
-    until: lastDate,
+    // The same frequency: every current visit moves (as many new ones); a new frequency: the
+    // new visits cover the time the current ones did.
+    ...(sameFrequency ? { count: Math.min(affected.length, MAX_SERIES_OCCURRENCES) } : { until: lastDate }),
   }).slice(0, MAX_SERIES_OCCURRENCES);
   if (occurrences[0].start <= now) throw appError("INVALID_ARGUMENT", "The new first visit would be in the past.", { param: "startDate" });
 
