@@ -57,7 +57,10 @@ export const setFrequencyDiscounts = mutation({
 export const defaultFrequencyDiscounts = query({
   args: {},
   returns: v.array(vFrequencyDiscount),
-  handler: async () => DEFAULT_FREQUENCY_DISCOUNTS,
+  handler: async (ctx) => {
+    requireUser(ctx);
+    return DEFAULT_FREQUENCY_DISCOUNTS;
+  },
 });
 
 /** Takes a zone out of service (or back in); zones are never hard-deleted. */
