@@ -19,7 +19,7 @@ import { appError } from "./errors";
 import { action, internalAction, internalMutation } from "./functions";
 import { openCardSetup, prepareVisitCharge, afterVisitChargeFailed, type VisitCharge } from "./model/planBilling";
 import { localId, offSessionPaymentEvent, postSignedEvents } from "./model/stripeLocalEvents";
-import { isStripeConfigured, siteUrl, stripeClient } from "./stripe";
+import { createStripeCustomer, isStripeConfigured, siteUrl, stripeClient } from "./stripe";
 import { STRIPE_WEBHOOK_PATH } from "./stripeWebhook";
 import { LOCAL_CHECKOUT_PATH } from "./localCheckout";
 
@@ -89,15 +89,7 @@ export const startCardSetup = action({
     if (stripe === null) throw new Error("STRIPE_SECRET_KEY disappeared between two steps of startCardSetup");
     let stripeCustomerId = setup.customer.stripeCustomerId;
     if (stripeCustomerId === null) {
-      const created = await stripe.customers.create(
-        {
-          name: setup.customer.name,
-          ...(setup.customer.email ? { email: setup.customer.email } : {}),
-          metadata: { customerId: setup.customer.customerId, businessId: setup.businessId },
-        },
-        { idempotencyKey: `customer_${setup.customer.customerId}` },
-      );
-      stripeCustomerId = created.id;
+      stripeCustomerId = await createStripeCustomer(stripe, setup.customer, setup.businessId);
     }
     const metadata = { businessId: setup.businessId, seriesId: setup.seriesId, cardSetupId: setup.cardSetupId };
     const portal = env.portalUrl();
