@@ -137,7 +137,7 @@ export const quote = query({
   handler: async (ctx, args) => {
     const business = await requireBookableBusiness(ctx, args.businessId);
     const zone = await requireZone(ctx, business, args.zoneId);
-    const discount = discountFor(args.frequency ?? null);
+    const discount = discountFor(args.frequency ?? null, { zone });
     const priced = await priceCart(ctx, business, zone, args.cart, discount);
     return {
       quote: priced.storedQuote,

@@ -3,6 +3,9 @@
  * configured (the offline default). No money moves.
  *
  *   GET  /local-checkout?session=cs_local…            a booking payment
+ *   GET  /local-checkout?setup=cs_local…              saving a card for a recurring plan
+ *        (outcome=save: test card 4242; outcome=save_declining: test card 0341, which saves
+ *        but declines every charge, like Stripe's 4000 0000 0000 0341)
  *   GET  /local-checkout?plan=…&business=…&exp=…&sig=… a plan subscription (signed link)
  *   POST /local-checkout/complete   form: session | plan link fields, outcome=pay|fail
  *
@@ -23,7 +26,8 @@ import { internal } from "./_generated/api";
 import { httpAction } from "./_generated/server";
 import { env } from "./env";
 import { internalQuery } from "./functions";
-import { localId, paymentFailedEvent, paymentSucceededEvents, postSignedEvents, type StripeEventJson } from "./model/stripeLocalEvents";
+import { localId, paymentFailedEvent, paymentSucceededEvents, postSignedEvents, setupSucceededEvents, type StripeEventJson } from "./model/stripeLocalEvents";
+import { LOCAL_TEST_CARDS } from "./model/planBilling";
 import { checkoutRefusal } from "./model/stripeCheckout";
 import { planLocalEvents, verifyLocalPlanLink } from "./model/stripeLocalPlans";
 import { PLAN_CATALOGUE, PLAN_CURRENCY, isPlan } from "./model/stripePlans";
@@ -78,6 +82,38 @@ export const sessionInfo = internalQuery({
       paymentIntentId: payment.stripePaymentIntentId ?? null,
       stripeCustomerId: customer?.stripeCustomerId ?? null,
       refusal: checkoutRefusal({ paymentStatus: payment.status, booking, now: Date.now() }),
+    };
+  },
+});
+
+/** The open card-saving attempt behind a setup session id (random, unguessable), or null. */
+export const setupInfo = internalQuery({
+  args: { sessionId: v.string() },
+  returns: v.union(
+    v.null(),
+    v.object({
+      cardSetupId: v.id("planCardSetups"),
+      seriesId: v.id("recurringSeries"),
+      businessId: v.id("businesses"),
+      businessName: v.string(),
+      status: v.string(),
+      stripeCustomerId: v.union(v.string(), v.null()),
+    }),
+  ),
+  handler: async (ctx, args) => {
+    const setup = await ctx.db
+      .query("planCardSetups")
+      .withIndex("by_stripeCheckoutSessionId", (q) => q.eq("stripeCheckoutSessionId", args.sessionId))
+      .first();
+    if (setup === null || setup.provider !== "local_test") return null;
+    const [business, customer] = await Promise.all([ctx.db.get("businesses", setup.businessId), ctx.db.get("customers", setup.customerId)]);
+    return {
+      cardSetupId: setup._id,
+      seriesId: setup.seriesId,
+      businessId: setup.businessId,
+      businessName: business?.name ?? "",
+      status: setup.status,
+      stripeCustomerId: customer?.stripeCustomerId ?? null,
     };
   },
 });
@@ -150,6 +186,24 @@ export const checkoutPage = httpAction(async (ctx, request) => {
 ${buttons({ session: sessionId }, "Pay (test)")}`,
     );
   }
+  const setupSession = url.searchParams.get("setup");
+  if (setupSession) {
+    const setup = await ctx.runQuery(internal.localCheckout.setupInfo, { sessionId: setupSession });
+    if (setup === null) return page(404, "Unknown checkout", "<h1>Checkout not found</h1><p>This test card setup does not exist.</p>");
+    if (setup.status !== "open") return page(409, "Closed", "<h1>This card setup is closed</h1><p>Start again from your plan page.</p>");
+    const action = `${LOCAL_CHECKOUT_PATH}/complete`;
+    const form = (outcome: string, label: string, cls: string) =>
+      `<form method="post" action="${action}">${hidden({ setup: setupSession, outcome })}<button class="${cls}" type="submit">${escapeHtml(label)}</button></form>`;
+    return page(
+      200,
+      "Save a card",
+      `<h1>${escapeHtml(setup.businessName)}</h1>
+<p>Save a card for your recurring plan. Each visit is charged on it once it is done; nothing is charged now.</p>
+${form("save", `Save test card •••• ${LOCAL_TEST_CARDS.good.last4}`, "pay")}
+${form("save_declining", `Save test card •••• ${LOCAL_TEST_CARDS.declining.last4} (charges will be declined)`, "fail")}`,
+    );
+  }
+
   const plan = url.searchParams.get("plan");
   if (plan) {
     const link = {
@@ -191,9 +245,33 @@ export const completeCheckout = httpAction(async (ctx, request) => {
   if (isStripeConfigured()) return DISABLED();
   const form = new URLSearchParams(await request.text());
   const outcome = form.get("outcome");
-  if (outcome !== "pay" && outcome !== "fail") return page(400, "Bad request", "<h1>outcome must be pay or fail</h1>");
   const portal = env.portalUrl();
   const nowSeconds = Math.floor(Date.now() / 1000);
+
+  const setupSession = form.get("setup");
+  if (setupSession) {
+    if (outcome !== "save" && outcome !== "save_declining") return page(400, "Bad request", "<h1>outcome must be save or save_declining</h1>");
+    const setup = await ctx.runQuery(internal.localCheckout.setupInfo, { sessionId: setupSession });
+    if (setup === null) return page(404, "Unknown checkout", "<h1>Checkout not found</h1>");
+    if (setup.status !== "open") return page(409, "Closed", "<h1>This card setup is closed</h1>");
+    const card = outcome === "save" ? LOCAL_TEST_CARDS.good : LOCAL_TEST_CARDS.declining;
+    const refused = await deliver(
+      setupSucceededEvents(
+        {
+          sessionId: setupSession,
+          setupIntentId: localId("seti"),
+          paymentMethodId: localId("pm"),
+          stripeCustomerId: setup.stripeCustomerId ?? localId("cus"),
+          card: { ...card, expMonth: 12, expYear: new Date().getUTCFullYear() + 3 },
+          metadata: { businessId: setup.businessId, seriesId: setup.seriesId, cardSetupId: setup.cardSetupId },
+        },
+        nowSeconds,
+      ),
+    );
+    if (refused) return refused;
+    return redirect(`${portal}/plans/${setup.seriesId}?card=saved`);
+  }
+  if (outcome !== "pay" && outcome !== "fail") return page(400, "Bad request", "<h1>outcome must be pay or fail</h1>");
 
   const sessionId = form.get("session");
   if (sessionId) {

@@ -28,7 +28,7 @@ import { action, internalAction, internalMutation, internalQuery, query } from "
 import { loadBookingForViewer } from "./model/bookingAccess";
 import { localId } from "./model/stripeLocalEvents";
 import schema from "./schema";
-import { isStripeConfigured, siteUrl, stripeClient, stripeCurrency } from "./stripe";
+import { createStripeCustomer, isStripeConfigured, siteUrl, stripeClient, stripeCurrency } from "./stripe";
 import { env } from "./env";
 
 const vPayment = doc(schema, "payments");
@@ -238,15 +238,7 @@ export const startCheckout = action({
     if (stripe === null) throw new Error("STRIPE_SECRET_KEY disappeared between two steps of startCheckout");
     let stripeCustomerId = prepared.customer.stripeCustomerId;
     if (stripeCustomerId === null) {
-      const created = await stripe.customers.create(
-        {
-          name: prepared.customer.name,
-          ...(prepared.customer.email ? { email: prepared.customer.email } : {}),
-          metadata: { customerId: prepared.customer.customerId, businessId: prepared.businessId },
-        },
-        { idempotencyKey: `customer_${prepared.customer.customerId}` },
-      );
-      stripeCustomerId = created.id;
+      stripeCustomerId = await createStripeCustomer(stripe, prepared.customer, prepared.businessId);
       await ctx.runMutation(internal.payments.setStripeCustomer, {
         customerId: prepared.customer.customerId,
         stripeCustomerId,

@@ -96,15 +96,31 @@ export const vBookingRules = v.object({
   enRouteLeadMinutes: v.optional(v.number()),
 });
 
+/** Recurring plans: whether a plan's first visit is charged at full price (no frequency discount). */
+export const vRecurringRules = v.object({ firstVisitFullPrice: v.boolean() });
+
 export const vBusinessPolicies = v.object({
   cancellation: vCancellationPolicy,
   reschedule: vReschedulePolicy,
   booking: vBookingRules,
+  /** Absent = every visit of a plan gets the frequency discount. */
+  recurring: v.optional(vRecurringRules),
 });
 export type BusinessPolicies = Infer<typeof vBusinessPolicies>;
 
 export const frequencies = ["once", "weekly", "every_n_weeks", "monthly"] as const;
 export const vFrequency = v.union(...frequencies.map((f) => v.literal(f)));
+
+/** One row of a zone's frequency discount table: every `interval` weeks / months, `discountBp` off. */
+export const vFrequencyDiscount = v.object({
+  frequency: v.union(v.literal("weekly"), v.literal("monthly")),
+  interval: v.number(),
+  discountBp: v.number(),
+});
+
+/** How a plan's visits are billed: a card saved off-session, charged per visit (model/planBilling.ts). */
+export const planBillingStatuses = ["needs_card", "active", "card_update_needed"] as const;
+export const vPlanBillingStatus = v.union(...planBillingStatuses.map((s) => v.literal(s)));
 
 export const vCartItem = v.object({
   productId: v.id("products"),
@@ -336,6 +352,8 @@ export default defineSchema({
     /** Basis points; 825 = 8.25 %. */
     taxRateBp: v.number(),
     taxInclusive: v.boolean(),
+    /** Discounts for recurring plans in this zone; absent = the platform's default table. */
+    frequencyDiscounts: v.optional(v.array(vFrequencyDiscount)),
   }).index("by_businessId", ["businessId"]),
 
   /** One row per (zone, normalised postal code) so an address resolves with one index read. */
@@ -616,6 +634,20 @@ export default defineSchema({
     cart: v.array(vCartItem),
     discountBp: v.number(),
     status: v.union(v.literal("active"), v.literal("paused"), v.literal("cancelled")),
+    /**
+     * Occurrence number of `startDate` in the plan as a whole: 0 until the plan's time or
+     * frequency is changed from some visit on, which restarts the rule there.
+     */
+    indexOffset: v.optional(v.number()),
+    /** Per-visit billing against a saved card; absent = visits are paid one by one at checkout. */
+    billing: v.optional(
+      v.object({
+        status: vPlanBillingStatus,
+        paymentMethodId: v.optional(v.id("paymentMethods")),
+        /** When the last charge failed for good (the customer was asked to update the card). */
+        cardUpdateRequestedAt: v.optional(v.number()),
+      }),
+    ),
     createdAt: v.number(),
   })
     .index("by_customerId", ["customerId"])
@@ -660,6 +692,8 @@ export default defineSchema({
     stripeCheckoutSessionId: v.optional(v.string()),
     stripePaymentIntentId: v.optional(v.string()),
     failureReason: v.optional(v.string()),
+    /** A plan visit charged off-session against the plan's saved card, and which try this is (1, 2, …). */
+    offSession: v.optional(v.object({ seriesId: v.id("recurringSeries"), attempt: v.number(), paymentMethodId: v.id("paymentMethods") })),
     /** Stripe's event `created` of the last applied event, to ignore stale out-of-order ones. */
     lastEventAt: v.optional(v.number()),
     createdAt: v.number(),
@@ -684,6 +718,24 @@ export default defineSchema({
     .index("by_paymentId", ["paymentId"])
     .index("by_invoiceId", ["invoiceId"])
     .index("by_stripeRefundId", ["stripeRefundId"]),
+
+  /**
+   * Saving a card for a recurring plan's off-session charges: one row per attempt (a Stripe
+   * Checkout Session in setup mode, or the local test checkout), done by `setup_intent.succeeded`.
+   */
+  planCardSetups: defineTable({
+    businessId: v.id("businesses"),
+    seriesId: v.id("recurringSeries"),
+    customerId: v.id("customers"),
+    provider: v.union(v.literal("stripe"), v.literal("local_test")),
+    status: v.union(v.literal("open"), v.literal("succeeded"), v.literal("canceled")),
+    stripeCheckoutSessionId: v.optional(v.string()),
+    stripeSetupIntentId: v.optional(v.string()),
+    createdAt: v.number(),
+  })
+    .index("by_seriesId", ["seriesId"])
+    .index("by_stripeCheckoutSessionId", ["stripeCheckoutSessionId"])
+    .index("by_stripeSetupIntentId", ["stripeSetupIntentId"]),
 
   /** Stripe event ids already applied: each event takes effect once. */
   stripeEvents: defineTable({

@@ -1,5 +1,6 @@
 /**
- * Recurring series (weekly, every N weeks, monthly) with a frequency discount.
+ * Recurring series (weekly, every N weeks, monthly) with a frequency discount: the portal's
+ * doors to the plan commands (model/seriesCommands.ts), which hold every rule.
  *
  * Occurrences are computed in local wall-clock time by `domain/recurrence` (09:00 stays
  * 09:00 across DST). Every occurrence is checked against availability before anything is
@@ -11,34 +12,34 @@
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
-import { isDomainError } from "../domain/errors";
-import { seriesOccurrences, type Occurrence } from "../domain/recurrence";
-import { isValidLocalDate, parseLocalTime } from "../domain/time";
-import type { Doc, Id } from "./_generated/dataModel";
-import type { QueryCtx as RawQueryCtx } from "./_generated/server";
+import type { Id } from "./_generated/dataModel";
 import { accessTo, requireCustomerAccess, requireUser } from "./access";
 import { appError } from "./errors";
 import { internalMutation, mutation, query, type QueryCtx } from "./functions";
-import { actorOf, domainRoleOf } from "./model/bookingAccess";
-import {
-  createBooking,
-  placementRequestFor,
-  requireBookableBusiness,
-  requireZone,
-  resolveBookingCustomer,
-} from "./model/bookingCreate";
-import { emitBookingChange, emitInvoiceChange, notifyCustomer } from "./model/bookingEvents";
-import { cancellationDecision, invoiceOf } from "./model/bookingPolicy";
-import { discountFor, priceCart, ruleOf, vRecurrence, type PricedCart, type Recurrence } from "./model/bookingPricing";
-import { findFit, releaseAssignments, type RuleMode } from "./model/bookingSlots";
-import { transition } from "./model/bookingTransitions";
-import { issueInvoice } from "./model/invoiceLines";
+import { requireBookableBusiness, requireZone, resolveBookingCustomer } from "./model/bookingCreate";
+import { discountFor, vRecurrence, type Recurrence } from "./model/bookingPricing";
+import type { RuleMode } from "./model/bookingSlots";
 import { bookingActorOf } from "./model/bookingCommands";
-import { alternativeStart, extendPlan, pausePlan, planCancellationPreview, resumePlan, SKIP_REASON, skipVisit } from "./model/seriesCommands";
-import { vAddress, vBookingStatus, vCartItem } from "./schema";
+import {
+  cancelPlan,
+  changePlan,
+  createPlan,
+  extendPlan,
+  MAX_SERIES_OCCURRENCES,
+  pausePlan,
+  planCancellationPreview,
+  planChangePreview,
+  planSeries,
+  presentChangePreview,
+  rescheduleVisit as reschedulePlanVisit,
+  resumePlan,
+  PLAN_CHANGED_REASON,
+  SKIP_REASON,
+  skipVisit,
+} from "./model/seriesCommands";
+import { vAddress, vBookingStatus, vCartItem, vPlanBillingStatus } from "./schema";
 
-/** Occurrences booked in one call (a year of weekly visits). */
-export const MAX_SERIES_OCCURRENCES = 52;
+export { MAX_SERIES_OCCURRENCES };
 
 const vSeriesArgs = {
   businessId: v.id("businesses"),
@@ -63,76 +64,7 @@ const vConflict = v.object({
   alternative: v.optional(v.number()),
 });
 const vPlanned = v.object({ index: v.number(), date: v.string(), start: v.number() });
-
-type Plan = {
-  business: Doc<"businesses">;
-  zone: Doc<"zones">;
-  priced: PricedCart;
-  discountBp: number;
-  occurrences: Occurrence[];
-  fitting: Occurrence[];
-  conflicts: { index: number; date: string; start: number; code: string; reason: string; alternative?: number }[];
-};
-
-function frequencyOf(recurrence: Recurrence): Doc<"recurringSeries">["frequency"] {
-  return recurrence.frequency;
-}
-
-async function planSeries(
-  ctx: RawQueryCtx,
-  args: { businessId: Id<"businesses">; zoneId: Id<"zones">; cart: Doc<"recurringSeries">["cart"]; recurrence: Recurrence; startDate: string; localTime: string; occurrences: number },
-  mode: RuleMode,
-  now: number,
-): Promise<Plan> {
-  if (!isValidLocalDate(args.startDate)) throw appError("INVALID_ARGUMENT", "startDate must be a date YYYY-MM-DD.", { param: "startDate" });
-  try {
-    parseLocalTime(args.localTime);
-  } catch {
-    throw appError("INVALID_ARGUMENT", "localTime must be a time HH:MM.", { param: "localTime" });
-  }
-  if (!Number.isInteger(args.occurrences) || args.occurrences < 2 || args.occurrences > MAX_SERIES_OCCURRENCES) {
-    throw appError("INVALID_ARGUMENT", `A series has 2 to ${MAX_SERIES_OCCURRENCES} occurrences.`, { param: "occurrences" });
-  }
-  const business = await requireBookableBusiness(ctx, args.businessId);
-  const zone = await requireZone(ctx, business, args.zoneId);
-  const discount = discountFor(args.recurrence);
-  const priced = await priceCart(ctx, business, zone, args.cart, discount);
-  const rule = ruleOf(args.recurrence)!;
-  let occurrences: Occurrence[];
-  try {
-    occurrences = seriesOccurrences({
-      timeZone: business.timeZone,
-      startDate: args.startDate,
-      startTime: args.localTime,
-      durationMinutes: priced.quote.durationMinutes + business.policies.booking.arrivalWindowMinutes,
-      rule,
-      count: args.occurrences,
-    });
-  } catch (error) {
-    if (isDomainError(error)) throw appError("INVALID_ARGUMENT", error.message, { param: "recurrence" });
-    throw error;
-  }
-  const fitting: Occurrence[] = [];
-  const conflicts: Plan["conflicts"] = [];
-  const shape = { zoneId: zone._id, items: priced.items, quote: priced.storedQuote };
-  for (const occurrence of occurrences) {
-    const fit = await findFit(ctx, { ...placementRequestFor(business, shape, occurrence.start, mode, now), ignoreHorizon: true });
-    if (fit.ok) {
-      fitting.push(occurrence);
-      continue;
-    }
-    const alternative = await alternativeStart(ctx, business, shape, occurrence.start, mode, now);
-    conflicts.push({
-      index: occurrence.index,
-      date: occurrence.date,
-      start: occurrence.start,
-      code: fit.code,
-      reason: fit.reason,
-      ...(alternative === null ? {} : { alternative }),
-    });
-  }
-  return { business, zone, priced, discountBp: discount.discountBp, occurrences, fitting, conflicts };
-}
+const vOnConflict = v.union(v.literal("skip"), v.literal("fail"), v.literal("alternative"));
 
 async function modeFor(ctx: QueryCtx, businessId: Id<"businesses">): Promise<RuleMode> {
   const access = await accessTo(ctx, businessId);
@@ -145,6 +77,9 @@ export const check = query({
   returns: v.object({
     discountBp: v.number(),
     totalPerOccurrenceMinor: v.number(),
+    /** The first visit's discount and price: 0 / full when the business leaves the first visit undiscounted. */
+    firstVisitDiscountBp: v.number(),
+    firstVisitTotalMinor: v.number(),
     fitting: v.array(vPlanned),
     conflicts: v.array(vConflict),
   }),
@@ -154,6 +89,8 @@ export const check = query({
     return {
       discountBp: plan.discountBp,
       totalPerOccurrenceMinor: plan.priced.quote.totalMinor,
+      firstVisitDiscountBp: plan.firstVisitDiscountBp,
+      firstVisitTotalMinor: plan.firstPriced.quote.totalMinor,
       fitting: plan.fitting.map((o) => ({ index: o.index, date: o.date, start: o.start })),
       conflicts: plan.conflicts,
     };
@@ -167,84 +104,25 @@ export const create = mutation({
      * Visits that cannot be placed: "fail" refuses the plan, "skip" leaves them out,
      * "alternative" books the offered same-day time where there is one (else leaves them out).
      */
-    onConflict: v.union(v.literal("skip"), v.literal("fail"), v.literal("alternative")),
+    onConflict: vOnConflict,
     address: v.optional(vAddress),
     customerNotes: v.optional(v.string()),
   },
   returns: v.object({
     seriesId: v.id("recurringSeries"),
     discountBp: v.number(),
+    firstVisitDiscountBp: v.number(),
     booked: v.array(v.object({ index: v.number(), date: v.string(), start: v.number(), bookingId: v.id("bookings") })),
     conflicts: v.array(vConflict),
   }),
   handler: async (ctx, args) => {
     const user = requireUser(ctx);
     const now = Date.now();
-    if (args.customerNotes !== undefined && args.customerNotes.length > 2000) {
-      throw appError("INVALID_ARGUMENT", "Notes are limited to 2000 characters.", { param: "customerNotes" });
-    }
     const business = await requireBookableBusiness(ctx, args.businessId);
     const access = await accessTo(ctx, business._id);
     const who = await resolveBookingCustomer(ctx, access, user, business, args.customerId, now);
-    const plan = await planSeries(ctx, args, who.mode, now);
-    if (plan.conflicts.length > 0 && (args.onConflict === "fail" || plan.fitting.length === 0)) {
-      throw appError(
-        "SLOT_UNAVAILABLE",
-        plan.fitting.length === 0
-          ? "None of the occurrences is available."
-          : `${plan.conflicts.length} of ${plan.occurrences.length} occurrences are not available.`,
-        { param: "startDate", details: { conflicts: plan.conflicts } },
-      );
-    }
-    const seriesId = await ctx.db.insert("recurringSeries", {
-      businessId: business._id,
-      customerId: who.customer._id,
-      zoneId: plan.zone._id,
-      industryId: plan.priced.industryId,
-      frequency: frequencyOf(args.recurrence),
-      interval: args.recurrence.frequency === "every_n_weeks" ? args.recurrence.interval : 1,
-      startDate: args.startDate,
-      localTime: args.localTime,
-      occurrences: args.occurrences,
-      cart: args.cart,
-      discountBp: plan.discountBp,
-      status: "active",
-      createdAt: now,
-    });
-    const booked = [];
-    const placements = plan.fitting.map((o) => ({ index: o.index, date: o.date, start: o.start }));
-    if (args.onConflict === "alternative") {
-      for (const c of plan.conflicts) if (c.alternative !== undefined) placements.push({ index: c.index, date: c.date, start: c.alternative });
-      placements.sort((a, b) => a.start - b.start);
-    }
-    for (const occurrence of placements) {
-      // Checked above in this same transaction (alternatives too), so this placement succeeds; if it did not,
-      // the whole series would roll back rather than be half written.
-      const booking = await createBooking(ctx, {
-        business,
-        zone: plan.zone,
-        customer: who.customer,
-        priced: plan.priced,
-        start: occurrence.start,
-        status: "CONFIRMED",
-        source: "series",
-        actor: who.actor,
-        mode: who.mode,
-        now,
-        frequency: frequencyOf(args.recurrence),
-        seriesId,
-        occurrenceIndex: occurrence.index,
-        address: args.address,
-        customerNotes: args.customerNotes,
-      });
-      const invoice = await issueInvoice(ctx, booking, business, now);
-      await emitBookingChange(ctx, (await ctx.db.get("bookings", booking._id))!, "confirmed", { availabilityChanged: true });
-      await emitInvoiceChange(ctx, invoice, "issued");
-      booked.push({ index: occurrence.index, date: occurrence.date, start: occurrence.start, bookingId: booking._id });
-    }
-    // One confirmation for the plan (its first visit), not one message per occurrence.
-    await notifyCustomer(ctx, booked[0].bookingId, "booking_confirmed", true);
-    return { seriesId, discountBp: plan.discountBp, booked, conflicts: plan.conflicts };
+    const { customerId: _customerId, ...input } = args;
+    return await createPlan(ctx, who, input, now);
   },
 });
 
@@ -283,7 +161,17 @@ export const get = query({
         totalMinor: v.number(),
         currency: v.string(),
         skipped: v.boolean(),
+        /** Replaced by a visit at the plan's new time or frequency ("this and all future"). */
+        replaced: v.boolean(),
+        /** What its invoice has been paid, and whether the last charge on the saved card failed. */
+        paidMinor: v.number(),
+        chargeFailed: v.boolean(),
       }),
+    ),
+    /** Per-visit billing on a saved card: its state and the card (brand, last 4). */
+    billing: v.union(
+      v.null(),
+      v.object({ status: vPlanBillingStatus, card: v.union(v.null(), v.object({ brand: v.string(), last4: v.string() })) }),
     ),
   }),
   handler: async (ctx, args) => {
@@ -292,7 +180,18 @@ export const get = query({
       .query("bookings")
       .withIndex("by_seriesId", (q) => q.eq("seriesId", series._id))
       .take(MAX_SERIES_BOOKINGS);
+    const payments = new Map<string, { paidMinor: number; chargeFailed: boolean }>();
+    for (const b of bookings) {
+      const invoice = b.invoiceId ? await ctx.db.get("invoices", b.invoiceId) : null;
+      const last = invoice === null ? null : await ctx.db.query("payments").withIndex("by_invoiceId", (q) => q.eq("invoiceId", invoice._id)).order("desc").first();
+      payments.set(b._id, { paidMinor: invoice?.amountPaidMinor ?? 0, chargeFailed: last?.status === "failed" && last.offSession !== undefined });
+    }
+    const method = series.billing?.paymentMethodId ? await ctx.db.get("paymentMethods", series.billing.paymentMethodId) : null;
     return {
+      billing:
+        series.billing === undefined
+          ? null
+          : { status: series.billing.status, card: method === null ? null : { brand: method.brand ?? "card", last4: method.last4 ?? "····" } },
       seriesId: series._id,
       businessId: series.businessId,
       customerId: series.customerId,
@@ -310,6 +209,8 @@ export const get = query({
           totalMinor: b.quote.totalMinor,
           currency: b.quote.currency,
           skipped: b.cancellation?.reason === SKIP_REASON,
+          replaced: b.cancellation?.reason === PLAN_CHANGED_REASON,
+          ...payments.get(b._id)!,
         }))
         .sort((a, b) => a.start - b.start),
     };
@@ -318,17 +219,24 @@ export const get = query({
 
 /** The frequencies a plan can have, with the discount each one gets. */
 export const frequencyOptions = query({
-  args: { businessId: v.id("businesses") },
-  returns: v.array(v.object({ key: v.string(), label: v.string(), recurrence: vRecurrence, discountBp: v.number() })),
+  args: { businessId: v.id("businesses"), /** The zone the customer is in: its own discounts. */ zoneId: v.optional(v.id("zones")) },
+  returns: v.array(
+    v.object({ key: v.string(), label: v.string(), recurrence: vRecurrence, discountBp: v.number(), firstVisitDiscountBp: v.number() }),
+  ),
   handler: async (ctx, args) => {
-    await requireBookableBusiness(ctx, args.businessId);
+    const business = await requireBookableBusiness(ctx, args.businessId);
+    const zone = args.zoneId === undefined ? null : await requireZone(ctx, business, args.zoneId);
     const options: { key: string; label: string; recurrence: Recurrence }[] = [
       { key: "weekly", label: "Every week", recurrence: { frequency: "weekly" } },
       { key: "every_2_weeks", label: "Every 2 weeks", recurrence: { frequency: "every_n_weeks", interval: 2 } },
       { key: "every_4_weeks", label: "Every 4 weeks", recurrence: { frequency: "every_n_weeks", interval: 4 } },
       { key: "monthly", label: "Every month", recurrence: { frequency: "monthly" } },
     ];
-    return options.map((o) => ({ ...o, discountBp: discountFor(o.recurrence).discountBp }));
+    return options.map((o) => ({
+      ...o,
+      discountBp: discountFor(o.recurrence, { zone }).discountBp,
+      firstVisitDiscountBp: discountFor(o.recurrence, { zone, business, visitIndex: 0 }).discountBp,
+    }));
   },
 });
 
@@ -374,7 +282,7 @@ export const cancelPreview = query({
   },
 });
 
-/** Cancels every future occurrence still booked and closes the series. */
+/** Cancels every upcoming visit still booked (fees as `cancelPreview` showed) and closes the plan. */
 export const cancel = mutation({
   args: {
     seriesId: v.id("recurringSeries"),
@@ -385,54 +293,79 @@ export const cancel = mutation({
   returns: v.object({ cancelled: v.number(), feeMinor: v.number() }),
   handler: async (ctx, args) => {
     const { series, access } = await loadSeriesForViewer(ctx, args.seriesId, "write");
-    if (args.expectedFeeMinor !== undefined) {
-      const preview = await planCancellationPreview(ctx, series, access.role === "customer", Date.now());
-      if (preview.feeMinor !== args.expectedFeeMinor) {
-        throw appError("POLICY_VIOLATION", `The cancellation fee is now ${preview.feeMinor}; confirm again.`, {
-          param: "expectedFeeMinor",
-          details: { feeMinor: preview.feeMinor },
-        });
-      }
-    }
-    if (args.reason !== undefined && args.reason.length > 500) {
-      throw appError("INVALID_ARGUMENT", "The reason is limited to 500 characters.", { param: "reason" });
-    }
-    if (series.status === "cancelled") throw appError("INVALID_TRANSITION", "The series is already cancelled.", { param: "seriesId" });
-    const now = Date.now();
-    const business = (await ctx.db.get("businesses", series.businessId))!;
-    const actor = actorOf(access);
-    const domainRole = domainRoleOf(access)!;
-    const byCustomer = access.role === "customer";
-    const bookings = await ctx.db
-      .query("bookings")
-      .withIndex("by_seriesId", (q) => q.eq("seriesId", series._id))
-      .take(MAX_SERIES_BOOKINGS);
-    let cancelled = 0;
-    let feeMinor = 0;
-    for (const booking of bookings) {
-      if (booking.start <= now) continue;
-      if (booking.status !== "HELD" && booking.status !== "PENDING_PAYMENT" && booking.status !== "CONFIRMED") continue;
-      const invoice = await invoiceOf(ctx, booking);
-      const decision = cancellationDecision(business, booking, invoice, byCustomer, now);
-      const released = await releaseAssignments(ctx, booking._id);
-      const updated = await transition(ctx, booking, "CANCELLED", { domainRole, actor }, now, {
-        reason: args.reason ?? "series cancelled",
-        patch: {
-          holdExpiresAt: undefined,
-          assignedResourceIds: [],
-          cancellation: { at: now, actor, reason: args.reason ?? "series cancelled", feeMinor: decision.feeMinor },
-        },
-      });
-      if (invoice !== null && invoice.amountPaidMinor === 0 && decision.feeMinor === 0 && invoice.status !== "void") {
-        await ctx.db.patch("invoices", invoice._id, { status: "void" });
-        await emitInvoiceChange(ctx, (await ctx.db.get("invoices", invoice._id))!, "voided");
-      }
-      await emitBookingChange(ctx, updated, "cancelled", { from: booking.status, resourceIds: released.map((a) => a.resourceId) });
-      cancelled++;
-      feeMinor += decision.feeMinor;
-    }
-    await ctx.db.patch("recurringSeries", series._id, { status: "cancelled" });
-    return { cancelled, feeMinor };
+    return await cancelPlan(ctx, bookingActorOf(access), series, { reason: args.reason, expectedFeeMinor: args.expectedFeeMinor }, Date.now());
+  },
+});
+
+/** Moves one visit of the plan only (the others keep their times), under the reschedule policy. */
+export const rescheduleVisit = mutation({
+  args: { seriesId: v.id("recurringSeries"), bookingId: v.id("bookings"), start: v.number(), expectedFeeMinor: v.optional(v.number()) },
+  returns: v.object({ feeMinor: v.number(), start: v.number() }),
+  handler: async (ctx, args) => {
+    const { series, access } = await loadSeriesForViewer(ctx, args.seriesId, "write");
+    const result = await reschedulePlanVisit(ctx, bookingActorOf(access), series, args.bookingId, { start: args.start, expectedFeeMinor: args.expectedFeeMinor }, Date.now());
+    return { feeMinor: result.feeMinor, start: result.booking.start };
+  },
+});
+
+const vPlanChange = {
+  seriesId: v.id("recurringSeries"),
+  /** The first visit that changes (default: the next one); all later visits change with it. */
+  fromBookingId: v.optional(v.id("bookings")),
+  /** That visit's new local date (default: its own) and the plan's new local time (default: unchanged). */
+  startDate: v.optional(v.string()),
+  localTime: v.optional(v.string()),
+  /** The plan's new frequency (default: unchanged). */
+  recurrence: v.optional(vRecurrence),
+};
+
+/** "This and all future" / a new frequency or time: what becomes of every visit, the fees, the conflicts. */
+export const changePreview = query({
+  args: vPlanChange,
+  returns: v.object({
+    rows: v.array(
+      v.object({
+        action: v.union(v.literal("keep"), v.literal("move"), v.literal("reprice"), v.literal("drop"), v.literal("add")),
+        bookingId: v.optional(v.id("bookings")),
+        previousStart: v.optional(v.number()),
+        index: v.optional(v.number()),
+        date: v.optional(v.string()),
+        start: v.optional(v.number()),
+        feeMinor: v.number(),
+        feeReason: v.optional(v.string()),
+        conflict: v.optional(vConflict),
+      }),
+    ),
+    feeMinor: v.number(),
+    currency: v.string(),
+    recurrence: vRecurrence,
+    startDate: v.string(),
+    localTime: v.string(),
+    indexOffset: v.number(),
+    occurrenceCount: v.number(),
+    discountBp: v.number(),
+    totalPerVisitMinor: v.number(),
+  }),
+  handler: async (ctx, args) => {
+    const { series, access } = await loadSeriesForViewer(ctx, args.seriesId, "read");
+    const { seriesId: _s, ...change } = args;
+    return presentChangePreview(await planChangePreview(ctx, bookingActorOf(access), series, change, Date.now()));
+  },
+});
+
+/** Applies the change `changePreview` showed (its fee checked): future visits re-placed at the new time or frequency. */
+export const change = mutation({
+  args: { ...vPlanChange, onConflict: vOnConflict, expectedFeeMinor: v.optional(v.number()) },
+  returns: v.object({
+    cancelled: v.number(),
+    booked: v.array(v.object({ index: v.number(), date: v.string(), start: v.number(), bookingId: v.id("bookings") })),
+    conflicts: v.array(vConflict),
+    feeMinor: v.number(),
+  }),
+  handler: async (ctx, args) => {
+    const { series, access } = await loadSeriesForViewer(ctx, args.seriesId, "write");
+    const { seriesId: _s, onConflict, expectedFeeMinor, ...change } = args;
+    return await changePlan(ctx, bookingActorOf(access), series, change, { onConflict, expectedFeeMinor }, Date.now());
   },
 });
 

@@ -39,3 +39,23 @@ export function siteUrl(): string {
 export function stripeCurrency(currency: string): string {
   return currency.toLowerCase();
 }
+
+/**
+ * The Stripe customer for one of our customers, created once (the idempotency key is our
+ * customer id, so a retry or a second caller gets the same one).
+ */
+export async function createStripeCustomer(
+  stripe: Stripe,
+  customer: { customerId: string; name: string; email: string | null },
+  businessId: string,
+): Promise<string> {
+  const created = await stripe.customers.create(
+    {
+      name: customer.name,
+      ...(customer.email ? { email: customer.email } : {}),
+      metadata: { customerId: customer.customerId, businessId },
+    },
+    { idempotencyKey: `customer_${customer.customerId}` },
+  );
+  return created.id;
+}

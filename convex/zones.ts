@@ -16,10 +16,11 @@ import { accessTo, getBusinessOrThrow, requireStaffOrAdmin, requireUser } from "
 import { appError } from "./errors";
 import { mutation, query, type QueryCtx } from "./functions";
 import { userActor } from "./model/actor";
-import { createZone, updateZone, zoneFields, zonePatchFields } from "./model/zoneCommands";
+import { createZone, setZoneFrequencyDiscounts, updateZone, zoneFields, zonePatchFields } from "./model/zoneCommands";
+import { DEFAULT_FREQUENCY_DISCOUNTS } from "./model/bookingPricing";
 import { postalCodesOf, resolveZoneFor, zonesOf } from "./model/zones";
 import { invalid } from "./model/validation";
-import { vLatLng, vPolygon, vZonePricing } from "./schema";
+import { vFrequencyDiscount, vLatLng, vPolygon, vZonePricing } from "./schema";
 
 function omitActive<T extends { active: unknown }>({ active: _active, ...rest }: T): Omit<T, "active"> {
   return rest;
@@ -39,6 +40,26 @@ export const update = mutation({
   handler: async (ctx, { zoneId, ...input }) => {
     await updateZone(ctx, userActor(ctx), zoneId, input);
     return null;
+  },
+});
+
+/** The zone's frequency discounts for recurring plans (managers and the owner); `null` = the default table. */
+export const setFrequencyDiscounts = mutation({
+  args: { zoneId: v.id("zones"), frequencyDiscounts: v.union(v.array(vFrequencyDiscount), v.null()) },
+  returns: v.null(),
+  handler: async (ctx, { zoneId, frequencyDiscounts }) => {
+    await setZoneFrequencyDiscounts(ctx, userActor(ctx), zoneId, frequencyDiscounts);
+    return null;
+  },
+});
+
+/** The table a zone without its own discounts uses (for the owner's editor). */
+export const defaultFrequencyDiscounts = query({
+  args: {},
+  returns: v.array(vFrequencyDiscount),
+  handler: async (ctx) => {
+    requireUser(ctx);
+    return DEFAULT_FREQUENCY_DISCOUNTS;
   },
 });
 
@@ -66,6 +87,7 @@ const vZone = v.object({
   pricing: vZonePricing,
   taxRateBp: v.number(),
   taxInclusive: v.boolean(),
+  frequencyDiscounts: v.optional(v.array(vFrequencyDiscount)),
 });
 
 /** Every zone of the business, active or not (staff and platform admins). */

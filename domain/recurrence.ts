@@ -164,6 +164,55 @@ export function frequencyDiscountBp(discounts: readonly FrequencyDiscount[], rul
   return assertInteger(match.discountBp, "discountBp", 0, 10_000);
 }
 
+/** Most rows a frequency discount table may have (one per frequency the business offers). */
+export const MAX_FREQUENCY_DISCOUNTS = 12;
+
+/**
+ * Checks a frequency discount table: each row weekly (interval 1–52 weeks) or monthly
+ * (1–12 months), 0–10 000 bp, no frequency listed twice. Throws naming the row's field.
+ */
+export function validateFrequencyDiscounts(discounts: readonly FrequencyDiscount[]): FrequencyDiscount[] {
+  if (discounts.length > MAX_FREQUENCY_DISCOUNTS) {
+    throw invalidArgument(`At most ${MAX_FREQUENCY_DISCOUNTS} frequency discounts.`, { field: "frequencyDiscounts" });
+  }
+  const seen = new Set<string>();
+  const whole = (value: number, min: number, max: number) => Number.isSafeInteger(value) && value >= min && value <= max;
+  return discounts.map((d, i) => {
+    const field = `frequencyDiscounts[${i}]`;
+    if (d.frequency !== "weekly" && d.frequency !== "monthly") {
+      throw invalidArgument(`${field}.frequency must be weekly or monthly.`, { field: `${field}.frequency` });
+    }
+    const maxInterval = d.frequency === "weekly" ? 52 : 12;
+    if (!whole(d.interval, 1, maxInterval)) {
+      throw invalidArgument(`${field}.interval must be a whole number from 1 to ${maxInterval}.`, { field: `${field}.interval` });
+    }
+    if (!whole(d.discountBp, 0, 10_000)) {
+      throw invalidArgument(`${field}.discountBp must be a whole number of basis points from 0 to 10000.`, { field: `${field}.discountBp` });
+    }
+    const key = `${d.frequency}/${d.interval}`;
+    if (seen.has(key)) throw invalidArgument(`${field}: ${describeFrequency(d)} is listed twice.`, { field: `${field}.interval` });
+    seen.add(key);
+    return { frequency: d.frequency, interval: d.interval, discountBp: d.discountBp };
+  });
+}
+
+function describeFrequency(d: FrequencyDiscount): string {
+  return describeRule(d.frequency === "weekly" ? { frequency: "weekly", intervalWeeks: d.interval } : { frequency: "monthly", intervalMonths: d.interval, by: "dayOfMonth" });
+}
+
+/**
+ * The discount of one visit of a plan: the frequency's discount, except on the plan's very
+ * first visit (index 0) when the business leaves that one at full price.
+ */
+export function planVisitDiscountBp(
+  discounts: readonly FrequencyDiscount[],
+  rule: RecurrenceRule | null | undefined,
+  visit: { index: number; firstVisitFullPrice: boolean },
+): number {
+  if (visit.firstVisitFullPrice && visit.index === 0) return 0;
+  return frequencyDiscountBp(discounts, rule);
+}
+
 /** A short label for the rule: "Weekly", "Every 2 weeks", "Monthly", "Every 3 months". */
 export function describeRule(rule: RecurrenceRule): string {
   if (rule.frequency === "weekly") return rule.intervalWeeks === 1 ? "Weekly" : `Every ${rule.intervalWeeks} weeks`;

@@ -300,7 +300,7 @@ async function placeAgain(
   return previousResourceIds;
 }
 
-async function addRescheduleFee(ctx: MutationCtx, invoice: Doc<"invoices">, feeMinor: number) {
+export async function addRescheduleFee(ctx: MutationCtx, invoice: Doc<"invoices">, feeMinor: number) {
   await ctx.db.patch("invoices", invoice._id, {
     lines: [...invoice.lines, { kind: "fee", description: "Late reschedule fee", quantity: 1, unitAmountMinor: feeMinor, amountMinor: feeMinor }],
     totalMinor: invoice.totalMinor + feeMinor,
@@ -338,7 +338,7 @@ export async function cancelBooking(
   ctx: MutationCtx,
   who: BookingActor,
   booking: Doc<"bookings">,
-  input: { reason?: string; expectedFeeMinor?: number },
+  input: { reason?: string; expectedFeeMinor?: number; /** false: no "cancelled" message (the caller sends one for several). */ notify?: boolean },
   now: number,
 ) {
   requireBookingOwnerOrManager(who);
@@ -376,7 +376,7 @@ export async function cancelBooking(
     });
   }
   await emitBookingChange(ctx, updated, "cancelled", { from: booking.status, resourceIds: released.map((a) => a.resourceId) });
-  if (booking.status !== "HELD") await notifyCustomer(ctx, booking._id, "booking_cancelled");
+  if (booking.status !== "HELD" && input.notify !== false) await notifyCustomer(ctx, booking._id, "booking_cancelled");
   return { booking: updated, decision };
 }
 

@@ -5,7 +5,7 @@
  */
 import { isDomainError } from "../../domain/errors";
 import { quoteCart, type CatalogueExtra, type CatalogueProduct, type Quote } from "../../domain/pricing";
-import { describeRule, frequencyDiscountBp, type FrequencyDiscount, type RecurrenceRule } from "../../domain/recurrence";
+import { describeRule, planVisitDiscountBp, type FrequencyDiscount, type RecurrenceRule } from "../../domain/recurrence";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { QueryCtx as RawQueryCtx } from "../_generated/server";
 import { appError } from "../errors";
@@ -15,9 +15,8 @@ import { v, type Infer } from "convex/values";
 export const MAX_CART_LINES = 20;
 
 /**
- * Frequency discounts offered for recurring plans. The business policies in the schema do
- * not carry a discount table yet, so every business uses this one (documented in the report;
- * it moves into `policies` when the businesses module adds it).
+ * Frequency discounts offered for recurring plans in a zone that has no table of its own
+ * (`zones.frequencyDiscounts`, edited by the owner per zone).
  */
 export const DEFAULT_FREQUENCY_DISCOUNTS: FrequencyDiscount[] = [
   { frequency: "weekly", interval: 1, discountBp: 1500 },
@@ -49,10 +48,30 @@ export function ruleOf(recurrence: Recurrence | null): RecurrenceRule | null {
   }
 }
 
-export function discountFor(recurrence: Recurrence | null): { discountBp: number; label: string | undefined } {
+/** The zone's frequency discount table (the default one when the owner has not set one). */
+export function frequencyDiscountsOf(zone: Pick<Doc<"zones">, "frequencyDiscounts"> | null): FrequencyDiscount[] {
+  return zone?.frequencyDiscounts ?? DEFAULT_FREQUENCY_DISCOUNTS;
+}
+
+/** Whether the business charges a plan's first visit at full price. */
+export function firstVisitFullPrice(business: Pick<Doc<"businesses">, "policies">): boolean {
+  return business.policies.recurring?.firstVisitFullPrice ?? false;
+}
+
+/**
+ * THE pricing rule for recurring discounts: the zone's discount for the frequency, except on
+ * the plan's first visit (`visitIndex` 0) when the business leaves it undiscounted. Without a
+ * visit index it is the plan's (ongoing) discount.
+ */
+export function discountFor(
+  recurrence: Recurrence | null,
+  where: { zone: Pick<Doc<"zones">, "frequencyDiscounts"> | null; business?: Pick<Doc<"businesses">, "policies">; visitIndex?: number } = { zone: null },
+): { discountBp: number; label: string | undefined } {
   const rule = ruleOf(recurrence);
   if (rule === null) return { discountBp: 0, label: undefined };
-  return { discountBp: frequencyDiscountBp(DEFAULT_FREQUENCY_DISCOUNTS, rule), label: `${describeRule(rule)} discount` };
+  const fullFirst = where.business !== undefined && where.visitIndex !== undefined && firstVisitFullPrice(where.business);
+  const discountBp = planVisitDiscountBp(frequencyDiscountsOf(where.zone), rule, { index: where.visitIndex ?? -1, firstVisitFullPrice: fullFirst });
+  return { discountBp, label: discountBp > 0 ? `${describeRule(rule)} discount` : undefined };
 }
 
 export type PricedCart = {

@@ -7,6 +7,7 @@ import type { Doc } from "../_generated/dataModel";
 import type { MutationCtx as RawMutationCtx } from "../_generated/server";
 import { appError } from "../errors";
 import type { Actor, BookingStatus } from "../schema";
+import { onVisitCompleted } from "./planBilling";
 
 /** Records the booking's first status (creation). */
 export async function recordCreated(
@@ -53,6 +54,8 @@ export async function transition(
     actor: who.actor,
     reason: options.reason,
   });
+  // A recurring plan's visit is charged on the plan's saved card once it is done.
+  if (to === "COMPLETED") await onVisitCompleted(ctx, booking);
   return (await ctx.db.get("bookings", booking._id))!;
 }
 

@@ -19,6 +19,7 @@ import type { MutationCtx } from "../_generated/server";
 import { internal } from "../_generated/api";
 import { emitInvoiceChange } from "./bookingEvents";
 import { emitEvent as emit } from "./events";
+import { afterVisitChargeFailed, applySetupSucceeded } from "./planBilling";
 import { settleLatePayment } from "./stripeCheckout";
 import type { StripeEffect } from "./stripeEvents";
 import { emitPaymentStatus } from "./stripePaymentEvents";
@@ -47,6 +48,8 @@ export async function applyStripeEffect(ctx: MutationCtx, event: EventMeta, effe
       return effect.mode === "subscription"
         ? await applySubscriptionCheckout(ctx, event, effect)
         : await applyPaymentCheckout(ctx, event, effect);
+    case "setup_succeeded":
+      return await applySetupSucceeded(ctx, effect);
     case "payment_succeeded":
       return await applyPaymentSucceeded(ctx, event, effect);
     case "payment_failed":
@@ -215,9 +218,12 @@ async function applyPaymentFailed(ctx: MutationCtx, event: EventMeta, effect: Ef
     lastEventAt: event.createdMs,
     updatedAt: now,
   });
-  // The booking stays PENDING_PAYMENT; payments.startCheckout opens a new attempt.
-  await emitPaymentStatus(ctx, "payment.failed", (await ctx.db.get("payments", payment._id))!);
-  return applied("payment failed");
+  // The booking stays PENDING_PAYMENT; payments.startCheckout opens a new attempt. A plan
+  // visit charged off-session is tried again later, then the customer is asked for a new card.
+  const failed = (await ctx.db.get("payments", payment._id))!;
+  await emitPaymentStatus(ctx, "payment.failed", failed);
+  if (payment.status !== "failed") await afterVisitChargeFailed(ctx, failed, now);
+  return applied(failed.offSession ? `off-session charge ${failed.offSession.attempt} failed` : "payment failed");
 }
 
 // ---------------------------------------------------------------------------------------

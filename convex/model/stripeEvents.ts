@@ -14,6 +14,7 @@ import { z } from "zod";
 
 export const HANDLED_EVENT_TYPES = [
   "checkout.session.completed",
+  "setup_intent.succeeded",
   "payment_intent.succeeded",
   "payment_intent.payment_failed",
   "charge.refunded",
@@ -48,6 +49,19 @@ export const vStripeEffect = v.union(
     subscriptionId: optStr,
     amountTotal: v.optional(v.number()),
     currency: optStr,
+  }),
+  v.object({
+    /** A card saved for off-session charges (a recurring plan's, model/planBilling.ts). */
+    kind: v.literal("setup_succeeded"),
+    setupIntentId: v.string(),
+    paymentMethodId: v.string(),
+    stripeCustomerId: optStr,
+    /** Our `planCardSetups` row, from the SetupIntent's metadata. */
+    cardSetupId: optStr,
+    seriesId: optStr,
+    card: v.optional(
+      v.object({ brand: optStr, last4: optStr, expMonth: v.optional(v.number()), expYear: v.optional(v.number()) }),
+    ),
   }),
   v.object({
     kind: v.literal("payment_succeeded"),
@@ -160,6 +174,26 @@ const zPaymentIntent = z.object({
   last_payment_error: z.object({ message: z.string().nullish(), code: z.string().nullish() }).passthrough().nullish(),
 });
 
+/** A SetupIntent; `payment_method` is an id, or the PaymentMethod when expanded (then its card is read). */
+const zSetupIntent = z.object({
+  id: z.string(),
+  status: z.string(),
+  customer: idOrObject,
+  metadata,
+  payment_method: z.union([
+    z.string(),
+    z
+      .object({
+        id: z.string(),
+        card: z
+          .object({ brand: z.string().nullish(), last4: z.string().nullish(), exp_month: z.number().int().nullish(), exp_year: z.number().int().nullish() })
+          .passthrough()
+          .nullish(),
+      })
+      .passthrough(),
+  ]),
+});
+
 const zCharge = z.object({
   id: z.string(),
   amount: z.number().int(),
@@ -270,6 +304,32 @@ export function normalizeStripeEvent(raw: unknown): NormalizedEvent {
           subscriptionId: idOf(s.subscription),
           amountTotal: s.amount_total ?? undefined,
           currency: s.currency ?? undefined,
+        },
+      };
+    }
+    case "setup_intent.succeeded": {
+      const si = parse(zSetupIntent, object, event.type);
+      const method = typeof si.payment_method === "string" ? { id: si.payment_method, card: null } : si.payment_method;
+      const card = method.card;
+      return {
+        ...base,
+        effect: {
+          kind: "setup_succeeded",
+          setupIntentId: si.id,
+          paymentMethodId: method.id,
+          stripeCustomerId: idOf(si.customer),
+          cardSetupId: meta(si.metadata, "cardSetupId"),
+          seriesId: meta(si.metadata, "seriesId"),
+          ...(card
+            ? {
+                card: {
+                  brand: card.brand ?? undefined,
+                  last4: card.last4 ?? undefined,
+                  expMonth: card.exp_month ?? undefined,
+                  expYear: card.exp_year ?? undefined,
+                },
+              }
+            : {}),
         },
       };
     }

@@ -109,6 +109,89 @@ export function paymentFailedEvent(f: LocalPaymentFacts, createdSeconds: number,
   );
 }
 
+/**
+ * What Stripe sends for an off-session PaymentIntent confirmed at creation on a saved card
+ * (`off_session: true, confirm: true`): `payment_intent.succeeded`, or
+ * `payment_intent.payment_failed` with the decline in `last_payment_error`.
+ */
+export function offSessionPaymentEvent(
+  f: Omit<LocalPaymentFacts, "sessionId"> & { paymentMethodId: string },
+  outcome: "succeeded" | "failed",
+  createdSeconds: number,
+): StripeEventJson {
+  const facts = { ...f, sessionId: "" };
+  const extra = { payment_method: f.paymentMethodId, confirmation_method: "automatic", setup_future_usage: null };
+  if (outcome === "succeeded") return stripeEvent("payment_intent.succeeded", paymentIntent(facts, "succeeded", createdSeconds, extra), createdSeconds);
+  return stripeEvent(
+    "payment_intent.payment_failed",
+    paymentIntent(facts, "requires_payment_method", createdSeconds, {
+      ...extra,
+      last_payment_error: {
+        type: "card_error",
+        code: "card_declined",
+        decline_code: "generic_decline",
+        message: "Your card was declined. (test card 0341)",
+        payment_method: { id: f.paymentMethodId, object: "payment_method" },
+      },
+    }),
+    createdSeconds,
+  );
+}
+
+/**
+ * What Stripe sends when a Checkout Session in setup mode completes: checkout.session.completed
+ * and setup_intent.succeeded (its PaymentMethod expanded here, so the card's brand and last 4
+ * are known offline).
+ */
+export function setupSucceededEvents(
+  f: {
+    sessionId: string;
+    setupIntentId: string;
+    paymentMethodId: string;
+    stripeCustomerId: string;
+    card: { brand: string; last4: string; expMonth: number; expYear: number };
+    metadata: Record<string, string>;
+  },
+  createdSeconds: number,
+): StripeEventJson[] {
+  const session = {
+    id: f.sessionId,
+    object: "checkout.session",
+    mode: "setup",
+    status: "complete",
+    payment_status: "no_payment_required",
+    payment_intent: null,
+    setup_intent: f.setupIntentId,
+    customer: f.stripeCustomerId,
+    subscription: null,
+    amount_total: null,
+    currency: null,
+    livemode: false,
+    metadata: f.metadata,
+    url: null,
+    created: createdSeconds,
+  };
+  const setupIntent = {
+    id: f.setupIntentId,
+    object: "setup_intent",
+    status: "succeeded",
+    usage: "off_session",
+    customer: f.stripeCustomerId,
+    livemode: false,
+    created: createdSeconds,
+    metadata: f.metadata,
+    payment_method: {
+      id: f.paymentMethodId,
+      object: "payment_method",
+      type: "card",
+      customer: f.stripeCustomerId,
+      card: { brand: f.card.brand, last4: f.card.last4, exp_month: f.card.expMonth, exp_year: f.card.expYear, funding: "credit", country: "US" },
+    },
+    payment_method_types: ["card"],
+  };
+  return [stripeEvent("checkout.session.completed", session, createdSeconds), stripeEvent("setup_intent.succeeded", setupIntent, createdSeconds)];
+}
+
 export type LocalRefundFacts = {
   chargeId: string;
   paymentIntentId: string;

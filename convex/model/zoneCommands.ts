@@ -17,6 +17,8 @@ import { authorize, loadAuthorized, type CommandActor, type Permission } from ".
 import { emitEvent } from "./events";
 import { invalid, requireInt, requireText } from "./validation";
 import { vPolygon, vZonePricing } from "../schema";
+import { isDomainError } from "../../domain/errors";
+import { validateFrequencyDiscounts, type FrequencyDiscount } from "../../domain/recurrence";
 import {
   MAX_POSTAL_CODES_PER_ZONE,
   MAX_ZONES_PER_BUSINESS,
@@ -141,5 +143,29 @@ export async function updateZone(ctx: MutationCtx, actor: CommandActor, zoneId: 
   const updated = await withCodes(ctx, zone._id);
   if (Object.values(fields).some((value) => value !== undefined)) await zoneEvent(ctx, updated.zone, "zone.updated");
   if (activeChanged) await zoneEvent(ctx, updated.zone, active ? "zone.activated" : "zone.deactivated");
+  return updated;
+}
+
+/**
+ * Sets the zone's frequency discounts for recurring plans (`null`: back to the default
+ * table). Plans already booked keep the prices of their visits; new visits use the new table.
+ */
+export async function setZoneFrequencyDiscounts(
+  ctx: MutationCtx,
+  actor: CommandActor,
+  zoneId: string,
+  discounts: FrequencyDiscount[] | null,
+): Promise<Doc<"zones">> {
+  const { doc: zone } = await loadAuthorized(ctx, actor, "zones", zoneId, "zoneId", MANAGE_ZONES);
+  let table: FrequencyDiscount[] | undefined;
+  try {
+    table = discounts === null ? undefined : validateFrequencyDiscounts(discounts);
+  } catch (error) {
+    if (isDomainError(error)) throw invalid(String(error.details?.field ?? "frequencyDiscounts"), error.message);
+    throw error;
+  }
+  await ctx.db.patch("zones", zone._id, { frequencyDiscounts: table });
+  const updated = (await ctx.db.get("zones", zone._id))!;
+  await zoneEvent(ctx, updated, "zone.updated");
   return updated;
 }

@@ -754,7 +754,8 @@ function DetailsStep({
   const confirm = useMutation(api.bookings.confirm);
   const startCheckout = useAction(api.payments.startCheckout);
   const createPlan = useMutation(api.series.create);
-  const options = useQuery(api.series.frequencyOptions, { businessId: business._id });
+  const startCardSetup = useAction(api.planBilling.startCardSetup);
+  const options = useQuery(api.series.frequencyOptions, { businessId: business._id, ...(draft.zone ? { zoneId: draft.zone.zoneId } : {}) });
   const option = options?.find((o) => o.key === draft.frequency);
   const submit = useRun();
   const [stage, setStage] = useState<string | null>(null);
@@ -792,7 +793,11 @@ function DetailsStep({
           ...notes,
         });
         reset();
-        navigate(`/plans/${plan.seriesId}?booked=1`);
+        // The card the visits are charged on is saved now (a SetupIntent); without it the plan stays booked.
+        setStage("Opening the card page…");
+        const setup = await startCardSetup({ seriesId: plan.seriesId }).catch(() => null);
+        if (setup !== null) window.location.assign(setup.url);
+        else navigate(`/plans/${plan.seriesId}?booked=1`);
         return;
       }
       setStage("Reserving your time…");
@@ -868,6 +873,7 @@ function DetailsStep({
           <label key={o.key} className="radio-row" data-frequency={o.key}>
             <input type="radio" name="frequency" checked={option?.key === o.key} onChange={() => update({ frequency: o.key })} /> {o.label}
             {o.discountBp > 0 && <span className="badge tone-good">−{o.discountBp / 100}%</span>}
+            {o.discountBp > 0 && o.firstVisitDiscountBp === 0 && <span className="muted small"> from the second visit</span>}
           </label>
         ))}
       </fieldset>
@@ -892,7 +898,7 @@ function DetailsStep({
         </Button>
         <span className="muted small">
           {option
-            ? "Each visit is invoiced on its own; skip, move or cancel visits from the plan page."
+            ? "Next you save a card: each visit is charged on it once it is done. Skip, move or cancel visits from the plan page."
             : `Your time is held for ${business.policies.booking.holdMinutes} minutes while you pay.`}
         </span>
       </div>
@@ -941,7 +947,9 @@ function PlanPreview({
     <div className="plan-preview" data-testid="plan-preview">
       <p>
         <strong>{label}</strong>, {money(check.totalPerOccurrenceMinor, business.currency)} per visit
-        {check.discountBp > 0 ? ` (${check.discountBp / 100}% off)` : ""}. Your next {PLAN_VISITS} visits:
+        {check.discountBp > 0 ? ` (${check.discountBp / 100}% off)` : ""}
+        {check.firstVisitTotalMinor !== check.totalPerOccurrenceMinor ? `; the first visit at full price, ${money(check.firstVisitTotalMinor, business.currency)}` : ""}. Your next{" "}
+        {PLAN_VISITS} visits:
       </p>
       <ol className="plan-visits">
         {rows.map((r) => (

@@ -12,6 +12,7 @@ import { localToInstant } from "../../../../domain/time";
 import { Card, Empty, Loading, PageHeader } from "../../components/ui";
 import { addDays, localDateLabel, money, todayIn } from "../../lib/format";
 import { useReadySession } from "../../lib/session";
+import { RecurringReport } from "./Recurring";
 
 type Board = FunctionReturnType<typeof api.dispatch.board>;
 const DAYS = 14;
@@ -37,6 +38,7 @@ export function OwnerReports() {
         <Revenue businessId={businessId} tz={business.timeZone} currency={business.currency} />
         <Utilisation businessId={businessId} tz={business.timeZone} />
       </div>
+      <RecurringReport businessId={businessId} tz={business.timeZone} currency={business.currency} />
     </div>
   );
 }

@@ -180,6 +180,22 @@ function PoliciesForm({ settings, readOnly }: { settings: Settings; readOnly: bo
             {moneyField("reschedule", "Late fee, flat")}
             <NumberField label="Most reschedules per booking" value={p.reschedule.maxReschedules} onChange={(n) => set("reschedule", { maxReschedules: n })} />
           </div>
+          <h3>Recurring plans</h3>
+          <label className="checkbox">
+            <input
+              type="checkbox"
+              name="firstVisitFullPrice"
+              checked={p.recurring?.firstVisitFullPrice ?? false}
+              onChange={(e) => {
+                const firstVisitFullPrice = e.target.checked;
+                run.clear();
+                setSaved(false);
+                setP((current) => ({ ...current, recurring: { firstVisitFullPrice } }));
+              }}
+            />{" "}
+            Charge a plan&apos;s first visit at full price (the frequency discount starts with the second visit)
+          </label>
+          <p className="muted small">The discount per frequency is set per zone, on the Zones page.</p>
           {run.error !== null && <ErrorBox error={run.error} />}
           {saved && <Notice kind="success">Policies saved.</Notice>}
           {!readOnly && (

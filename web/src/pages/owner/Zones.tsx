@@ -11,6 +11,7 @@ import type { Id } from "../../../../convex/_generated/dataModel";
 import { Badge, Button, Card, Empty, ErrorBoundary, ErrorBox, Field, Loading, MoneyInput, Notice, PageHeader, useRun } from "../../components/ui";
 import { latitudeText, latLngText, longitudeText, money } from "../../lib/format";
 import { useReadySession } from "../../lib/session";
+import { ZoneFrequencyDiscounts } from "./Recurring";
 
 type Zone = FunctionReturnType<typeof api.zones.list>[number];
 type LatLng = { lat: number; lng: number };
@@ -86,7 +87,14 @@ export function OwnerZones() {
 function ZoneEditor({ zoneId, currency, allPoints, onDone }: { zoneId: Id<"zones">; currency: string; allPoints: LatLng[]; onDone: () => void }) {
   const data = useQuery(api.zones.get, { zoneId });
   if (data === undefined) return <Loading />;
-  return <ZoneForm businessId={data.zone.businessId} zone={data.zone} postalCodes={data.postalCodes} currency={currency} allPoints={allPoints} onDone={onDone} />;
+  return (
+    <div>
+      <ZoneForm businessId={data.zone.businessId} zone={data.zone} postalCodes={data.postalCodes} currency={currency} allPoints={allPoints} onDone={onDone} />
+      <Card>
+        <ZoneFrequencyDiscounts key={JSON.stringify(data.zone.frequencyDiscounts ?? null)} zoneId={data.zone._id} current={data.zone.frequencyDiscounts} />
+      </Card>
+    </div>
+  );
 }
 
 function ZoneForm({
