@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { slotsFromGrid } from "../domain/slotGrid";
+import { addDays } from "../domain/time";
+import type { Id } from "./_generated/dataModel";
 import { api, internal } from "./_generated/api";
 import { roomIds } from "../party/rooms";
 import { aProvider, aZone } from "./test.builders";
@@ -61,5 +63,29 @@ describe("availabilityGrid", () => {
     expect(rows.map((r) => r.room)).toContain(roomIds.availability(s.businessId, s.zoneId, TUESDAY));
     const grid = await t.query(api.availabilityGrid.day, { businessId: s.businessId, zoneId: s.zoneId, date: TUESDAY });
     expect(grid.resources.every((r) => r.spans.every((span) => span === 0))).toBe(true);
+  });
+});
+
+describe("availabilityGrid on the demo data", () => {
+  test("every zone, service and day of the demo business: the grid's slots and counts are availability.slots'", async () => {
+    vi.setSystemTime(at(TUESDAY, "13:10"));
+    const t = newTest();
+    const summary = await t.action(internal.seed.demo, {});
+    const businessId = summary.businessId as Id<"businesses">;
+    const zones = await t.run((ctx) => ctx.db.query("zones").collect());
+    const catalogue = await t.query(api.catalogue.forBusiness, { businessId });
+    const products = catalogue.industries.flatMap((i) => i.categories.flatMap((c) => c.products));
+    for (const zone of zones) {
+      for (const p of products.slice(0, 3)) {
+        const cart = [{ productId: p._id, quantity: Math.max(p.quantity.min, p.quantity.included), extras: [] }];
+        for (let d = 0; d < 3; d++) {
+          const date = addDays(TUESDAY, d);
+          const grid = await t.query(api.availabilityGrid.day, { businessId, zoneId: zone._id, date });
+          const direct = await t.query(api.availability.slots, { businessId, zoneId: zone._id, cart, from: date, to: date });
+          const fromGrid = slotsFromGrid(grid, { durationMinutes: direct.durationMinutes, productIds: [p._id] }, Date.now());
+          expect(fromGrid.map((x) => [x.start, x.resources]), `${zone.name} ${p.name} ${date}`).toEqual(direct.slots.map((x) => [x.start, x.remainingCapacity]));
+        }
+      }
+    }
   });
 });
