@@ -66,6 +66,17 @@ describe("availabilityGrid", () => {
   });
 });
 
+describe("availability rooms told of a booking", () => {
+  test("every zone its provider serves, not only the booking's", async () => {
+    const t = newTest();
+    const s = await bookingScenario(t); // Pat serves every zone
+    const queens = await aZone(t, s.businessId, { name: "Queens", postalCodes: ["11101"] });
+    await s.customer.as.mutation(api.bookings.hold, { businessId: s.businessId, zoneId: s.zoneId, cart: s.cart, start: at(TUESDAY, "10:00") });
+    const rooms = await t.run(async (ctx) => (await ctx.db.query("outbox").collect()).filter((r) => r.party === "availability").map((r) => r.room));
+    expect(rooms).toEqual(expect.arrayContaining([roomIds.availability(s.businessId, s.zoneId, TUESDAY), roomIds.availability(s.businessId, queens.zoneId, TUESDAY)]));
+  });
+});
+
 describe("availabilityGrid on the demo data", () => {
   test("every zone, service and day of the demo business: the grid's slots and counts are availability.slots'", async () => {
     vi.setSystemTime(at(TUESDAY, "13:10"));

@@ -32,7 +32,9 @@
  *
  * Push body: a batch `{ party, room, events: [{ seq, eventId, occurredAt, event }] }`
  * (party/messages.ts `pushBatchSchemas`), `eventId` = the outbox row id, `event` = the data
- * given to emitEvent (the party's committed-event object), signed with `signPush`.
+ * given to emitEvent (the party's committed-event object), signed with `signPush`. A batch to
+ * an availability room also carries `grid`: the room's slot grid read once per room and run,
+ * after its rows were committed (`availabilityGrid.forRoom`), which the room diffs for visitors.
  */
 import { v, type Infer } from "convex/values";
 import { MAX_PUSH_BATCH, MAX_PUSH_BODY_BYTES, parsePushBody, pushBatchResult, pushRoomMismatch } from "../party/messages";

@@ -132,3 +132,31 @@ export async function emitScheduleChanged(
     }
   }
 }
+
+/**
+ * The zones whose availability a change to these resources' time touches: the booking's zone
+ * first, then every other active zone they serve (a resource without zones serves them all).
+ */
+export async function zonesServedBy(
+  ctx: RawQueryCtx,
+  businessId: Id<"businesses">,
+  bookingZoneId: Id<"zones">,
+  resourceIds: Id<"resources">[],
+): Promise<Id<"zones">[]> {
+  const zoneIds = new Set<Id<"zones">>([bookingZoneId]);
+  let everyZone = false;
+  for (const id of resourceIds) {
+    const resource = await ctx.db.get("resources", id);
+    if (resource === null || resource.businessId !== businessId) continue;
+    if (resource.zoneIds.length === 0) everyZone = true;
+    for (const z of resource.zoneIds) zoneIds.add(z);
+  }
+  if (everyZone) {
+    const zones = await ctx.db
+      .query("zones")
+      .withIndex("by_businessId", (q) => q.eq("businessId", businessId))
+      .take(MAX_ZONES_PUSHED);
+    for (const z of zones) if (z.active) zoneIds.add(z._id);
+  }
+  return [...zoneIds].slice(0, MAX_ZONES_PUSHED);
+}

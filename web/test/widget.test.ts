@@ -144,6 +144,20 @@ async function aCustomerId(): Promise<string> {
   return ((list.body.data as { id: string }[])[0]).id;
 }
 
+/** A booking through the REST API (a partner, the phone): Standard clean at `start` in the zone of `postalCode`. */
+async function bookElsewhere(postalCode: string, start: string, key: string) {
+  const businessId = stack().seed.businessId;
+  const zone = await convexQuery<{ zoneId: string }>("zones:resolve", { businessId, postalCode });
+  const catalogue = await convexQuery<{ industries: { categories: { products: { _id: string; name: string }[] }[] }[] }>("catalogue:forBusiness", { businessId });
+  const product = catalogue.industries.flatMap((i) => i.categories.flatMap((c) => c.products)).find((p) => p.name === "Standard clean")!;
+  const made = await api("/v1/bookings", {
+    method: "POST",
+    idempotencyKey: `widget-${key}-${start}`,
+    body: { customerId: await aCustomerId(), zoneId: zone.zoneId, cart: [{ productId: product._id, quantity: 1 }], start: Number(start) },
+  });
+  expect(made.status, JSON.stringify(made.body)).toBe(201);
+}
+
 describe("booking widget", () => {
   test("a visitor books from a third-party page: widget → booking page → sign in → pay → back to the site", async () => {
     const page = await newPage("widget-visitor");
@@ -202,17 +216,7 @@ describe("booking widget", () => {
     // Visitor B has that time selected.
     await widget(visitors[1]).locator(`.bpw-slot[data-start="${slot.start}"]`).click();
 
-    const zone = await convexQuery<{ zoneId: string }>("zones:resolve", { businessId: stack().seed.businessId, postalCode: "11215" });
-    const catalogue = await convexQuery<{ industries: { categories: { products: { _id: string; name: string }[] }[] }[] }>("catalogue:forBusiness", {
-      businessId: stack().seed.businessId,
-    });
-    const product = catalogue.industries.flatMap((i) => i.categories.flatMap((c) => c.products)).find((p) => p.name === "Standard clean")!;
-    const made = await api("/v1/bookings", {
-      method: "POST",
-      idempotencyKey: `widget-live-${slot.start}`,
-      body: { customerId: await aCustomerId(), zoneId: zone.zoneId, cart: [{ productId: product._id, quantity: 1 }], start: Number(slot.start) },
-    });
-    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    await bookElsewhere("11215", slot.start, "live");
 
     for (const v of visitors) {
       await widget(v).locator(`.bpw-slot[data-start="${slot.start}"]`).waitFor({ state: "detached", timeout: LIVE_MS });
@@ -238,17 +242,7 @@ describe("booking widget", () => {
     stale = true;
     await w.locator(`.bpw-slot[data-start="${slot.start}"]`).click();
 
-    const zone = await convexQuery<{ zoneId: string }>("zones:resolve", { businessId: stack().seed.businessId, postalCode: "11215" });
-    const catalogue = await convexQuery<{ industries: { categories: { products: { _id: string; name: string }[] }[] }[] }>("catalogue:forBusiness", {
-      businessId: stack().seed.businessId,
-    });
-    const product = catalogue.industries.flatMap((i) => i.categories.flatMap((c) => c.products)).find((p) => p.name === "Standard clean")!;
-    const made = await api("/v1/bookings", {
-      method: "POST",
-      idempotencyKey: `widget-race-${slot.start}`,
-      body: { customerId: await aCustomerId(), zoneId: zone.zoneId, cart: [{ productId: product._id, quantity: 1 }], start: Number(slot.start) },
-    });
-    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    await bookElsewhere("11215", slot.start, "race");
     // Still offered here (no push got through), and chosen.
     expect(await w.locator(`.bpw-slot[data-start="${slot.start}"]`).getAttribute("aria-pressed")).toBe("true");
 
