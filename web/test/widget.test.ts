@@ -213,8 +213,9 @@ describe("booking widget", () => {
     for (const v of visitors.slice(1)) await startWidgetCart(v, "11215", "Standard clean");
     for (const v of visitors) await openDay(v, slot.date);
     for (const v of visitors) await widget(v).locator(`.bpw-slot[data-start="${slot.start}"]`).waitFor();
-    // Visitor B has that time selected.
+    // Visitor B has that time selected: the others see someone checking it out (the room's holds).
     await widget(visitors[1]).locator(`.bpw-slot[data-start="${slot.start}"]`).click();
+    await widget(visitors[0]).locator(`.bpw-slot.bpw-contested[data-start="${slot.start}"]`).waitFor({ timeout: LIVE_MS });
 
     await bookElsewhere("11215", slot.start, "live");
 

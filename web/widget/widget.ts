@@ -6,7 +6,8 @@
  * Channels: the business, its catalogue, the zone of a postal code and the cart's quote are
  * one-shot reads of public Convex queries over HTTP (no subscription). Live availability comes
  * only from the public PartyKit availability room of (zone, day): the whole slot grid on
- * connect, numbered diffs after each change, `grid.resync` after a gap. Convex is asked again
+ * connect, numbered diffs after each change, `grid.resync` after a gap; the room also carries
+ * our hold ping on the chosen slot and shows others' ("in demand"). Convex is asked again
  * when the visitor acts: "Continue" re-reads the day's grid once (`availabilityGrid:day`), so
  * a slot that has just gone is answered by the server, with the fresh grid shown at once.
  */
@@ -45,6 +46,8 @@ type Line = { productId: string; quantity: number; extras: never[] };
 type Quote = { quote: { durationMinutes: number; totalMinor: number; currency: string } };
 
 const DAYS_SHOWN = 7;
+/** "Someone is checking out this slot": refreshed well inside the room's hold lifetime. */
+const HOLD_PING_MS = 30_000;
 
 class ConvexError extends Error {
   constructor(
@@ -118,6 +121,9 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
   let notice: string | null = null;
   const live = { grid: null as SlotGrid | null, version: 0, status: "off" as "off" | "connecting" | "open" | "closed" };
   let socket: PartySocket | null = null;
+  let holds = new Map<number, number>();
+  let pinged: number | null = null;
+  let pingTimer: ReturnType<typeof setInterval> | undefined;
   let quoteAsk = 0;
   let busy = false;
   let destroyed = false;
@@ -137,7 +143,22 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
 
   // -- the room ------------------------------------------------------------------------------
 
+  /** Keeps our own hold ping on the chosen slot (and only on it). */
+  function syncHold() {
+    if (pinged === slot) return;
+    if (pinged !== null) socket?.send(JSON.stringify({ type: "hold.release", startsAt: pinged }));
+    clearInterval(pingTimer);
+    pinged = slot;
+    if (slot === null || !socket) return;
+    const ping = () => socket?.send(JSON.stringify({ type: "hold.ping", startsAt: pinged }));
+    ping();
+    pingTimer = setInterval(ping, HOLD_PING_MS);
+  }
+
   function connect() {
+    clearInterval(pingTimer);
+    pinged = null;
+    holds = new Map();
     socket?.close();
     socket = null;
     live.grid = null;
@@ -167,7 +188,11 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
       } catch {
         return;
       }
-      if (message.type === "grid" || message.type === "grid.diff") {
+      if (message.type === "holds") {
+        holds = new Map();
+        for (const h of (message as { holds: { startsAt: number; count: number }[] }).holds) holds.set(h.startsAt, (holds.get(h.startsAt) ?? 0) + h.count);
+        render();
+      } else if (message.type === "grid" || message.type === "grid.diff") {
         const result = receiveGrid(live, message as GridMessage | GridDiffMessage);
         if (result.action === "resync") ws.send(JSON.stringify({ type: "grid.resync" }));
         if (result.action === "applied") render();
@@ -282,6 +307,7 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
 
   function render(focusSelector?: string) {
     if (destroyed) return;
+    syncHold();
     app.replaceChildren();
     if (!business) {
       app.append(problem ? h("p", { class: "bpw-error", role: "alert", text: problem }) : h("p", { class: "bpw-muted", role: "status", text: "Loading…" }));
@@ -471,22 +497,24 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
             : h(
                 "div",
                 { class: "bpw-slots", role: "group", "aria-label": "Start time", "data-testid": "slots" },
-                ...slots.map((s) =>
-                  h("button", {
+                ...slots.map((s) => {
+                  const others = (holds.get(s.start) ?? 0) - (s.start === pinged ? 1 : 0);
+                  return h("button", {
                     type: "button",
-                    class: "bpw-slot",
+                    class: `bpw-slot${others > 0 ? " bpw-contested" : ""}`,
+                    title: others > 0 ? (others === 1 ? "Someone is checking out this time" : `${others} people are checking out this time`) : undefined,
                     "data-start": s.start,
                     "data-time": clock(s.start),
                     "data-remaining": s.resources,
                     "aria-pressed": String(s.start === slot),
-                    text: s.arrivalWindowEnd ? `${clock(s.start)}–${clock(s.arrivalWindowEnd)}` : clock(s.start),
+                    text: `${s.arrivalWindowEnd ? `${clock(s.start)}–${clock(s.arrivalWindowEnd)}` : clock(s.start)}${others > 0 ? " · in demand" : ""}`,
                     onclick: () => {
                       slot = s.start === slot ? null : s.start;
                       notice = null;
                       render(".bpw-continue");
                     },
-                  }),
-                ),
+                  });
+                }),
               ),
         );
       }
@@ -513,6 +541,7 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
   return {
     destroy() {
       destroyed = true;
+      clearInterval(pingTimer);
       socket?.close();
       app.remove();
     },
