@@ -23,6 +23,8 @@ export const MAX_HOLDS_PER_CONNECTION = 3;
 /** A grid no push refreshed for this long is read again when a visitor connects. */
 export const GRID_MAX_AGE_MS = 5 * 60_000;
 const PULL_TIMEOUT_MS = 10_000;
+/** After a read that brought no grid, visitors connecting meanwhile do not ask Convex again. */
+export const PULL_RETRY_MS = 30_000;
 
 export default class AvailabilityParty extends EventRoom<"availability"> {
   static onBeforeConnect = connectionGuard("availability");
@@ -32,6 +34,7 @@ export default class AvailabilityParty extends EventRoom<"availability"> {
   private readonly holds: HoldBook;
   private readonly grids = new GridBook();
   private pulling: Promise<void> | null = null;
+  private lastFailedPullAt = Number.NEGATIVE_INFINITY;
   private readonly pingBuckets = new Map<string, Bucket>();
   private expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -58,11 +61,16 @@ export default class AvailabilityParty extends EventRoom<"availability"> {
 
   /** Reads the grid from Convex (one request at a time per room). */
   private pullGrid(): Promise<void> {
+    if (this.pulling === null && Date.now() - this.lastFailedPullAt < PULL_RETRY_MS) return Promise.resolve();
     this.pulling ??= this.readGrid()
       .then((grid) => {
         if (grid !== null) this.publish(this.grids.offer(grid, Date.now()));
+        else this.lastFailedPullAt = Date.now();
       })
-      .catch((error: unknown) => console.error(`[availability] ${this.room.id}: ${error instanceof Error ? error.message : String(error)}`))
+      .catch((error: unknown) => {
+        this.lastFailedPullAt = Date.now();
+        console.error(`[availability] ${this.room.id}: ${error instanceof Error ? error.message : String(error)}`);
+      })
       .finally(() => {
         this.pulling = null;
       });
