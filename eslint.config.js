@@ -7,6 +7,7 @@ export default defineConfig(
     "**/node_modules/",
     "**/_generated/",
     "**/dist/",
+    "**/dist-widget/",
     ".data/",
     ".partykit/",
     ".build/",

@@ -12,29 +12,18 @@
 import { v } from "convex/values";
 import { generateSlotTimes } from "../domain/availability";
 import { isDomainError } from "../domain/errors";
-import { addDays, daysBetween, isValidLocalDate, localDayRange } from "../domain/time";
+import { daysBetween, isValidLocalDate } from "../domain/time";
 import { query } from "./functions";
 import { appError } from "./errors";
 import { requireBookableBusiness, requireZone } from "./model/bookingCreate";
 import { discountFor, priceCart, vRecurrence } from "./model/bookingPricing";
-import {
-  activeAssignmentsAround,
-  busyBlockOf,
-  eligibleResources,
-  overridesBetween,
-  productIdsOfItems,
-  timeOffAround,
-  toAvailabilityResource,
-} from "./model/bookingSlots";
+import { availabilityInputs } from "./model/availabilityGrid";
+import { productIdsOfItems } from "./model/bookingSlots";
 import { vCartItem, vQuote } from "./schema";
 
 /** Longest range one call may ask for (the portal pages by week or month). */
 export const MAX_RANGE_DAYS = 92;
-/**
- * Most assignment rows read per resource for one call: over 40 jobs a day for the longest
- * range. A busier range is refused with a clear error rather than answered from part of it.
- */
-export const MAX_ASSIGNMENTS_PER_RESOURCE = 4000;
+export { MAX_ASSIGNMENTS_PER_RESOURCE } from "./model/availabilityGrid";
 
 const vSlot = v.object({
   start: v.number(),
@@ -73,21 +62,7 @@ export const slots = query({
     const tz = business.timeZone;
     const productIds = productIdsOfItems(priced.items);
 
-    // Everything that can touch a slot starting in [from, to]: a day either side for hours
-    // that cross midnight and for buffers.
-    const rangeStart = localDayRange(addDays(args.from, -1), tz).start;
-    const rangeEnd = localDayRange(addDays(args.to, 1), tz).end;
-    const resources = await eligibleResources(ctx, business._id, zone._id, productIds);
-    const inputs = await Promise.all(
-      resources.map(async (resource) => {
-        const [assignments, timeOff, overrides] = await Promise.all([
-          activeAssignmentsAround(ctx, resource._id, rangeStart, rangeEnd, MAX_ASSIGNMENTS_PER_RESOURCE),
-          timeOffAround(ctx, resource._id, rangeStart, rangeEnd),
-          overridesBetween(ctx, resource._id, addDays(args.from, -1), addDays(args.to, 1)),
-        ]);
-        return toAvailabilityResource(resource, { busy: assignments.map(busyBlockOf), timeOff, overrides });
-      }),
-    );
+    const inputs = await availabilityInputs(ctx, business, zone._id, productIds, args.from, args.to);
     let generated;
     try {
       generated = generateSlotTimes({

@@ -32,7 +32,9 @@
  *
  * Push body: a batch `{ party, room, events: [{ seq, eventId, occurredAt, event }] }`
  * (party/messages.ts `pushBatchSchemas`), `eventId` = the outbox row id, `event` = the data
- * given to emitEvent (the party's committed-event object), signed with `signPush`.
+ * given to emitEvent (the party's committed-event object), signed with `signPush`. A batch to
+ * an availability room also carries `grid`: the room's slot grid read once per room and run,
+ * after its rows were committed (`availabilityGrid.forRoom`), which the room diffs for visitors.
  */
 import { v, type Infer } from "convex/values";
 import { MAX_PUSH_BATCH, MAX_PUSH_BODY_BYTES, parsePushBody, pushBatchResult, pushRoomMismatch } from "../party/messages";
@@ -44,6 +46,7 @@ import type { ActionCtx, MutationCtx as RawMutationCtx } from "./_generated/serv
 import { env } from "./env";
 import { internalAction, internalMutation } from "./functions";
 import type { OutboxPayload } from "./model/events";
+import type { SlotGrid } from "../domain/slotGrid";
 
 /** Rows read per claim (one bounded index range read). */
 export const CLAIM_LIMIT = 100;
@@ -243,8 +246,15 @@ function toItem(party: PartyName, room: string, row: ClaimedRow): { ok: true; it
 
 type Outcome = { delivered: Id<"outbox">[]; failed: Id<"outbox">[]; waiting: Id<"outbox">[]; error?: string };
 
-async function postBatch(baseUrl: string, secret: string, party: PartyName, room: string, items: Item[]): Promise<string | null> {
-  const body = JSON.stringify({ party, room, events: items });
+async function postBatch(
+  baseUrl: string,
+  secret: string,
+  party: PartyName,
+  room: string,
+  items: Item[],
+  grid: SlotGrid | null,
+): Promise<string | null> {
+  const body = JSON.stringify(grid === null ? { party, room, events: items } : { party, room, events: items, grid });
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), POST_TIMEOUT_MS);
   let response: Response;
@@ -286,8 +296,17 @@ async function postBatch(baseUrl: string, secret: string, party: PartyName, room
   return null;
 }
 
-/** Posts one room's claimed rows in seq order, batch by batch, stopping at the first failure. */
-async function deliverRoom(baseUrl: string, secret: string, claim: ClaimedRoom): Promise<Outcome> {
+/**
+ * Posts one room's claimed rows in seq order, batch by batch, stopping at the first failure.
+ * An availability room's batches also carry its slot grid as of now (read after the rows were
+ * committed, so at least as new as every change they announce): `gridOf`.
+ */
+async function deliverRoom(
+  baseUrl: string,
+  secret: string,
+  claim: ClaimedRoom,
+  gridOf: (room: string) => Promise<SlotGrid | null>,
+): Promise<Outcome> {
   const ids = claim.rows.map((row) => row.id);
   const outcome: Outcome = { delivered: [], failed: [], waiting: [] };
   const fail = (failed: Id<"outbox">[], error: string, from: number): Outcome => ({
@@ -301,6 +320,21 @@ async function deliverRoom(baseUrl: string, secret: string, claim: ClaimedRoom):
   const party = claim.party;
   const key = tryParseRoomId(party, claim.room);
   if (!key.ok) return fail([ids[0]], `invalid room id: ${key.message}`, 1);
+
+  let grid: SlotGrid | null = null;
+  if (party === "availability") {
+    try {
+      grid = await gridOf(claim.room);
+    } catch (error) {
+      console.error(`[realtime] no slot grid for ${claim.room}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const gridBytes = grid === null ? 0 : JSON.stringify(grid).length + 8;
+  if (gridBytes > MAX_BATCH_BODY_BYTES / 2) {
+    console.error(`[realtime] slot grid of ${claim.room} is ${gridBytes} bytes: sent without it`);
+    grid = null;
+  }
+  const budget = MAX_BATCH_BODY_BYTES - (grid === null ? 0 : gridBytes);
 
   let index = 0;
   while (index < claim.rows.length) {
@@ -320,12 +354,12 @@ async function deliverRoom(baseUrl: string, secret: string, claim: ClaimedRoom):
         break;
       }
       const size = JSON.stringify(built.item).length + 1;
-      if (batch.length > 0 && bytes + size > MAX_BATCH_BODY_BYTES) break;
+      if (batch.length > 0 && bytes + size > budget) break;
       batch.push(built.item);
       bytes += size;
     }
     if (batch.length > 0) {
-      const error = await postBatch(baseUrl, secret, party, claim.room, batch);
+      const error = await postBatch(baseUrl, secret, party, claim.room, batch, grid);
       const batchIds = ids.slice(index, index + batch.length);
       if (error !== null) return fail(batchIds, error, index + batch.length);
       outcome.delivered.push(...batchIds);
@@ -363,6 +397,7 @@ export const deliverOutbox = internalAction({
     const started = Date.now();
     const report: DeliveryReport = { rounds: 0, rooms: 0, delivered: 0, failed: 0 };
     let more = false;
+    const gridOf = (room: string) => ctx.runQuery(internal.availabilityGrid.forRoom, { room });
     while (report.rounds < MAX_ROUNDS) {
       if (Date.now() - started > RUN_BUDGET_MS) {
         more = true;
@@ -372,7 +407,7 @@ export const deliverOutbox = internalAction({
       report.rounds++;
       const outcomes: RoomOutcome[] = [];
       await forEachLimited(claim.rooms, ROOM_CONCURRENCY, async (room) => {
-        const outcome = await deliverRoom(baseUrl, secret, room);
+        const outcome = await deliverRoom(baseUrl, secret, room, gridOf);
         outcomes.push({ party: room.party, room: room.room, ...outcome });
         report.rooms++;
         report.delivered += outcome.delivered.length;

@@ -1,26 +1,40 @@
 /**
- * Public availability: room per business + zone + local date. Carries "slots changed" notices
- * and how many people are checking out each slot right now. No token, no identity, nothing
- * personal: the only client messages are anonymous hold pings, which are validated,
- * rate-limited and expire.
+ * Public availability: room per business + zone + local date. Keeps the day's slot grid
+ * (domain/slotGrid.ts) and serves it to anonymous visitors (the booking widget): the whole grid
+ * on connect, the changed cells (`grid.diff`, numbered) after each push from Convex, the whole
+ * grid again on `grid.resync`. Convex attaches the grid to every push it sends here; a room
+ * without a grid (or with one older than GRID_MAX_AGE_MS) reads it once from Convex's public
+ * `availabilityGrid:day` query, whatever the number of visitors. Also how many people are
+ * checking out each slot right now. No token, no identity, nothing personal: the client
+ * messages are anonymous hold pings and resync requests, validated and rate-limited.
  */
 import type * as Party from "partykit/server";
 import { connectionGuard } from "./connect";
 import { readHoldConfig } from "./env";
 import { EventRoom, type ConnectionState, type RoomConnection } from "./event-room";
+import { GridBook, type GridOffer } from "./grid-state";
 import { HoldBook, isInstantOnLocalDate } from "./holds";
-import type { AvailabilityClientMessage } from "./messages";
+import { slotGridSchema, type AvailabilityClientMessage, type ParsedPushBody, type SlotGridMessage } from "./messages";
 import { fullBucket, takeToken, type Bucket, type RateLimitPolicy } from "./rate-limit";
 
 /** Hold pings per connection: bursts of 5, then one every 2 s. */
 export const HOLD_PING_POLICY: RateLimitPolicy = { capacity: 5, refillIntervalMs: 2_000 };
 export const MAX_HOLDS_PER_CONNECTION = 3;
+/** A grid no push refreshed for this long is read again when a visitor connects. */
+export const GRID_MAX_AGE_MS = 5 * 60_000;
+const PULL_TIMEOUT_MS = 10_000;
+/** After a read that brought no grid, visitors connecting meanwhile do not ask Convex again. */
+export const PULL_RETRY_MS = 30_000;
 
 export default class AvailabilityParty extends EventRoom<"availability"> {
   static onBeforeConnect = connectionGuard("availability");
 
   readonly party = "availability";
+  protected override readonly broadcastsEvents = false;
   private readonly holds: HoldBook;
+  private readonly grids = new GridBook();
+  private pulling: Promise<void> | null = null;
+  private lastFailedPullAt = Number.NEGATIVE_INFINITY;
   private readonly pingBuckets = new Map<string, Bucket>();
   private expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -31,6 +45,57 @@ export default class AvailabilityParty extends EventRoom<"availability"> {
 
   protected override onJoined(connection: RoomConnection): void {
     this.send(connection, { type: "holds", holds: this.holds.counts() });
+    const snapshot = this.grids.snapshot();
+    if (snapshot !== null) this.send(connection, snapshot);
+    if (this.grids.isStale(Date.now(), GRID_MAX_AGE_MS)) void this.pullGrid();
+  }
+
+  protected override async afterPush(push: ParsedPushBody<"availability">): Promise<void> {
+    if (push.grid !== undefined) this.publish(this.grids.offer(push.grid, Date.now()));
+  }
+
+  /** Sends what a newer grid changed to every visitor. */
+  private publish(offer: GridOffer): void {
+    if (offer.kind === "full" || offer.kind === "diff") this.broadcast(offer.message);
+  }
+
+  /** Reads the grid from Convex (one request at a time per room). */
+  private pullGrid(): Promise<void> {
+    if (this.pulling === null && Date.now() - this.lastFailedPullAt < PULL_RETRY_MS) return Promise.resolve();
+    this.pulling ??= this.readGrid()
+      .then((grid) => {
+        if (grid !== null) this.publish(this.grids.offer(grid, Date.now()));
+        else this.lastFailedPullAt = Date.now();
+      })
+      .catch((error: unknown) => {
+        this.lastFailedPullAt = Date.now();
+        console.error(`[availability] ${this.room.id}: ${error instanceof Error ? error.message : String(error)}`);
+      })
+      .finally(() => {
+        this.pulling = null;
+      });
+    return this.pulling;
+  }
+
+  private async readGrid(): Promise<SlotGridMessage | null> {
+    const convexUrl = this.room.env.CONVEX_URL;
+    if (typeof convexUrl !== "string" || convexUrl === "") throw new Error("CONVEX_URL is not set: the room cannot read its slot grid");
+    const { businessId, zoneId, date } = this.key;
+    const response = await fetch(`${convexUrl.replace(/\/+$/, "")}/api/query`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ path: "availabilityGrid:day", args: { businessId, zoneId, date }, format: "json" }),
+      signal: AbortSignal.timeout(PULL_TIMEOUT_MS),
+    });
+    const body = (await response.json()) as { status?: string; value?: unknown; errorMessage?: string };
+    if (body.status !== "success") {
+      // A business or zone that takes no bookings has no grid: visitors get none.
+      console.warn(`[availability] ${this.room.id}: no grid (${body.errorMessage ?? `HTTP ${response.status}`})`);
+      return null;
+    }
+    const parsed = slotGridSchema.safeParse(body.value);
+    if (!parsed.success) throw new Error(`the grid Convex answered does not validate: ${parsed.error.message.slice(0, 300)}`);
+    return parsed.data;
   }
 
   protected override onLeft(_connection: RoomConnection, state: ConnectionState): void {
@@ -44,6 +109,12 @@ export default class AvailabilityParty extends EventRoom<"availability"> {
     state: ConnectionState,
     now: number,
   ): void {
+    if (message.type === "grid.resync") {
+      const snapshot = this.grids.snapshot();
+      if (snapshot !== null) this.send(sender, snapshot);
+      else void this.pullGrid();
+      return;
+    }
     if (!isInstantOnLocalDate(this.key.date, message.startsAt)) {
       this.sendError(sender, {
         type: "error",

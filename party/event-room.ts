@@ -15,6 +15,7 @@ import {
   pushRoomMismatch,
   utf8ByteLength,
   type ClientMessageOf,
+  type ParsedPushBody,
   type ErrorMessage,
   type Push,
   type PushBatchResult,
@@ -41,6 +42,8 @@ export type RoomConnection = Party.Connection<ConnectionState>;
 
 export abstract class EventRoom<P extends PartyName> implements Party.Server {
   abstract readonly party: P;
+  /** Whether applied events go out to the room's connections as `event` messages. */
+  protected readonly broadcastsEvents: boolean = true;
   protected lastSeq = 0;
   private roomKey: RoomKeyOf<P> | undefined;
 
@@ -103,11 +106,14 @@ export abstract class EventRoom<P extends PartyName> implements Party.Server {
       const decision = decidePush(this.lastSeq, item.seq);
       if (decision.action === "apply") {
         this.lastSeq = decision.nextLastSeq;
-        this.broadcast({ type: "event", seq: item.seq, eventId: item.eventId, occurredAt: item.occurredAt, event: item.event } as ServerMessageOf<P>);
+        if (this.broadcastsEvents) {
+          this.broadcast({ type: "event", seq: item.seq, eventId: item.eventId, occurredAt: item.occurredAt, event: item.event } as ServerMessageOf<P>);
+        }
       }
       return { seq: item.seq, status: decision.status };
     });
     if (results.some((result) => result.status !== "duplicate")) await this.room.storage.put(LAST_SEQ_KEY, this.lastSeq);
+    await this.afterPush(parsed.value);
 
     if (kind === "batch") {
       const batchResult: PushBatchResult = { results, lastSeq: this.lastSeq };
@@ -166,6 +172,9 @@ export abstract class EventRoom<P extends PartyName> implements Party.Server {
   protected onJoined(_connection: RoomConnection, _state: ConnectionState): void {}
 
   protected onLeft(_connection: RoomConnection, _state: ConnectionState): void {}
+
+  /** After a valid push was applied (also when every event in it was a duplicate). */
+  protected async afterPush(_push: ParsedPushBody<P>): Promise<void> {}
 
   /** Called with a validated message; parties without client messages never get here. */
   protected onClientMessage(

@@ -233,8 +233,37 @@ export const pushSchemas = {
   customers: pushEnvelope("customers", customersEvent),
 } as const;
 
+// ---------------------------------------------------------------------------------------------
+// The slot grid of an availability room (domain/slotGrid.ts): cart-free, ids/instants/minutes only
+
+/** A 25-hour day at a 1-minute step. */
+const MAX_GRID_STARTS = 1_500;
+const MAX_GRID_RESOURCES = 200;
+const gridChange = z.tuple([z.int().min(0).max(MAX_GRID_RESOURCES), z.int().min(0).max(MAX_GRID_STARTS), z.int().min(0).max(24 * 60)]);
+
+export const slotGridSchema = z.strictObject({
+  date: localDate,
+  timeZone: z.string().min(1).max(64),
+  dayStart: instant,
+  stepMinutes: z.int().min(1).max(24 * 60),
+  minimumNoticeMinutes: z.int().nonnegative(),
+  arrivalWindowMinutes: z.int().nonnegative(),
+  asOf: instant,
+  resources: z
+    .array(
+      z.strictObject({
+        id: entityId,
+        productIds: z.array(entityId).max(500),
+        spans: z.array(z.int().min(0).max(24 * 60)).max(MAX_GRID_STARTS),
+      }),
+    )
+    .max(MAX_GRID_RESOURCES),
+});
+export type SlotGridMessage = z.infer<typeof slotGridSchema>;
+
 export const pushBatchSchemas = {
-  availability: pushBatch("availability", availabilityEvent),
+  /** An availability room's batch carries the room's grid as of its delivery. */
+  availability: pushBatch("availability", availabilityEvent).extend({ grid: slotGridSchema.optional() }),
   dispatch: pushBatch("dispatch", dispatchEvent),
   bookings: pushBatch("bookings", bookingsEvent),
   invoices: pushBatch("invoices", invoicesEvent),
@@ -356,9 +385,12 @@ export type ProviderPosition = z.infer<typeof providerPosition>;
 export const serverMessageSchemas = {
   availability: z.discriminatedUnion("type", [
     welcomeMessage,
-    eventMessage(availabilityEvent),
     errorMessage,
     z.strictObject({ type: z.literal("holds"), holds: z.array(slotHoldCount) }),
+    /** The whole grid: on connect, on `grid.resync`, and when the day's layout or resources changed. */
+    z.strictObject({ type: z.literal("grid"), version: z.int().nonnegative(), grid: slotGridSchema }),
+    /** What changed since `version - 1`: [resource index, start index, longest span]. */
+    z.strictObject({ type: z.literal("grid.diff"), version: seqNumber, asOf: instant, changes: z.array(gridChange) }),
   ]),
   dispatch: z.discriminatedUnion("type", [
     welcomeMessage,
@@ -389,6 +421,8 @@ export const clientMessageSchemas = {
     /** "Someone is checking out this slot": refreshes the hold; it expires unless pinged again. */
     z.strictObject({ type: z.literal("hold.ping"), ...slotRef }),
     z.strictObject({ type: z.literal("hold.release"), ...slotRef }),
+    /** "I missed a diff (or want the whole grid)": answered with a `grid` message. */
+    z.strictObject({ type: z.literal("grid.resync") }),
   ]),
   dispatch: z.discriminatedUnion("type", [
     z.strictObject({ type: z.literal("presence.heartbeat") }),
@@ -492,7 +526,13 @@ export function parsePush<P extends PartyName>(party: P, body: string): Parsed<P
   return parseWith(pushSchemas[party], body, "push body") as Parsed<PushOf<P>>;
 }
 
-export type ParsedPushBody<P extends PartyName> = { kind: "single" | "batch"; room: string; items: PushItemOf<P>[] };
+export type ParsedPushBody<P extends PartyName> = {
+  kind: "single" | "batch";
+  room: string;
+  items: PushItemOf<P>[];
+  /** Availability batches: the room's grid as of the delivery. */
+  grid?: SlotGridMessage;
+};
 
 /** Parses a push body that is either one event (`seq`, `event`) or a batch (`events: [...]`). */
 export function parsePushBody<P extends PartyName>(party: P, body: string): Parsed<ParsedPushBody<P>> {
@@ -502,7 +542,11 @@ export function parsePushBody<P extends PartyName>(party: P, body: string): Pars
   if (isBatch) {
     const batch = parseWith(pushBatchSchemas[party], body, "push batch") as Parsed<PushBatchOf<P>>;
     if (!batch.ok) return batch;
-    return { ok: true, value: { kind: "batch", room: batch.value.room, items: batch.value.events as PushItemOf<P>[] } };
+    const grid = (batch.value as { grid?: SlotGridMessage }).grid;
+    return {
+      ok: true,
+      value: { kind: "batch", room: batch.value.room, items: batch.value.events as PushItemOf<P>[], ...(grid ? { grid } : {}) },
+    };
   }
   const single = parsePush(party, body);
   if (!single.ok) return single;

@@ -3,8 +3,9 @@
  * process, free ports, temp data) and `partykit dev` (free port) share the secrets of an env
  * file made by `ensureLocalEnv`. A manager cancels a seeded booking through the public
  * `bookings.cancel`; `realtime:deliverOutbox` (run with the admin key, as the cron/kick
- * would) pushes the outbox; partysocket subscribers of the public availability room and of
- * the private dispatch room receive the events.
+ * would) pushes the outbox with the availability room's slot grid; every visitor of the
+ * public availability room gets the change as a numbered grid diff, and the private dispatch
+ * room's subscriber the committed event.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -20,7 +21,7 @@ import type { Id } from "../convex/_generated/dataModel";
 import { ensureLocalEnv, repoRoot } from "../scripts/env";
 import { seedDemoData } from "../scripts/seed";
 import { subscribeToRoom, type RoomSubscription } from "./client";
-import type { EventMessageOf } from "./messages";
+import type { EventMessageOf, ServerMessageOf } from "./messages";
 import { roomIds } from "./rooms";
 import { startDevServer, type DevServer } from "./testing/dev-server";
 
@@ -144,34 +145,76 @@ it("a booking cancelled in Convex reaches availability and dispatch subscribers 
     businessId,
     status: "CONFIRMED",
     from: Date.now() + 2 * 24 * 3_600_000,
-    paginationOpts: { numItems: 1, cursor: null },
+    paginationOpts: { numItems: 100, cursor: null },
   });
-  const booking = page.page[0];
-  expect(booking).toBeDefined();
+  // Two bookings of one zone and day: the first cancel gives the room its grid, the second
+  // reaches every visitor as a numbered diff.
+  const byRoom = new Map<string, typeof page.page>();
+  for (const b of page.page) {
+    const key = `${b.zoneId}/${b.localDate}`;
+    byRoom.set(key, [...(byRoom.get(key) ?? []), b]);
+  }
+  const pair = [...byRoom.values()].find((list) => list.length >= 2);
+  expect(pair).toBeDefined();
+  const [first, booking] = pair!;
 
-  type Got = { availability: EventMessageOf<"availability">[]; dispatch: EventMessageOf<"dispatch">[] };
-  const got: Got = { availability: [], dispatch: [] };
+  type Got = { availability: ServerMessageOf<"availability">[][]; dispatch: EventMessageOf<"dispatch">[] };
+  const VISITORS = 3;
+  const got: Got = { availability: Array.from({ length: VISITORS }, () => []), dispatch: [] };
   const welcomes: Promise<number>[] = [];
-  const subscribe = <P extends "availability" | "dispatch">(p: P, room: string, tokenFn?: () => Promise<string>) => {
+  const visitors: RoomSubscription<"availability">[] = [];
+  const welcome = () => {
     let welcomed!: (seq: number) => void;
     welcomes.push(new Promise((resolve) => (welcomed = resolve)));
+    return (seq: number) => welcomed(seq);
+  };
+  for (let i = 0; i < VISITORS; i++) {
+    const welcomed = welcome();
     const sub = subscribeToRoom({
       host: party!.host,
-      party: p,
-      room,
-      ...(tokenFn ? { token: tokenFn } : {}),
+      party: "availability",
+      room: roomIds.availability(businessId, booking.zoneId, booking.localDate),
       resync: () => undefined,
-      onEvent: (message) => (got[p] as EventMessageOf<P>[]).push(message as EventMessageOf<P>),
+      onEvent: () => {
+        throw new Error("availability rooms send no committed events to visitors");
+      },
+      onMessage: (message) => {
+        if (message.type === "welcome") welcomed(message.seq);
+        else if (message.type === "grid" || message.type === "grid.diff") got.availability[i].push(message);
+      },
+      WebSocket,
+    });
+    visitors.push(sub);
+    subscriptions.push(sub as unknown as RoomSubscription<never>);
+  }
+  {
+    const welcomed = welcome();
+    const sub = subscribeToRoom({
+      host: party!.host,
+      party: "dispatch",
+      room: roomIds.dispatch(businessId, booking.localDate),
+      token: () => token({ role: "manager", businessId, name: "Dana Reyes" }, "demo-dispatcher"),
+      resync: () => undefined,
+      onEvent: (message) => got.dispatch.push(message),
       onMessage: (message) => message.type === "welcome" && welcomed(message.seq),
       WebSocket,
     });
     subscriptions.push(sub as unknown as RoomSubscription<never>);
+  }
+  const seqs = await Promise.all(welcomes);
+  const dispatchSeq = seqs[VISITORS];
+  const waitFor = async (done: () => boolean, what: string) => {
+    const deadline = Date.now() + 10_000;
+    while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(done(), what).toBe(true);
   };
-  subscribe("availability", roomIds.availability(businessId, booking.zoneId, booking.localDate));
-  subscribe("dispatch", roomIds.dispatch(businessId, booking.localDate), () =>
-    token({ role: "manager", businessId, name: "Dana Reyes" }, "demo-dispatcher"),
-  );
-  const [availabilitySeq, dispatchSeq] = await Promise.all(welcomes);
+
+  await client.mutation(api.bookings.cancel, { bookingId: first._id, reason: "integration test" });
+  expect((await deliverAll()).failed).toBe(0);
+  await waitFor(() => got.availability.every((list) => list.some((m) => m.type === "grid")), "every visitor has the grid");
+  const before = got.availability.map((list) => list.findLast((m) => m.type === "grid")!);
+  for (const list of got.availability) list.length = 0;
+  got.dispatch.length = 0;
 
   await client.mutation(api.bookings.cancel, { bookingId: booking._id, reason: "integration test" });
   const started = Date.now();
@@ -179,26 +222,25 @@ it("a booking cancelled in Convex reaches availability and dispatch subscribers 
   // what counts is that nothing fails and both rooms receive the change.
   const report = await deliverAll();
   expect(report.failed).toBe(0);
-
-  const deadline = Date.now() + 10_000;
-  while ((got.availability.length === 0 || got.dispatch.length === 0) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitFor(() => got.availability.every((list) => list.length > 0) && got.dispatch.length > 0, "every visitor got the change");
   console.log(`[outbox integration] cancel → subscribers in ${Date.now() - started} ms (delivery run included)`);
-  expect(got.availability.map((m) => [m.seq, m.event])).toEqual([
-    [
-      availabilitySeq + 1,
-      {
-        type: "slots.changed",
-        businessId,
-        zoneId: booking.zoneId,
-        date: booking.localDate,
-        resourceIds: expect.any(Array),
-        reason: "booking_cancelled",
-      },
-    ],
-  ]);
+
+  // Every visitor: one diff, the next version, freeing time at the cancelled booking's start.
+  for (const [i, list] of got.availability.entries()) {
+    expect(list).toHaveLength(1);
+    const diff = list[0];
+    if (diff.type !== "grid.diff" || before[i].type !== "grid") throw new Error(`visitor ${i} got ${diff.type}`);
+    expect(diff.version).toBe(before[i].version + 1);
+    const grid = before[i].grid;
+    const cell = Math.floor((booking.start - grid.dayStart) / (grid.stepMinutes * 60_000));
+    const freed = diff.changes.filter(([, start, span]) => start === cell && span > 0);
+    expect(freed.length, `visitor ${i}: the cancelled start is free again`).toBeGreaterThan(0);
+  }
+  // A visitor asking again gets the whole grid, with the change in it.
+  visitors[0].send({ type: "grid.resync" });
+  await waitFor(() => got.availability[0].some((m) => m.type === "grid"), "resync answered with the grid");
+
   expect(got.dispatch).toHaveLength(1);
-  expect(got.dispatch[0].seq).toBe(dispatchSeq + 1);
+  expect(got.dispatch[0].seq).toBe(dispatchSeq + 2);
   expect(got.dispatch[0].event).toMatchObject({ type: "booking.status_changed", bookingId: booking._id, to: "CANCELLED" });
-}, 90_000);
+}, 120_000);

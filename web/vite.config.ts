@@ -22,5 +22,10 @@ export default defineConfig({
     fs: { allow: [repoRoot] },
   },
   preview: { host: "127.0.0.1" },
-  build: { outDir: join(webRoot, "dist"), emptyOutDir: true },
+  build: {
+    outDir: join(webRoot, "dist"),
+    emptyOutDir: true,
+    // The portal, and the booking widget's iframe variant (/widget/frame.html).
+    rollupOptions: { input: { main: join(webRoot, "index.html"), frame: join(webRoot, "widget", "frame.html") } },
+  },
 });

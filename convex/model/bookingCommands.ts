@@ -159,7 +159,7 @@ export async function holdBooking(ctx: MutationCtx, who: BookingActor, input: Ho
     holdExpiresAt,
   });
   if (input.confirm) {
-    await confirmHeld(ctx, who, booking, input.business, now);
+    await confirmHeld(ctx, who, booking, input.business, now, true);
   } else {
     await ctx.scheduler.runAt(holdExpiresAt, internal.bookings.expireHold, { bookingId: booking._id });
     await emitBookingChange(ctx, booking, "held");
@@ -176,7 +176,15 @@ export async function confirmBooking(ctx: MutationCtx, who: BookingActor, bookin
   return await confirmHeld(ctx, who, booking, business, now);
 }
 
-async function confirmHeld(ctx: MutationCtx, who: BookingActor, booking: Doc<"bookings">, business: Doc<"businesses">, now: number): Promise<ConfirmResult> {
+/** `placedNow`: held and confirmed in one command, so the availability rooms have not heard of it yet. */
+async function confirmHeld(
+  ctx: MutationCtx,
+  who: BookingActor,
+  booking: Doc<"bookings">,
+  business: Doc<"businesses">,
+  now: number,
+  placedNow = false,
+): Promise<ConfirmResult> {
   if (booking.status !== "HELD") {
     throw appError("INVALID_TRANSITION", `The booking is ${statusWords(booking.status)}, not held.`, { param: "bookingId" });
   }
@@ -190,7 +198,7 @@ async function confirmHeld(ctx: MutationCtx, who: BookingActor, booking: Doc<"bo
   });
   if (to === "PENDING_PAYMENT") await ctx.scheduler.runAt(paymentDeadline, internal.bookings.expireHold, { bookingId: booking._id });
   const invoice = await issueInvoice(ctx, updated, business, now);
-  await emitBookingChange(ctx, (await ctx.db.get("bookings", booking._id))!, "confirmed", { from: "HELD" });
+  await emitBookingChange(ctx, (await ctx.db.get("bookings", booking._id))!, "confirmed", { from: "HELD", ...(placedNow ? { availabilityChanged: true } : {}) });
   await emitInvoiceChange(ctx, invoice, "issued");
   if (to === "CONFIRMED") await notifyCustomer(ctx, booking._id, "booking_confirmed", true);
   return { booking: (await ctx.db.get("bookings", booking._id))!, invoice };

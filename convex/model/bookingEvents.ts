@@ -15,6 +15,7 @@
 import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx as RawMutationCtx } from "../_generated/server";
+import { zonesServedBy } from "./availabilityGrid";
 import { emitEvent, rooms } from "./events";
 
 export type BookingChange = "held" | "confirmed" | "rescheduled" | "cancelled" | "status_changed" | "assigned" | "expired";
@@ -143,14 +144,18 @@ export async function emitBookingChange(
     const resourceIds = [...new Set([...(details.resourceIds ?? booking.assignedResourceIds), ...(details.previousResourceIds ?? [])])];
     const dates = new Set([booking.localDate]);
     if (details.previous) dates.add(details.previous.localDate);
-    for (const date of dates) {
-      await emitEvent(ctx, {
-        businessId,
-        type: "availability.changed",
-        entity: { table: "zones", id: booking.zoneId },
-        data: { type: "slots.changed", businessId, zoneId: booking.zoneId, date, resourceIds, reason },
-        rooms: [rooms.availability(businessId, booking.zoneId, date)],
-      });
+    // The resources' time is free or taken in every zone they serve, not only the booking's.
+    const zoneIds = await zonesServedBy(ctx, businessId, booking.zoneId, resourceIds as Id<"resources">[]);
+    for (const zoneId of zoneIds) {
+      for (const date of dates) {
+        await emitEvent(ctx, {
+          businessId,
+          type: "availability.changed",
+          entity: { table: "zones", id: zoneId },
+          data: { type: "slots.changed", businessId, zoneId, date, resourceIds, reason },
+          rooms: [rooms.availability(businessId, zoneId, date)],
+        });
+      }
     }
   }
 }

@@ -25,6 +25,7 @@ import { membershipOf } from "../access";
 import { appError } from "../errors";
 import { authorize, getById, loadAuthorized, loadInBusiness, type CommandActor, type Grant, type Permission } from "./actor";
 import { placementRequestFor } from "./bookingCreate";
+import { emitScheduleChanged, LIVE_GRID_DAYS } from "./availabilityGrid";
 import { emitBookingChange } from "./bookingEvents";
 import {
   activeAssignmentsAround,
@@ -496,6 +497,7 @@ async function applyScheduleChange(
   const resolved = requireResolution(affected, resolution, planned.what);
   await write(planned);
   const resource = (await ctx.db.get("resources", planned.resource._id))!;
+  if (touchesSchedule(planned)) await emitScheduleChanged(ctx, [planned.resource, resource], planned.range, now);
   const moved = resolved === null ? [] : await moveAffectedJobs(ctx, actor, planned.grant, resource, affected, resolved, planned.what, now);
   return { resource, moved };
 }
@@ -533,7 +535,10 @@ export async function createResource(
     color: scalars.color,
   });
   if (membership !== null) await ctx.db.patch("memberships", membership._id, { resourceId });
-  return (await ctx.db.get("resources", resourceId))!;
+  const created = (await ctx.db.get("resources", resourceId))!;
+  const now = Date.now();
+  await emitScheduleChanged(ctx, [created], { from: now, to: now + LIVE_GRID_DAYS * DAY_MS }, now);
+  return created;
 }
 
 /** Updates settings; weekly hours, zones, services or deactivation that hit booked jobs need a resolution. */
@@ -630,4 +635,5 @@ export async function removeTimeOff(ctx: RawMutationCtx, actor: CommandActor, ti
   const grant = await authorize(ctx, actor, timeOff.businessId, TIME_OFF, { param: "timeOffId", message: "Time off not found." });
   requireOwnOrManaged(grant, (await ctx.db.get("resources", timeOff.resourceId))!);
   await ctx.db.delete("timeOff", timeOff._id);
+  await emitScheduleChanged(ctx, [(await ctx.db.get("resources", timeOff.resourceId))!], { from: timeOff.start, to: timeOff.end }, Date.now());
 }

@@ -40,6 +40,7 @@ import { addDays, localDateLabel, minutes, money, time, timeWithViewer, todayIn,
 import { useRoom } from "../../lib/live";
 import { navigate } from "../../lib/router";
 import { useSession } from "../../lib/session";
+import { takeWidgetHandoff } from "../../lib/widgetHandoff";
 
 type Business = NonNullable<FunctionReturnType<typeof api.businesses.get>>;
 type Catalogue = FunctionReturnType<typeof api.catalogue.forBusiness>;
@@ -86,6 +87,18 @@ function draftKey(businessId: string) {
 
 function useDraft(businessId: string) {
   const [draft, setDraft] = useState<Draft>(() => {
+    const handedOver = takeWidgetHandoff(businessId);
+    if (handedOver !== null) {
+      return {
+        ...EMPTY_DRAFT,
+        zone: handedOver.zone ? { zoneId: handedOver.zone.zoneId as Id<"zones">, name: handedOver.zone.name } : null,
+        postalCode: handedOver.postalCode ?? "",
+        industryId: (handedOver.industryId ?? null) as Id<"industries"> | null,
+        cart: (handedOver.cart ?? []) as unknown as CartLine[],
+        date: handedOver.date ?? null,
+        slot: handedOver.slot ?? null,
+      };
+    }
     try {
       const raw = window.sessionStorage.getItem(draftKey(businessId));
       return raw ? { ...EMPTY_DRAFT, ...(JSON.parse(raw) as Partial<Draft>) } : EMPTY_DRAFT;

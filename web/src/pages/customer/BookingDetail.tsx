@@ -4,6 +4,7 @@
  * pay, reschedule (fee shown first), cancel (fee shown first, `cancellationPreview`), review
  * after completion. Staff opening the same page see it read-only with the status history.
  */
+import { widgetReturnFor } from "../../lib/widgetHandoff";
 import { useAction, useMutation, useQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
 import { useEffect, useState } from "react";
@@ -69,6 +70,7 @@ function BookingView({ detail }: { detail: Detail }) {
       />
       <PaymentResult outcome={payment} booking={booking} />
       {params.get("booked") === "1" && <Notice kind="success">Booked. See you then!</Notice>}
+      <WidgetReturn businessId={booking.businessId} status={booking.status} />
 
       <div className="detail-grid">
         <Card title="When and where">
@@ -591,5 +593,18 @@ function ReviewBox({ bookingId }: { bookingId: Id<"bookings"> }) {
         Send review
       </Button>
     </form>
+  );
+}
+
+/** Back to the business's site, for a customer who came through its booking widget. */
+function WidgetReturn({ businessId, status }: { businessId: string; status: string }) {
+  const back = widgetReturnFor(businessId);
+  if (back === null || (status !== "CONFIRMED" && status !== "PENDING_PAYMENT")) return null;
+  return (
+    <p>
+      <a className="btn btn-primary" href={back.url} data-testid="widget-return">
+        Back to {back.host}
+      </a>
+    </p>
   );
 }

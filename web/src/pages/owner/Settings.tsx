@@ -1,4 +1,4 @@
-/** Business settings (name, type, time zone, currency, locale) and policies (owner). */
+/** Business settings (name, type, time zone, currency, locale), policies (owner) and the booking widget snippet. */
 import { useMutation, useQuery } from "convex/react";
 import type { FunctionReturnType } from "convex/server";
 import { useState } from "react";
@@ -6,6 +6,7 @@ import { api } from "../../../../convex/_generated/api";
 import { DEFAULT_EN_ROUTE_LEAD_MINUTES } from "../../../../domain/bookingStatus";
 import { Badge, Button, Card, ErrorBox, Field, Loading, MoneyInput, Notice, PageHeader, useRun } from "../../components/ui";
 import { useReadySession } from "../../lib/session";
+import { WidgetSnippet } from "./WidgetSnippet";
 
 type Settings = FunctionReturnType<typeof api.businesses.settings>;
 type Policies = Settings["policies"];
@@ -33,6 +34,7 @@ export function OwnerSettings() {
         <ProfileForm settings={settings} readOnly={session.current!.role !== "owner"} />
         <PoliciesForm settings={settings} readOnly={session.current!.role !== "owner"} />
       </div>
+      <WidgetSnippet slug={settings.slug} />
     </div>
   );
 }
