@@ -14,6 +14,7 @@ import type {
   FunctionReference,
 } from "convex/server";
 import type * as access from "../access.js";
+import type * as accounts from "../accounts.js";
 import type * as api_apiKeyFormat from "../api/apiKeyFormat.js";
 import type * as api_commands from "../api/commands.js";
 import type * as api_gate from "../api/gate.js";
@@ -48,6 +49,7 @@ import type * as assistant_reply from "../assistant/reply.js";
 import type * as assistant_run from "../assistant/run.js";
 import type * as assistant_runAs from "../assistant/runAs.js";
 import type * as assistant_tools from "../assistant/tools.js";
+import type * as auth from "../auth.js";
 import type * as availability from "../availability.js";
 import type * as bookings from "../bookings.js";
 import type * as businesses from "../businesses.js";
@@ -65,6 +67,8 @@ import type * as localCheckout from "../localCheckout.js";
 import type * as messages from "../messages.js";
 import type * as migrations from "../migrations.js";
 import type * as model_abuseLimits from "../model/abuseLimits.js";
+import type * as model_accountIdentity from "../model/accountIdentity.js";
+import type * as model_accounts from "../model/accounts.js";
 import type * as model_actor from "../model/actor.js";
 import type * as model_bookingAccess from "../model/bookingAccess.js";
 import type * as model_bookingCommands from "../model/bookingCommands.js";
@@ -138,6 +142,7 @@ import type * as zones from "../zones.js";
  */
 declare const fullApi: ApiFromModules<{
   access: typeof access;
+  accounts: typeof accounts;
   "api/apiKeyFormat": typeof api_apiKeyFormat;
   "api/commands": typeof api_commands;
   "api/gate": typeof api_gate;
@@ -172,6 +177,7 @@ declare const fullApi: ApiFromModules<{
   "assistant/run": typeof assistant_run;
   "assistant/runAs": typeof assistant_runAs;
   "assistant/tools": typeof assistant_tools;
+  auth: typeof auth;
   availability: typeof availability;
   bookings: typeof bookings;
   businesses: typeof businesses;
@@ -189,6 +195,8 @@ declare const fullApi: ApiFromModules<{
   messages: typeof messages;
   migrations: typeof migrations;
   "model/abuseLimits": typeof model_abuseLimits;
+  "model/accountIdentity": typeof model_accountIdentity;
+  "model/accounts": typeof model_accounts;
   "model/actor": typeof model_actor;
   "model/bookingAccess": typeof model_bookingAccess;
   "model/bookingCommands": typeof model_bookingCommands;
