@@ -1,0 +1,102 @@
+/**
+ * Accounts in a real Chromium against the real platform (fixture.ts), without Clerk and
+ * without the demo accounts: a new customer creates an account with a password, reads the
+ * 6-digit code from the developer inbox (maildev, over SMTP), verifies, books and pays a
+ * slot, signs out, and signs back in with the password to find the booking.
+ */
+import { describe, expect, test } from "vitest";
+import type { Page } from "playwright-core";
+import { screenshot, useStack } from "./fixture";
+
+const { stack, newPage, problems } = useStack();
+const LIVE_MS = 20_000;
+const EMAIL = "robin.newcomer@example.com";
+const PASSWORD = "tidy-home 2026!";
+
+async function codeFromInbox(subject: RegExp): Promise<string> {
+  const mail = await stack().inbox.waitFor({ to: EMAIL, subject, timeoutMs: 60_000 });
+  const code = /\b(\d{6})\b/.exec(mail.text)?.[1];
+  if (!code) throw new Error(`no 6-digit code in "${mail.subject}": ${mail.text}`);
+  return code;
+}
+
+async function findSlot(page: Page): Promise<string> {
+  const days = page.locator(".day-strip .day");
+  const count = await days.count();
+  for (let i = 1; i < count; i++) {
+    await days.nth(i).click();
+    await page.locator('[data-testid="slots"], .state-empty').first().waitFor();
+    const slot = page.locator('[data-testid="slots"] .slot').last();
+    if ((await slot.count()) > 0) return (await slot.getAttribute("data-start"))!;
+  }
+  throw new Error(`no free slot in the next ${count} days`);
+}
+
+describe("accounts", () => {
+  test("a new customer signs up, verifies with the emailed code, books, signs out and back in", async () => {
+    const page = await newPage("new-customer");
+    await page.goto("/sign-in");
+    await page.getByRole("button", { name: "Create an account" }).click();
+    await page.getByLabel("Your name").fill("Robin Newcomer");
+    await page.getByLabel("Email", { exact: true }).fill(EMAIL);
+    // A weak password is refused with the rule, and nothing is sent.
+    await page.getByLabel("Password", { exact: true }).fill("short");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect.poll(() => page.getByTestId("signin-error").innerText(), { timeout: LIVE_MS }).toContain("at least 10 characters");
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+
+    await page.getByLabel("Verification code").waitFor({ timeout: LIVE_MS });
+    await screenshot(page, "accounts-01-code");
+    const code = await codeFromInbox(/verification code/i);
+    await page.getByLabel("Verification code").fill(code);
+    await page.getByRole("button", { name: "Verify" }).click();
+    await page.getByTestId("user-name").waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId("user-name").innerText()).toBe("Robin Newcomer");
+    await stack().inbox.waitFor({ to: EMAIL, subject: /welcome|ready/i, timeoutMs: LIVE_MS });
+
+    // Book and pay a slot as this new customer.
+    await page.goto(`/book/${stack().seed.businessId as string}`);
+    await page.getByLabel("Postal code").fill("11201");
+    await page.getByRole("button", { name: "Find services" }).click();
+    await page.getByTestId("zone-name").waitFor();
+    await page.getByRole("radio", { name: "Home cleaning" }).click();
+    await page.locator('[data-product="Standard clean"]').getByRole("button", { name: "Add Standard clean" }).click();
+    await page.getByTestId("quote-total").waitFor();
+    const start = await findSlot(page);
+    await page.locator(`.slot[data-start="${start}"]`).click();
+    await page.getByTestId("summary-when").waitFor();
+    await page.getByLabel("Street address").fill("214 Clinton St");
+    await page.getByLabel("City", { exact: true }).fill("Brooklyn");
+    await page.getByTestId("reserve-and-pay").click();
+    await page.waitForURL(/\/local-checkout\?session=/, { timeout: 30_000 });
+    await page.getByRole("button", { name: "Pay (test)" }).click();
+    await page.waitForURL(/\/bookings\/[^/?]+\?payment=succeeded/, { timeout: 30_000 });
+    await expect.poll(() => page.getByTestId("booking-status").innerText(), { timeout: LIVE_MS }).toBe("Scheduled");
+    const bookingId = await page.locator(".booking-detail").getAttribute("data-booking");
+    await screenshot(page, "accounts-02-booked");
+
+    // Sign out: the portal is signed out (a protected page sends to the sign-in page).
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.waitForURL(/\/sign-in/);
+    await page.goto("/bookings");
+    await page.waitForURL(/\/sign-in\?next=%2Fbookings/);
+
+    // A wrong password is refused; the right one signs back in, to the same bookings.
+    await page.getByLabel("Email", { exact: true }).fill(EMAIL);
+    await page.getByLabel("Password", { exact: true }).fill("not the password 1");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByTestId("signin-error").waitFor({ timeout: LIVE_MS });
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.waitForURL(/\/bookings$/, { timeout: 60_000 });
+    await page.getByTestId("user-name").waitFor({ timeout: 60_000 });
+    await page.locator(`a[href="/bookings/${bookingId}"]`).first().waitFor({ timeout: LIVE_MS });
+    await screenshot(page, "accounts-03-back");
+
+    // The session survives a reload (the refresh token is kept by the browser).
+    await page.reload();
+    await page.getByTestId("user-name").waitFor({ timeout: 60_000 });
+    expect(problems.filter((p) => !/401|Failed to load resource/.test(p))).toEqual([]);
+  }, 300_000);
+});
