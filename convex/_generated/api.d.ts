@@ -114,6 +114,7 @@ import type * as model_zoneCommands from "../model/zoneCommands.js";
 import type * as model_zones from "../model/zones.js";
 import type * as notifications from "../notifications.js";
 import type * as notifySend from "../notifySend.js";
+import type * as partyTokens from "../partyTokens.js";
 import type * as payments from "../payments.js";
 import type * as plans from "../plans.js";
 import type * as realtime from "../realtime.js";
@@ -242,6 +243,7 @@ declare const fullApi: ApiFromModules<{
   "model/zones": typeof model_zones;
   notifications: typeof notifications;
   notifySend: typeof notifySend;
+  partyTokens: typeof partyTokens;
   payments: typeof payments;
   plans: typeof plans;
   realtime: typeof realtime;

@@ -51,7 +51,12 @@ describe("accounts", () => {
     const code = await codeFromInbox(/verification code/i);
     await page.getByLabel("Verification code").fill(code);
     await page.getByRole("button", { name: "Verify" }).click();
-    await page.getByTestId("user-name").waitFor({ timeout: 60_000 });
+    await page.getByTestId("user-name").waitFor({ timeout: 60_000 }).catch(async (error: unknown) => {
+      console.log("DEBUG page:", page.url(), (await page.locator("body").innerText()).slice(0, 2000));
+      console.log("DEBUG problems:", problems.join("\n"));
+      console.log("DEBUG logs:", stack().logs().slice(-6000));
+      throw error;
+    });
     expect(await page.getByTestId("user-name").innerText()).toBe("Robin Newcomer");
     await stack().inbox.waitFor({ to: EMAIL, subject: /welcome|ready/i, timeoutMs: LIVE_MS });
 

@@ -181,18 +181,25 @@ function AccountForms({ next }: { next: string }) {
             <input name="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
           </label>
           {(mode === "signIn" || mode === "signUp") && (
-            <label className="field">
-              <span className="field-label">Password</span>
-              <input
-                name="password"
-                type="password"
-                autoComplete={mode === "signUp" ? "new-password" : "current-password"}
-                required
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-              />
-              {mode === "signUp" && <span className="muted small">At least 10 characters, with letters and a digit or symbol.</span>}
-            </label>
+            <div>
+              <label className="field">
+                <span className="field-label">Password</span>
+                <input
+                  name="password"
+                  type="password"
+                  autoComplete={mode === "signUp" ? "new-password" : "current-password"}
+                  required
+                  aria-describedby={mode === "signUp" ? "password-rules" : undefined}
+                  value={password}
+                  onChange={(e) => setPassword(e.target.value)}
+                />
+              </label>
+              {mode === "signUp" && (
+                <span id="password-rules" className="muted small">
+                  At least 10 characters, with letters and a digit or symbol.
+                </span>
+              )}
+            </div>
           )}
           <button className="btn btn-primary" type="submit" disabled={busy}>
             {mode === "signIn" ? "Sign in" : mode === "signUp" ? "Create account" : mode === "emailCode" ? "Email me a code" : "Email me a reset code"}
