@@ -13,7 +13,9 @@ import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { CODE_TTL_MINUTES, FAILED_ATTEMPTS_PER_HOUR } from "./model/accounts";
 import { ACCOUNT_CODE_EMAILS } from "./model/abuseLimits";
-import { expectAppError } from "./test.builders";
+import { verifyAccessToken } from "../party/auth";
+import { readAuthConfig } from "../party/env";
+import { aBusiness, expectAppError } from "./test.builders";
 import { newTest, TEST_ENV, type TestConvex } from "./test.setup";
 
 const ACCOUNT_ENV: Record<string, string> = { SITE_URL: "http://127.0.0.1:5173", AUTH_LOG_LEVEL: "WARN" };
@@ -346,5 +348,35 @@ describe("sessions", () => {
   test("the sign-in methods say what this deployment offers", async () => {
     const t = accounts();
     expect(await t.query(api.accounts.methods, {})).toEqual({ password: true, emailCode: true, google: false });
+  });
+});
+
+describe("room tokens for PartyKit", () => {
+  test("carry the role of the chosen business from the platform's tables, and PartyKit accepts them", async () => {
+    const t = accounts();
+    const tokens = await signedUp(t, "dispatch@example.com");
+    const { userId } = idsOf(tokens.token);
+    const { businessId } = await aBusiness(t, { name: "Sparkle" });
+    await t.run((ctx) => ctx.db.insert("memberships", { businessId, userId, role: "manager" }));
+
+    const person = as(t, tokens.token);
+    const { token } = await person.action(api.partyTokens.issue, { businessId });
+    const claims = decodeJwt(token);
+    expect(claims).toMatchObject({ sub: userId, aud: "partykit", iss: TEST_ENV.CONVEX_SITE_URL, role: "manager", businessId });
+    const party = readAuthConfig({ CONVEX_AUTH_ISSUER: TEST_ENV.CONVEX_SITE_URL, JWKS: ACCOUNT_ENV.JWKS });
+    expect(await verifyAccessToken(token, party)).toMatchObject({ ok: true, identity: { userId, role: "manager", businessId } });
+    // The access token itself opens no room.
+    expect((await verifyAccessToken(tokens.token, party)).ok).toBe(false);
+
+    // Once the session ends, no more room tokens.
+    await person.action(api.auth.signOut, {});
+    await expectAppError(person.action(api.partyTokens.issue, { businessId }), "UNAUTHENTICATED");
+  });
+
+  test("are refused to the signed out and to other sign-ins", async () => {
+    const t = accounts();
+    await expectAppError(t.action(api.partyTokens.issue, {}), "UNAUTHENTICATED");
+    const clerkLike = t.withIdentity({ issuer: "https://clerk.example", subject: "user_1", tokenIdentifier: "https://clerk.example|user_1" });
+    await expectAppError(clerkLike.action(api.partyTokens.issue, {}), "UNAUTHENTICATED");
   });
 });

@@ -2,7 +2,8 @@
  * Accounts in a real Chromium against the real platform (fixture.ts), without Clerk and
  * without the demo accounts: a new customer creates an account with a password, reads the
  * 6-digit code from the developer inbox (maildev, over SMTP), verifies, books and pays a
- * slot, signs out, and signs back in with the password to find the booking.
+ * slot, signs out, and signs back in with the password to find the booking, live (its
+ * private PartyKit room opened with the account's room token).
  */
 import { describe, expect, test } from "vitest";
 import type { Page } from "playwright-core";
@@ -97,6 +98,8 @@ describe("accounts", () => {
     await page.waitForURL(/\/bookings$/, { timeout: 60_000 });
     await page.getByTestId("user-name").waitFor({ timeout: 60_000 });
     await page.locator(`a[href="/bookings/${bookingId}"]`).first().waitFor({ timeout: LIVE_MS });
+    // The private bookings room opened with a room token of the account (convex/partyTokens.ts).
+    await page.locator('.live-dot[data-live="open"]').first().waitFor({ timeout: LIVE_MS });
     await screenshot(page, "accounts-03-back");
 
     // The session survives a reload (the refresh token is kept by the browser).

@@ -123,6 +123,9 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
       LOCAL_AUTH_JWKS: local.env.LOCAL_AUTH_JWKS,
       LOCAL_AUTH_ISSUER: local.env.LOCAL_AUTH_ISSUER,
       LOCAL_AUTH_APPLICATION_ID: local.env.LOCAL_AUTH_APPLICATION_ID,
+      // Accounts' room tokens (convex/partyTokens.ts), issued by this run's backend site.
+      JWKS: local.env.JWKS,
+      CONVEX_AUTH_ISSUER: siteUrl,
       CONVEX_URL: convexUrl,
     });
     stops.push(() => party.stop());

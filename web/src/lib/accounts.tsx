@@ -4,8 +4,10 @@
  * tells the rest of the portal who is signed in and signs out.
  */
 import { useAuthActions, useAuthToken } from "@convex-dev/auth/react";
-import { useConvexAuth } from "convex/react";
-import { useMemo, type ReactNode } from "react";
+import { useAction, useConvexAuth } from "convex/react";
+import { useMemo, useRef, type ReactNode } from "react";
+import { api } from "../../../convex/_generated/api";
+import type { Id } from "../../../convex/_generated/dataModel";
 import { AuthBridgeContext, type AuthBridge } from "./auth";
 import { navigate } from "./router";
 
@@ -25,6 +27,8 @@ export function AccountsBridge({ children }: { children: ReactNode }) {
   const token = useAuthToken();
   const { signOut } = useAuthActions();
   const subject = subjectOf(token);
+  const issueRoomToken = useAction(api.partyTokens.issue);
+  const business = useRef<string | null>(null);
   const bridge = useMemo<AuthBridge>(
     () => ({
       kind: "accounts",
@@ -35,11 +39,22 @@ export function AccountsBridge({ children }: { children: ReactNode }) {
       signOut: () => {
         void signOut().finally(() => navigate("/sign-in", { replace: true }));
       },
-      // Private live rooms need role claims this token does not carry (docs/ACCOUNTS.md).
-      partyToken: async () => null,
-      setBusinessContext: () => undefined,
+      // The access token has no role claims: private rooms get a room token
+      // (convex/partyTokens.ts) for the chosen business, asked afresh on every (re)connect.
+      partyToken: async () => {
+        if (token === null) return null;
+        try {
+          const businessId = (business.current ?? undefined) as Id<"businesses"> | undefined;
+          return (await issueRoomToken(businessId ? { businessId } : {})).token;
+        } catch {
+          return null;
+        }
+      },
+      setBusinessContext: (businessId: string | null) => {
+        business.current = businessId;
+      },
     }),
-    [token, isLoading, subject, signOut],
+    [token, isLoading, subject, signOut, issueRoomToken],
   );
   return <AuthBridgeContext.Provider value={bridge}>{children}</AuthBridgeContext.Provider>;
 }
