@@ -15,7 +15,7 @@ import { CODE_TTL_MINUTES, FAILED_ATTEMPTS_PER_HOUR } from "./model/accounts";
 import { ACCOUNT_CODE_EMAILS } from "./model/abuseLimits";
 import { verifyAccessToken } from "../party/auth";
 import { readAuthConfig } from "../party/env";
-import { aBusiness, expectAppError } from "./test.builders";
+import { aBusiness, aPlatformAdmin, expectAppError } from "./test.builders";
 import { newTest, TEST_ENV, type TestConvex } from "./test.setup";
 
 const ACCOUNT_ENV: Record<string, string> = { SITE_URL: "http://127.0.0.1:5173", AUTH_LOG_LEVEL: "WARN" };
@@ -378,5 +378,38 @@ describe("room tokens for PartyKit", () => {
     await expectAppError(t.action(api.partyTokens.issue, {}), "UNAUTHENTICATED");
     const clerkLike = t.withIdentity({ issuer: "https://clerk.example", subject: "user_1", tokenIdentifier: "https://clerk.example|user_1" });
     await expectAppError(clerkLike.action(api.partyTokens.issue, {}), "UNAUTHENTICATED");
+  });
+});
+
+describe("onboarding with an account", () => {
+  test("a new owner signs up, creates their one business, sets it up while it is PENDING, and the platform admin verifies it", async () => {
+    const t = accounts();
+    const owner = as(t, (await signedUp(t, "owner@example.com", "Olive Owner")).token);
+    await owner.mutation(api.users.store, {});
+    const businessId = await owner.mutation(api.businesses.create, { name: "Olive's Cleaning", type: "home_services", timeZone: "America/New_York", currency: "USD" });
+    expect((await owner.query(api.businesses.settings, { businessId })).status).toBe("PENDING");
+    // The owner's screens work meanwhile (settings here), and there is only one business per owner.
+    await owner.mutation(api.businesses.updateSettings, { businessId, name: "Olive's Home Cleaning" });
+    await expectAppError(owner.mutation(api.businesses.create, { name: "Second", type: "salon", timeZone: "UTC", currency: "USD" }), "ALREADY_EXISTS");
+    const me = await owner.query(api.users.me, {});
+    expect(me?.memberships).toEqual([{ businessId, role: "owner", resourceId: undefined }]);
+
+    const admin = await aPlatformAdmin(t);
+    await admin.as.mutation(api.businesses.verify, { businessId });
+    expect((await owner.query(api.businesses.settings, { businessId })).status).toBe("ACTIVE");
+  });
+
+  test("an invited person creates their account and accepts the invitation with it", async () => {
+    const t = accounts();
+    const { businessId, owner } = await aBusiness(t, { name: "Sparkle" });
+    await owner.as.mutation(api.invites.create, { businessId, email: "nia@example.com", role: "staff" });
+    const mail = (await mailsTo(t, "nia@example.com", "staff_invite")).at(-1);
+    const token = /\/invite\/([A-Za-z0-9_-]+)/.exec(mail?.body ?? "")?.[1];
+    expect(token).toBeTruthy();
+
+    const nia = as(t, (await signedUp(t, "nia@example.com", "Nia Staff")).token);
+    await nia.mutation(api.users.store, {});
+    expect(await nia.mutation(api.invites.accept, { token: token! })).toEqual({ businessId, role: "staff" });
+    expect((await nia.query(api.users.me, {}))?.memberships).toMatchObject([{ businessId, role: "staff" }]);
   });
 });

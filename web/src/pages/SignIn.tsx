@@ -71,7 +71,9 @@ const TITLES: Record<Mode, string> = {
 function AccountForms({ next }: { next: string }) {
   const { signIn } = useAuthActions();
   const methods = useQuery(api.accounts.methods, {});
-  const [mode, setMode] = useState<Mode>("signIn");
+  // An invitation link sends a signed-out person here first: most of them are new.
+  const invited = next.startsWith("/invite/");
+  const [mode, setMode] = useState<Mode>(invited ? "signUp" : "signIn");
   const [step, setStep] = useState<Step>({ kind: "form" });
   const [email, setEmail] = useState("");
   const [name, setName] = useState("");
@@ -158,6 +160,11 @@ function AccountForms({ next }: { next: string }) {
   return (
     <section className="signin-group" aria-labelledby="accounts-heading">
       <h2 id="accounts-heading">{TITLES[mode]}</h2>
+      {invited && step.kind === "form" && (
+        <p className="alert alert-info" role="status" data-testid="invite-note">
+          You were invited to join a team. Create your account (or sign in if you have one) and the invitation opens next.
+        </p>
+      )}
       {info && (
         <p className="alert alert-info" role="status">
           {info}
