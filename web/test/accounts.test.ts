@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from "vitest";
 import type { Page } from "playwright-core";
-import { screenshot, useStack } from "./fixture";
+import { screenshot, signIn, useStack } from "./fixture";
 
 const { stack, newPage, problems } = useStack();
 const LIVE_MS = 20_000;
@@ -106,5 +106,37 @@ describe("accounts", () => {
     await page.reload();
     await page.getByTestId("user-name").waitFor({ timeout: 60_000 });
     expect(problems.filter((p) => !/401|Failed to load resource/.test(p))).toEqual([]);
+  }, 300_000);
+
+  test("an invited dispatcher opens the link, creates their account there, and joins the team", async () => {
+    const owner = await newPage("invite-owner");
+    await signIn(owner, "demo-owner", "/owner/staff");
+    const form = owner.getByRole("form", { name: "Invite a staff member" });
+    await form.getByLabel("Email address").fill("kai.dispatch@example.com");
+    await form.getByLabel("Role").selectOption({ label: "Dispatcher" });
+    await form.getByRole("button", { name: "Send invitation" }).click();
+    const mail = await stack().inbox.waitFor({ to: "kai.dispatch@example.com", subject: "invited you to", timeoutMs: 30_000 });
+    const link = /https?:\/\/\S+\/invite\/[A-Za-z0-9_-]+/.exec(mail.text)?.[0];
+    expect(link).toBeTruthy();
+
+    const kai = await newPage("invitee");
+    await kai.goto(link!);
+    await kai.waitForURL(/\/sign-in\?next=%2Finvite%2F/);
+    await kai.getByTestId("invite-note").waitFor();
+    // The page opens on "Create an account".
+    await kai.getByLabel("Your name").fill("Kai Dispatch");
+    await kai.getByLabel("Email", { exact: true }).fill("kai.dispatch@example.com");
+    await kai.getByLabel("Password", { exact: true }).fill("dispatch-desk 77");
+    await kai.getByRole("button", { name: "Create account" }).click();
+    await kai.getByLabel("Verification code").waitFor({ timeout: LIVE_MS });
+    const verify = await stack().inbox.waitFor({ to: "kai.dispatch@example.com", subject: /verification code/i, timeoutMs: 60_000 });
+    await kai.getByLabel("Verification code").fill(/\b(\d{6})\b/.exec(verify.text)![1]);
+    await kai.getByRole("button", { name: "Verify" }).click();
+    await kai.waitForURL(/\/invite\//, { timeout: 60_000 });
+    await kai.getByRole("button", { name: /^Accept and join / }).click();
+    await kai.getByRole("heading", { name: "Dispatch board" }).waitFor({ timeout: 60_000 });
+    expect(await kai.getByTestId("user-name").innerText()).toBe("Kai Dispatch");
+    await owner.context().close();
+    await kai.context().close();
   }, 300_000);
 });
