@@ -8,6 +8,7 @@
  * - every 5 seconds: deliver whatever the realtime outbox still holds (each mutation that
  *   emits events schedules its window's batched delivery run; this catches failures, retries and restarts).
  * - every minute: fan platform events out to partner webhook endpoints and retry deliveries.
+ * - hourly: delete one-time account codes nobody used before they expired (auth.ts).
  * - daily: delete expired REST idempotency records; extend every active recurring plan to the
  *   booking horizon (series.extendActivePlans).
  */
@@ -27,6 +28,8 @@ crons.daily(
   internal.api.internalRequests.purgeExpiredIdempotencyRecords,
   {},
 );
+
+crons.interval("purge expired account codes", { hours: 1 }, internal.accounts.purgeExpiredCodes, {});
 
 crons.daily("extend recurring plans", { hourUTC: 5, minuteUTC: 10 }, internal.series.extendActivePlans, {});
 

@@ -13,6 +13,12 @@
  * | LOCAL_AUTH_JWKS            | no       | auth.config.ts (data: URI with the public JWKS) |
  * | LOCAL_AUTH_APPLICATION_ID  | no       | auth.config.ts (expected `aud`)                |
  * | CLERK_JWT_ISSUER_DOMAIN    | no       | auth.config.ts (Clerk provider)                |
+ * | JWT_PRIVATE_KEY            | with JWKS | Convex Auth: signs access tokens (RS256 PKCS#8 PEM, newlines as spaces) |
+ * | JWKS                       | no       | Convex Auth: the public key set; set = accounts (auth.ts) on |
+ * | SITE_URL                   | with JWKS | Convex Auth: the portal's origin (OAuth redirects) |
+ * | AUTH_GOOGLE_ID             | no       | Convex Auth: Google sign-in (with AUTH_GOOGLE_SECRET) |
+ * | AUTH_GOOGLE_SECRET         | with AUTH_GOOGLE_ID | Convex Auth: Google OAuth client secret |
+ * | CONVEX_SITE_URL            | built in | Convex Auth's issuer (set by Convex and by the local backend) |
  * | PARTYKIT_URL               | yes      | outbox delivery to PartyKit                    |
  * | PARTYKIT_PUSH_SECRET       | yes      | HMAC of pushes to PartyKit                     |
  * | STRIPE_SECRET_KEY          | no       | Stripe API calls (absent = local test payments) |
@@ -38,6 +44,12 @@ export const ENV_VARS = [
   "LOCAL_AUTH_JWKS",
   "LOCAL_AUTH_APPLICATION_ID",
   "CLERK_JWT_ISSUER_DOMAIN",
+  "JWT_PRIVATE_KEY",
+  "JWKS",
+  "SITE_URL",
+  "AUTH_GOOGLE_ID",
+  "AUTH_GOOGLE_SECRET",
+  "CONVEX_SITE_URL",
   "PARTYKIT_URL",
   "PARTYKIT_PUSH_SECRET",
   "STRIPE_SECRET_KEY",
@@ -135,6 +147,36 @@ export const env = {
   clerkIssuerDomain(source: Source = processEnv()): string | undefined {
     const value = raw("CLERK_JWT_ISSUER_DOMAIN", source);
     return value === undefined ? undefined : httpUrl("CLERK_JWT_ISSUER_DOMAIN", value);
+  },
+  /**
+   * Convex Auth's public key set (JSON `{"keys":[…]}`), or undefined when accounts are off.
+   * Its presence switches Convex Auth on: auth.config.ts trusts the deployment's own tokens.
+   */
+  convexAuthJwks(source: Source = processEnv()): string | undefined {
+    const value = raw("JWKS", source);
+    if (value === undefined) return undefined;
+    let keys: unknown;
+    try {
+      keys = (JSON.parse(value) as { keys?: unknown }).keys;
+    } catch {
+      throw new EnvError("JWKS", 'must be JSON like {"keys":[{…}]} (scripts/env.ts generates it)');
+    }
+    if (!Array.isArray(keys) || keys.length === 0) throw new EnvError("JWKS", "has no keys");
+    if (raw("JWT_PRIVATE_KEY", source) === undefined) throw missing("JWT_PRIVATE_KEY");
+    return value;
+  },
+  /** The deployment's HTTP actions origin: Convex Auth's token issuer. Built in (Convex, local backend). */
+  convexSiteUrl(source: Source = processEnv()): string | undefined {
+    const value = raw("CONVEX_SITE_URL", source);
+    return value === undefined ? undefined : baseUrl("CONVEX_SITE_URL", value);
+  },
+  /** Google sign-in, when both its client id and secret are set. */
+  googleAuth(source: Source = processEnv()): { clientId: string; clientSecret: string } | undefined {
+    const clientId = raw("AUTH_GOOGLE_ID", source);
+    if (clientId === undefined) return undefined;
+    const clientSecret = raw("AUTH_GOOGLE_SECRET", source);
+    if (clientSecret === undefined) throw missing("AUTH_GOOGLE_SECRET");
+    return { clientId, clientSecret };
   },
   partykitUrl(source: Source = processEnv()): string {
     const value = raw("PARTYKIT_URL", source);
@@ -262,7 +304,8 @@ export function envProblems(source: Source = processEnv()): string[] {
 
 /**
  * The JWT issuers Convex accepts: the local sign-in (customJwt, ES256, JWKS inlined as a
- * data: URI) when LOCAL_AUTH_JWKS is set, and Clerk when CLERK_JWT_ISSUER_DOMAIN is set.
+ * data: URI) when LOCAL_AUTH_JWKS is set, Clerk when CLERK_JWT_ISSUER_DOMAIN is set, and the
+ * deployment's own Convex Auth (OIDC at CONVEX_SITE_URL) when JWKS is set.
  */
 export function authProviders(source: Source = processEnv()): AuthConfig["providers"] {
   const providers: AuthConfig["providers"] = [];
@@ -281,5 +324,11 @@ export function authProviders(source: Source = processEnv()): AuthConfig["provid
   }
   const clerkDomain = env.clerkIssuerDomain(source);
   if (clerkDomain !== undefined) providers.push({ domain: clerkDomain, applicationID: "convex" });
+  // Convex Auth (auth.ts): the deployment issues its own tokens; Convex finds the keys by OIDC
+  // discovery at its own HTTP actions site (auth.addHttpRoutes serves them).
+  if (env.convexAuthJwks(source) !== undefined) {
+    const site = env.convexSiteUrl(source);
+    if (site !== undefined) providers.push({ domain: site, applicationID: "convex" });
+  }
   return providers;
 }

@@ -22,6 +22,7 @@ import {
   type MutationCtx as RawMutationCtx,
   type QueryCtx as RawQueryCtx,
 } from "./_generated/server";
+import { userByTokenIdentifier } from "./model/accountIdentity";
 import { invoiceOutstanding, invoiceRevenue } from "./model/invoiceTotals";
 
 const triggers = new Triggers<DataModel>();
@@ -32,18 +33,17 @@ triggers.register("invoices", invoiceOutstanding.idempotentTrigger());
 
 export type Viewer = {
   identity: UserIdentity;
-  /** Absent until the person's first `users:store` call. */
+  /**
+   * Absent until the person's first `users:store` call (Clerk, local sign-in), or when a
+   * Convex Auth session has ended (model/accounts.ts).
+   */
   user: Doc<"users"> | null;
 };
 
 async function loadViewer(ctx: RawQueryCtx): Promise<Viewer | null> {
   const identity = await ctx.auth.getUserIdentity();
   if (identity === null) return null;
-  const user = await ctx.db
-    .query("users")
-    .withIndex("by_tokenIdentifier", (q) => q.eq("tokenIdentifier", identity.tokenIdentifier))
-    .unique();
-  return { identity, user };
+  return { identity, user: await userByTokenIdentifier(ctx, identity.tokenIdentifier) };
 }
 
 const withViewer = customCtx(async (ctx: RawQueryCtx) => ({ viewer: await loadViewer(ctx) }));

@@ -6,6 +6,7 @@
  */
 import { httpRouter } from "convex/server";
 import { registerApiRoutes } from "./api/v1/router";
+import { auth } from "./auth";
 import { registerMcpRoutes } from "./assistant/mcp";
 import { registerLocalCheckoutRoutes } from "./localCheckout";
 import { registerStripeRoutes } from "./stripeWebhook";
@@ -16,5 +17,6 @@ registerStripeRoutes(http); //        POST /stripe/webhook
 registerLocalCheckoutRoutes(http); // GET /local-checkout, POST /local-checkout/complete (offline test payments)
 registerApiRoutes(http); //          /v1/ (REST API, convex/api/v1/router.ts)
 registerMcpRoutes(http); //          /mcp (staff assistant over MCP, convex/assistant/mcp.ts)
+auth.addHttpRoutes(http); //         /.well-known/openid-configuration, /.well-known/jwks.json, /api/auth/* (Convex Auth)
 
 export default http;

@@ -25,6 +25,7 @@ import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import { appError } from "./errors";
 import { action, internalAction, internalMutation, internalQuery, query } from "./functions";
+import { userByTokenIdentifier } from "./model/accountIdentity";
 import { loadBookingForViewer } from "./model/bookingAccess";
 import { localId } from "./model/stripeLocalEvents";
 import schema from "./schema";
@@ -104,10 +105,7 @@ export const prepareCheckout = internalMutation({
   args: { bookingId: v.id("bookings"), tokenIdentifier: v.string() },
   returns: vPrepared,
   handler: async (ctx, args): Promise<Prepared> => {
-    const user = await ctx.db
-      .query("users")
-      .withIndex("by_tokenIdentifier", (q) => q.eq("tokenIdentifier", args.tokenIdentifier))
-      .unique();
+    const user = await userByTokenIdentifier(ctx, args.tokenIdentifier);
     if (user === null) throw appError("UNAUTHENTICATED", "Your account is not set up yet: call users:store first.");
     const booking = await ctx.db.get("bookings", args.bookingId);
     const notFound = () => appError("NOT_FOUND", "Booking not found.", { param: "bookingId" });

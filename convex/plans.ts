@@ -26,6 +26,7 @@ import { env } from "./env";
 import { appError } from "./errors";
 import { action, internalQuery, query } from "./functions";
 import { requireBusinessRole } from "./access";
+import { userByTokenIdentifier } from "./model/accountIdentity";
 import { localPlanLink, planLocalEvents } from "./model/stripeLocalPlans";
 import { postSignedEvents } from "./model/stripeLocalEvents";
 import { PLAN_CATALOGUE, PLAN_CURRENCY, planRank, rateTierForPlan, type RateTier } from "./model/stripePlans";
@@ -50,10 +51,7 @@ export const billingForOwner = internalQuery({
   args: { businessId: v.id("businesses"), tokenIdentifier: v.string() },
   returns: vBilling,
   handler: async (ctx, args) => {
-    const user = await ctx.db
-      .query("users")
-      .withIndex("by_tokenIdentifier", (q) => q.eq("tokenIdentifier", args.tokenIdentifier))
-      .unique();
+    const user = await userByTokenIdentifier(ctx, args.tokenIdentifier);
     if (user === null) throw appError("UNAUTHENTICATED", "Your account is not set up yet: call users:store first.");
     const identity = { tokenIdentifier: args.tokenIdentifier, subject: user._id, issuer: "convex" };
     await requireBusinessRole({ ...ctx, viewer: { identity, user } }, args.businessId, "owner");

@@ -9,6 +9,7 @@
  *
  * Validators are exported so function `args` reuse them.
  */
+import { authTables } from "@convex-dev/auth/server";
 import { defineSchema, defineTable } from "convex/server";
 import { v, type Infer } from "convex/values";
 import { BOOKING_STATUSES, FIELD_STATUSES } from "../domain/bookingStatus";
@@ -269,16 +270,37 @@ export const vApiScope = v.object({
 // Tables
 // ---------------------------------------------------------------------------------------
 
+/** Convex Auth's tables but `users`, which is the platform's own (below) with Convex Auth's fields. */
+const { users: _authUsers, ...accountTables } = authTables;
+
 export default defineSchema({
   // --- People and tenants --------------------------------------------------------------
 
-  /** A signed-in person, linked to the auth provider's identity. */
+  /**
+   * A signed-in person, linked to the auth provider's identity. Clerk and the local sign-in:
+   * `tokenIdentifier` is `<issuer>|<subject>`. Convex Auth (auth.ts) owns its users directly
+   * (its tokens name the user id) and stores `convex-auth|<userId>` here; the other fields
+   * are Convex Auth's own (`authTables.users`), which its providers fill in.
+   */
   users: defineTable({
     tokenIdentifier: v.string(),
     name: v.string(),
     email: v.optional(v.string()),
     isPlatformAdmin: v.boolean(),
-  }).index("by_tokenIdentifier", ["tokenIdentifier"]),
+    image: v.optional(v.string()),
+    emailVerificationTime: v.optional(v.number()),
+    phone: v.optional(v.string()),
+    phoneVerificationTime: v.optional(v.number()),
+    isAnonymous: v.optional(v.boolean()),
+  })
+    .index("by_tokenIdentifier", ["tokenIdentifier"])
+    // Convex Auth's index names (it looks users up by them).
+    .index("email", ["email"])
+    .index("phone", ["phone"]),
+
+  // Convex Auth's tables: sessions, accounts (password hashes), refresh tokens, hashed
+  // one-time codes, OAuth verifiers, failed-attempt counters.
+  ...accountTables,
 
   businesses: defineTable({
     /** One business per owner, enforced by `by_ownerId` lookups in `businesses.create`. */

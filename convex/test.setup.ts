@@ -22,6 +22,8 @@ export const TEST_ENV: Record<string, string> = {
   PARTYKIT_PUSH_SECRET: "test-partykit-push-secret",
   STRIPE_WEBHOOK_SECRET: "whsec_test_secret",
   LOCAL_AUTH_ISSUER: "https://auth.test",
+  // Built in on Convex and on the local backend (its site's origin); convex-test has none.
+  CONVEX_SITE_URL: "http://127.0.0.1:3211",
 };
 
 /** `env`: extra deployment variables for this test (on top of TEST_ENV). */

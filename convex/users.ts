@@ -2,6 +2,7 @@ import { v } from "convex/values";
 import { appError } from "./errors";
 import { internalMutation, mutation, query } from "./functions";
 import { requireViewer } from "./access";
+import { convexAuthSubject } from "./model/accountIdentity";
 
 /** Creates or refreshes the viewer's user record from their verified identity. */
 export const store = mutation({
@@ -9,6 +10,11 @@ export const store = mutation({
   returns: v.id("users"),
   handler: async (ctx) => {
     const { identity, user } = requireViewer(ctx);
+    if (convexAuthSubject(identity.tokenIdentifier) !== null) {
+      // Convex Auth made the user with the account (auth.ts); its tokens carry no profile.
+      if (user === null) throw appError("UNAUTHENTICATED", "Your session has ended: sign in again.");
+      return user._id;
+    }
     const name = identity.name ?? identity.email ?? identity.subject;
     if (user !== null) {
       if (user.name !== name || user.email !== identity.email) {

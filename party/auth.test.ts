@@ -1,3 +1,4 @@
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseJwks, verifyAccessToken } from "./auth";
 import { ConfigError, readAuthConfig, readHoldConfig, readPushSecrets, type AuthConfig } from "./env";
@@ -84,5 +85,57 @@ describe("environment", () => {
     expect(() => parseJwks("data:application/json;base64")).toThrow(/no comma/);
     expect(() => parseJwks("{")).toThrow(/not valid JSON/);
     expect(() => parseJwks('{"keys":[]}')).toThrow(/no keys/);
+  });
+});
+
+describe("room tokens of accounts (Convex Auth, convex/partyTokens.ts)", () => {
+  const SITE = "http://127.0.0.1:3211";
+  let sign: (claims: Record<string, unknown>, options?: { aud?: string; iss?: string; exp?: number }) => Promise<string>;
+  let accounts: AuthConfig;
+  let otherKeySign: typeof sign;
+
+  async function signer() {
+    const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
+    // As scripts/env.ts publishes it: no kid, "use": "sig".
+    const jwks = JSON.stringify({ keys: [{ use: "sig", ...(await exportJWK(publicKey)) }] });
+    const signWith: typeof sign = (claims, options = {}) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: "RS256", typ: "JWT" })
+        .setIssuer(options.iss ?? SITE)
+        .setAudience(options.aud ?? "partykit")
+        .setIssuedAt()
+        .setExpirationTime(options.exp ?? Math.floor(Date.now() / 1000) + 600)
+        .sign(privateKey);
+    return { jwks, sign: signWith };
+  }
+
+  beforeAll(async () => {
+    const mine = await signer();
+    sign = mine.sign;
+    otherKeySign = (await signer()).sign;
+    accounts = readAuthConfig({ CONVEX_AUTH_ISSUER: `${SITE}/`, JWKS: mine.jwks });
+  });
+
+  it("accepts a room token of the deployment and reads its claims", async () => {
+    const token = await sign({ sub: "k17abc", role: "customer", businessId: "b1", customerId: "c1", name: "Robin" });
+    expect(await verifyAccessToken(token, accounts)).toEqual({
+      ok: true,
+      identity: { userId: "k17abc", role: "customer", businessId: "b1", customerId: "c1", name: "Robin" },
+    });
+  });
+
+  it("is enough on its own: accounts alone is a valid configuration", () => {
+    expect(readAuthConfig({ CONVEX_AUTH_ISSUER: SITE })).toEqual({ accountsIssuer: SITE });
+    expect(() => readAuthConfig({ CONVEX_AUTH_ISSUER: "127.0.0.1:3211" })).toThrow(ConfigError);
+  });
+
+  it("refuses a Convex access token (aud convex), another key, another issuer, an expired token and claims without a role", async () => {
+    const claims = { sub: "k17abc", role: "owner", businessId: "b1" };
+    expect(await verifyAccessToken(await sign(claims, { aud: "convex" }), accounts)).toMatchObject({ ok: false, code: "invalid_token", message: /aud/ });
+    expect(await verifyAccessToken(await otherKeySign(claims), accounts)).toMatchObject({ ok: false, code: "invalid_token" });
+    expect(await verifyAccessToken(await sign(claims, { iss: "http://127.0.0.1:9999" }), accounts)).toMatchObject({ ok: false, message: /not trusted/ });
+    expect(await verifyAccessToken(await sign(claims, { exp: Math.floor(Date.now() / 1000) - 60 }), accounts)).toMatchObject({ ok: false, message: /exp/ });
+    // A Convex Auth access token carries no role claims at all.
+    expect(await verifyAccessToken(await sign({ sub: "k17abc|session1" }), accounts)).toMatchObject({ ok: false, message: /claims are invalid/ });
   });
 });

@@ -3,7 +3,7 @@
  * jose on Web Crypto: runs in workerd and in Node.
  */
 import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from "jose";
-import type { AuthConfig } from "./env";
+import { ACCOUNTS_ROOM_AUDIENCE, type AuthConfig } from "./env";
 import { identityFromClaims, type Identity } from "./identity";
 
 export type TokenVerification =
@@ -59,6 +59,12 @@ function trustedIssuer(config: AuthConfig, issuer: unknown): TrustedIssuer | und
   if (config.localIssuer !== undefined && config.localJwks !== undefined && issuer === config.localIssuer) {
     const audience = config.audience ?? config.localAudience;
     return { keySet: localKeySet(config.localJwks), ...(audience !== undefined ? { audience } : {}) };
+  }
+  if (config.accountsIssuer !== undefined && issuer === config.accountsIssuer) {
+    // Room tokens of accounts (convex/partyTokens.ts): always their own audience, so a
+    // Convex access token (aud "convex") never opens a room.
+    const keySet = config.accountsJwks !== undefined ? localKeySet(config.accountsJwks) : remoteKeySet(config.accountsIssuer);
+    return { keySet, audience: ACCOUNTS_ROOM_AUDIENCE };
   }
   if (config.clerkIssuer !== undefined && issuer === config.clerkIssuer) {
     return { keySet: remoteKeySet(config.clerkIssuer), ...(config.audience !== undefined ? { audience: config.audience } : {}) };

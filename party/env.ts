@@ -16,7 +16,17 @@ export type AuthConfig = {
   audience?: string;
   /** When set (and audience is not), local tokens must carry this `aud` (Convex's customJwt applicationID). */
   localAudience?: string;
+  /**
+   * Accounts (Convex Auth): the deployment's CONVEX_SITE_URL, which issues room tokens
+   * (convex/partyTokens.ts, `aud` "partykit") signed with its Convex Auth key.
+   */
+  accountsIssuer?: string;
+  /** That key's public JWKS (JSON); absent = fetched from `<accountsIssuer>/.well-known/jwks.json`. */
+  accountsJwks?: string;
 };
+
+/** The `aud` of the room tokens accounts issue (convex/partyTokens.ts). */
+export const ACCOUNTS_ROOM_AUDIENCE = "partykit";
 
 export type HoldConfig = { ttlMs: number };
 
@@ -69,8 +79,15 @@ export function readAuthConfig(env: Env): AuthConfig {
   if (audience !== undefined) config.audience = audience;
   const localAudience = readString(env, "LOCAL_AUTH_APPLICATION_ID");
   if (localAudience !== undefined) config.localAudience = localAudience;
-  if (config.localIssuer === undefined && config.clerkIssuer === undefined) {
-    throw new ConfigError("no token issuer configured: set LOCAL_AUTH_JWKS + LOCAL_AUTH_ISSUER or CLERK_JWT_ISSUER_DOMAIN");
+  const accountsIssuer = readString(env, "CONVEX_AUTH_ISSUER");
+  if (accountsIssuer !== undefined) {
+    if (!/^https?:\/\//.test(accountsIssuer)) throw new ConfigError("CONVEX_AUTH_ISSUER must be an http(s) URL (the deployment's CONVEX_SITE_URL)");
+    config.accountsIssuer = accountsIssuer.replace(/\/+$/, "");
+    const accountsJwks = readString(env, "JWKS");
+    if (accountsJwks !== undefined) config.accountsJwks = accountsJwks;
+  }
+  if (config.localIssuer === undefined && config.clerkIssuer === undefined && config.accountsIssuer === undefined) {
+    throw new ConfigError("no token issuer configured: set LOCAL_AUTH_JWKS + LOCAL_AUTH_ISSUER, CLERK_JWT_ISSUER_DOMAIN or CONVEX_AUTH_ISSUER");
   }
   return config;
 }

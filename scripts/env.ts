@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync, appendFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { exportJWK, generateKeyPair, type JWK } from "jose";
+import { exportJWK, exportPKCS8, generateKeyPair, type JWK } from "jose";
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const defaultEnvPath = join(repoRoot, ".env.local");
@@ -64,6 +64,18 @@ function publicPart(privateJwk: JWK): JWK {
   return { kty, crv, x, y, kid, alg, use };
 }
 
+/**
+ * Convex Auth's signing key: an RS256 PKCS#8 PEM on one line (newlines as spaces, as its
+ * docs store it; jose reads it back) and the public JWKS its tokens are verified with.
+ */
+export async function newConvexAuthKeys(): Promise<{ JWT_PRIVATE_KEY: string; JWKS: string }> {
+  const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
+  return {
+    JWT_PRIVATE_KEY: (await exportPKCS8(privateKey)).trimEnd().replace(/\n/g, " "),
+    JWKS: JSON.stringify({ keys: [{ use: "sig", ...(await exportJWK(publicKey)) }] }),
+  };
+}
+
 /** Values for every key that is missing from `existing`; nothing already present is changed. */
 async function missingValues(existing: Record<string, string>): Promise<Record<string, string>> {
   const add: Record<string, string> = {};
@@ -92,6 +104,12 @@ async function missingValues(existing: Record<string, string>): Promise<Record<s
     add.LOCAL_AUTH_JWKS = jwksDataUri(publicPart(privateJwk));
   }
 
+  // Accounts (Convex Auth, convex/auth.ts): the deployment signs its own access tokens.
+  if (need("JWT_PRIVATE_KEY") !== need("JWKS")) {
+    throw new Error("JWT_PRIVATE_KEY and JWKS must be set together: delete the one that is left to generate a fresh pair.");
+  }
+  if (need("JWT_PRIVATE_KEY")) Object.assign(add, await newConvexAuthKeys());
+
   if (need("LOCAL_AUTH_ISSUER")) add.LOCAL_AUTH_ISSUER = LOCAL_AUTH_ISSUER;
   if (need("LOCAL_AUTH_APPLICATION_ID")) add.LOCAL_AUTH_APPLICATION_ID = LOCAL_AUTH_APPLICATION_ID;
   if (need("DEMO_API_KEY")) add.DEMO_API_KEY = `bk_test_${random(24, "base64url")}`;
@@ -99,6 +117,8 @@ async function missingValues(existing: Record<string, string>): Promise<Record<s
   if (need("LOCAL_ADMIN_KEY")) add.LOCAL_ADMIN_KEY = `local_admin_${random(32, "base64url")}`;
   if (need("PARTYKIT_URL")) add.PARTYKIT_URL = "http://127.0.0.1:1999";
   if (need("PORTAL_URL")) add.PORTAL_URL = "http://127.0.0.1:5173";
+  // Convex Auth's name for the portal's origin (where OAuth sign-in returns to).
+  if (need("SITE_URL")) add.SITE_URL = existing.PORTAL_URL ?? add.PORTAL_URL ?? "http://127.0.0.1:5173";
   return add;
 }
 

@@ -36,6 +36,9 @@ const PARTY_VARS = [
   "LOCAL_AUTH_JWKS",
   "LOCAL_AUTH_ISSUER",
   "CLERK_JWT_ISSUER_DOMAIN",
+  // Accounts (Convex Auth): the public key its room tokens are checked with; the issuer
+  // (CONVEX_AUTH_ISSUER, the backend's HTTP actions site) is added below.
+  "JWKS",
   "PARTYKIT_AUTH_AUDIENCE",
   "PARTYKIT_HOLD_TTL_SECONDS",
 ];
@@ -123,6 +126,9 @@ export function planServices(input: PlanInput): Plan {
   if (exists("partykit.json")) {
     const vars: Record<string, string> = Object.fromEntries(PARTY_VARS.filter((k) => env[k]).map((k) => [k, env[k]!]));
     if (convexUrl) vars.CONVEX_URL = convexUrl;
+    // A real deployment names its own site (CONVEX_AUTH_ISSUER in the env, its *.convex.site).
+    const accountsIssuer = real ? env.CONVEX_AUTH_ISSUER : `http://${HOST}:${PORTS.site}`;
+    if (vars.JWKS && accountsIssuer) vars.CONVEX_AUTH_ISSUER = accountsIssuer;
     services.push({
       name: "partykit",
       command: node,

@@ -14,6 +14,7 @@ import type {
   FunctionReference,
 } from "convex/server";
 import type * as access from "../access.js";
+import type * as accounts from "../accounts.js";
 import type * as api_apiKeyFormat from "../api/apiKeyFormat.js";
 import type * as api_commands from "../api/commands.js";
 import type * as api_gate from "../api/gate.js";
@@ -48,6 +49,7 @@ import type * as assistant_reply from "../assistant/reply.js";
 import type * as assistant_run from "../assistant/run.js";
 import type * as assistant_runAs from "../assistant/runAs.js";
 import type * as assistant_tools from "../assistant/tools.js";
+import type * as auth from "../auth.js";
 import type * as availability from "../availability.js";
 import type * as availabilityGrid from "../availabilityGrid.js";
 import type * as bookings from "../bookings.js";
@@ -66,6 +68,8 @@ import type * as localCheckout from "../localCheckout.js";
 import type * as messages from "../messages.js";
 import type * as migrations from "../migrations.js";
 import type * as model_abuseLimits from "../model/abuseLimits.js";
+import type * as model_accountIdentity from "../model/accountIdentity.js";
+import type * as model_accounts from "../model/accounts.js";
 import type * as model_actor from "../model/actor.js";
 import type * as model_availabilityGrid from "../model/availabilityGrid.js";
 import type * as model_bookingAccess from "../model/bookingAccess.js";
@@ -113,6 +117,7 @@ import type * as model_zoneCommands from "../model/zoneCommands.js";
 import type * as model_zones from "../model/zones.js";
 import type * as notifications from "../notifications.js";
 import type * as notifySend from "../notifySend.js";
+import type * as partyTokens from "../partyTokens.js";
 import type * as payments from "../payments.js";
 import type * as planBilling from "../planBilling.js";
 import type * as plans from "../plans.js";
@@ -142,6 +147,7 @@ import type * as zones from "../zones.js";
  */
 declare const fullApi: ApiFromModules<{
   access: typeof access;
+  accounts: typeof accounts;
   "api/apiKeyFormat": typeof api_apiKeyFormat;
   "api/commands": typeof api_commands;
   "api/gate": typeof api_gate;
@@ -176,6 +182,7 @@ declare const fullApi: ApiFromModules<{
   "assistant/run": typeof assistant_run;
   "assistant/runAs": typeof assistant_runAs;
   "assistant/tools": typeof assistant_tools;
+  auth: typeof auth;
   availability: typeof availability;
   availabilityGrid: typeof availabilityGrid;
   bookings: typeof bookings;
@@ -194,6 +201,8 @@ declare const fullApi: ApiFromModules<{
   messages: typeof messages;
   migrations: typeof migrations;
   "model/abuseLimits": typeof model_abuseLimits;
+  "model/accountIdentity": typeof model_accountIdentity;
+  "model/accounts": typeof model_accounts;
   "model/actor": typeof model_actor;
   "model/availabilityGrid": typeof model_availabilityGrid;
   "model/bookingAccess": typeof model_bookingAccess;
@@ -241,6 +250,7 @@ declare const fullApi: ApiFromModules<{
   "model/zones": typeof model_zones;
   notifications: typeof notifications;
   notifySend: typeof notifySend;
+  partyTokens: typeof partyTokens;
   payments: typeof payments;
   planBilling: typeof planBilling;
   plans: typeof plans;

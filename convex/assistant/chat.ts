@@ -19,6 +19,7 @@ import { appError } from "../errors";
 import { mutation as rawMutation, type MutationCtx as RawMutationCtx } from "../_generated/server";
 import { internalMutation, internalQuery, mutation, query, type QueryCtx } from "../functions";
 import { countAssistantMessage } from "../model/abuseLimits";
+import { userByTokenIdentifier } from "../model/accountIdentity";
 import { requireText } from "../model/validation";
 import { toolContext } from "./run";
 import { parseInput, toolNamed } from "./tools";
@@ -128,7 +129,7 @@ export const send = mutation({
 async function ownCard(ctx: RawMutationCtx, messageId: Id<"assistantMessages">) {
   const identity = await ctx.auth.getUserIdentity();
   const user =
-    identity === null ? null : await ctx.db.query("users").withIndex("by_tokenIdentifier", (q) => q.eq("tokenIdentifier", identity.tokenIdentifier)).unique();
+    identity === null ? null : await userByTokenIdentifier(ctx, identity.tokenIdentifier);
   const message = await ctx.db.get("assistantMessages", messageId);
   const thread = message === null ? null : await ctx.db.get("assistantThreads", message.threadId);
   if (user === null) throw appError("UNAUTHENTICATED", "Sign in to continue.");

@@ -6,6 +6,8 @@
  *   the business; every public booking attempt in the platform is made signed in, so the
  *   person is known). Staff booking for customers are not limited here.
  * - the staff assistant's chat: 20 messages per hour per person.
+ * - account codes (verification, reset, sign-in by code): 5 emails per hour per address
+ *   (model/accounts.ts; wrong codes and passwords have Convex Auth's own per-account counter).
  *
  * Over a limit the call is refused with RATE_LIMITED, a sentence saying how long to wait and
  * `details.retryAfterMs`. A refused call writes nothing; a held attempt counts in its own
@@ -20,10 +22,12 @@ import { appError } from "../errors";
 
 export const BOOKING_ATTEMPTS = { rate: 5, periodMs: 10 * MINUTE } as const;
 export const CHAT_MESSAGES = { rate: 20, periodMs: HOUR } as const;
+export const ACCOUNT_CODE_EMAILS = { rate: 5, periodMs: HOUR } as const;
 
 const limiter = new RateLimiter(components.rateLimiter, {
   publicBookingAttempt: { kind: "fixed window", rate: BOOKING_ATTEMPTS.rate, period: BOOKING_ATTEMPTS.periodMs },
   assistantMessage: { kind: "fixed window", rate: CHAT_MESSAGES.rate, period: CHAT_MESSAGES.periodMs },
+  accountCodeEmail: { kind: "fixed window", rate: ACCOUNT_CODE_EMAILS.rate, period: ACCOUNT_CODE_EMAILS.periodMs },
 });
 
 /** "3 minutes", "45 seconds": how long to wait, rounded up. */
@@ -36,7 +40,7 @@ export function waitWords(ms: number): string {
   return seconds === 1 ? "1 second" : `${seconds} seconds`;
 }
 
-async function take(ctx: MutationCtx, name: "publicBookingAttempt" | "assistantMessage", key: string, what: string) {
+async function take(ctx: MutationCtx, name: "publicBookingAttempt" | "assistantMessage" | "accountCodeEmail", key: string, what: string) {
   const status = await limiter.limit(ctx, name, { key });
   if (!status.ok) {
     throw appError("RATE_LIMITED", `${what} Try again in ${waitWords(status.retryAfter)}.`, { details: { retryAfterMs: status.retryAfter } });
@@ -49,4 +53,8 @@ export async function countBookingAttempt(ctx: MutationCtx, customerKey: string)
 
 export async function countAssistantMessage(ctx: MutationCtx, userKey: string) {
   await take(ctx, "assistantMessage", userKey, `You have sent ${CHAT_MESSAGES.rate} messages to the assistant this hour, the most it takes.`);
+}
+
+export async function countAccountCodeEmail(ctx: MutationCtx, email: string) {
+  await take(ctx, "accountCodeEmail", email, `Too many codes sent to this address: at most ${ACCOUNT_CODE_EMAILS.rate} an hour.`);
 }

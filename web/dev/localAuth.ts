@@ -24,6 +24,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { importJWK, SignJWT, type JWK } from "jose";
 import type { Plugin } from "vite";
+import { roleClaims as sharedRoleClaims } from "../../domain/roomClaims";
 
 export type DemoAccount = {
   subject: string;
@@ -62,7 +63,6 @@ export const KNOWN_DEMO_SUBJECTS: DemoAccount[] = [
 ];
 
 const SUBJECT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const ROLE_RANK: Record<string, number> = { owner: 3, manager: 2, staff: 1 };
 const TOKEN_TTL_SECONDS = 3600;
 
 type Settings = {
@@ -184,20 +184,7 @@ type Me = {
 
 /** The role claims for PartyKit, from what `users:me` says about this person. */
 export function roleClaims(me: Me, businessId?: string): Record<string, string> {
-  if (me === null) return {};
-  const memberships = [...me.memberships].sort((a, b) => (ROLE_RANK[b.role] ?? 0) - (ROLE_RANK[a.role] ?? 0));
-  const membership = memberships.find((m) => m.businessId === businessId) ?? (businessId ? undefined : memberships[0]);
-  const customer = me.customers.find((c) => c.businessId === businessId) ?? (businessId ? undefined : me.customers[0]);
-  if (membership && (!customer || !businessId || membership.businessId === businessId)) {
-    return {
-      role: membership.role,
-      businessId: membership.businessId,
-      ...(membership.resourceId ? { resourceId: membership.resourceId } : {}),
-    };
-  }
-  if (customer) return { role: "customer", businessId: customer.businessId, customerId: customer.customerId };
-  if (me.user.isPlatformAdmin) return { role: "platform_admin" };
-  return {};
+  return sharedRoleClaims(me, businessId) as Record<string, string>;
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

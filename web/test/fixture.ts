@@ -123,6 +123,9 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
       LOCAL_AUTH_JWKS: local.env.LOCAL_AUTH_JWKS,
       LOCAL_AUTH_ISSUER: local.env.LOCAL_AUTH_ISSUER,
       LOCAL_AUTH_APPLICATION_ID: local.env.LOCAL_AUTH_APPLICATION_ID,
+      // Accounts' room tokens (convex/partyTokens.ts), issued by this run's backend site.
+      JWKS: local.env.JWKS,
+      CONVEX_AUTH_ISSUER: siteUrl,
       CONVEX_URL: convexUrl,
     });
     stops.push(() => party.stop());
@@ -133,6 +136,7 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
     let text = readFileSync(envPath, "utf8");
     text = setEnvValue(text, "PARTYKIT_URL", party.httpUrl);
     text = setEnvValue(text, "PORTAL_URL", portalUrl);
+    text = setEnvValue(text, "SITE_URL", portalUrl);
     text = setEnvValue(text, "SMTP_URL", mail.smtpUrl);
     text = setEnvValue(text, "SMTP_FROM", "Booking platform <notifications@booking.localhost>");
     text = setEnvValue(text, "TEXT_MESSAGE_INBOX", "smtp");
@@ -215,11 +219,45 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
   }
 }
 
-/** Signs in through the sign-in page as a demo subject and waits for the signed-in frame. */
+/** How long a sign-in step may take on a loaded machine (each step fails at once on an error shown). */
+const SIGN_IN_STEP_MS = 90_000;
+
+/**
+ * Waits until `ready` is there, or fails at once with the text of the alert the page shows
+ * instead (a sign-in error, the local sign-in unreachable), so a slow machine gets time and a
+ * broken sign-in still fails with its reason.
+ */
+async function readyOrAlert(page: Page, ready: ReturnType<Page["locator"]>, what: string): Promise<void> {
+  const alert = page.locator('.alert-error[role="alert"]').first();
+  // Both waits are settled (never left to reject unhandled once the other has won).
+  const outcome = await Promise.race([
+    ready.waitFor({ state: "attached", timeout: SIGN_IN_STEP_MS }).then(
+      () => "ready" as const,
+      () => "timeout" as const,
+    ),
+    alert.waitFor({ state: "visible", timeout: SIGN_IN_STEP_MS }).then(
+      () => "alert" as const,
+      () => "timeout" as const,
+    ),
+  ]);
+  if (outcome === "timeout") throw new Error(`${what}: nothing after ${SIGN_IN_STEP_MS / 1000} s`);
+  if (outcome === "alert" && (await ready.count()) === 0) {
+    throw new Error(`${what}: the page shows "${((await alert.textContent()) ?? "").trim()}"`);
+  }
+}
+
+/**
+ * Signs in through the sign-in page as a demo subject (the dev server's demo accounts) and
+ * waits for the signed-in frame. The demo list comes from the dev server, which asks the
+ * backend: on a busy machine the first list or token can take a while, so each step waits
+ * up to 90 s, but an error the page shows fails the step at once with its text.
+ */
 export async function signIn(page: Page, subject: string, next = "/"): Promise<void> {
   await page.goto(`/sign-in?next=${encodeURIComponent(next)}`);
-  await page.locator(`[data-subject="${subject}"]`).click();
-  await page.getByTestId("user-name").waitFor({ state: "attached", timeout: 30_000 });
+  const account = page.locator(`[data-subject="${subject}"]`);
+  await readyOrAlert(page, account, `demo account ${subject} not listed`);
+  await account.click();
+  await readyOrAlert(page, page.getByTestId("user-name"), `signing in as ${subject}`);
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

@@ -44,31 +44,46 @@ export interface AuthVerifier {
 }
 
 const DEFAULT_CLOCK_TOLERANCE_SECONDS = 5;
-const SUPPORTED_ALGORITHMS = ["RS256", "ES256"] as const;
+/**
+ * What Convex accepts for an OIDC provider (`{domain, applicationID}`): RS256 and EdDSA
+ * (convex-backend crates/authentication, `set_allowed_algs`). customJwt providers name their
+ * own algorithm, RS256 or ES256.
+ */
+const OIDC_ALGORITHMS = ["RS256", "EdDSA"] as const;
+/**
+ * Convex fetches an OIDC provider's discovery document for every token it verifies; here a
+ * discovered key set is kept this long, so a provider that rotates its keys (or a deployment
+ * whose JWKS variable changed) is picked up without a restart.
+ */
+const OIDC_DISCOVERY_TTL_MS = 5 * 60_000;
 
 export function createAuthVerifier(options: AuthVerifierOptions): AuthVerifier {
   const fetchImpl = options.fetch ?? fetch;
   const tolerance = options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS;
-  const keySets = new Map<string, Promise<JWTVerifyGetKey>>();
+  const keySets = new Map<string, { loadedAt: number; keySet: Promise<LoadedKeySet> }>();
 
-  function keySetFor(provider: AuthProviderConfig): Promise<JWTVerifyGetKey> {
-    const cacheKey = JSON.stringify(provider);
-    let keySet = keySets.get(cacheKey);
-    if (keySet === undefined) {
-      keySet = loadKeySet(provider, fetchImpl);
-      keySets.set(cacheKey, keySet);
-      // A failed discovery must not stick: the issuer may come back.
-      keySet.catch(() => keySets.delete(cacheKey));
+  /** customJwt: the configured JWKS. OIDC: discovery at the token's own issuer, as Convex does. */
+  function keySetFor(provider: AuthProviderConfig, tokenIssuer: string): Promise<LoadedKeySet> {
+    const cacheKey = JSON.stringify([provider, provider.type === "oidc" ? tokenIssuer : null]);
+    const cached = keySets.get(cacheKey);
+    if (cached !== undefined && (provider.type === "customJwt" || Date.now() - cached.loadedAt < OIDC_DISCOVERY_TTL_MS)) {
+      return cached.keySet;
     }
+    const keySet = provider.type === "customJwt" ? loadCustomJwtKeySet(provider, fetchImpl) : discoverKeySet(tokenIssuer, fetchImpl);
+    keySets.set(cacheKey, { loadedAt: Date.now(), keySet });
+    // A failed discovery must not stick: the issuer may come back.
+    keySet.catch(() => keySets.delete(cacheKey));
     return keySet;
   }
 
-  async function verifyWith(provider: AuthProviderConfig, token: string): Promise<JWTPayload> {
-    const keySet = await keySetFor(provider);
+  async function verifyWith(provider: AuthProviderConfig, token: string, tokenIssuer: string): Promise<JWTPayload> {
+    const { keySet, issuer } = await keySetFor(provider, tokenIssuer);
     const { payload } = await jwtVerify(token, keySet, {
-      issuer: issuerVariants(provider.issuer),
+      // OIDC: `iss` must be exactly the issuer of the discovery document (openidconnect's
+      // `require_issuer_match`); customJwt: the configured issuer, with or without a slash.
+      issuer: issuer ?? issuerVariants(provider.issuer),
       audience: provider.applicationID,
-      algorithms: provider.type === "customJwt" && provider.algorithm ? [provider.algorithm] : [...SUPPORTED_ALGORITHMS],
+      algorithms: provider.type === "customJwt" ? [provider.algorithm ?? "RS256"] : [...OIDC_ALGORITHMS],
       clockTolerance: tolerance,
       requiredClaims: ["exp", "sub"],
     });
@@ -94,7 +109,7 @@ export function createAuthVerifier(options: AuthVerifierOptions): AuthVerifier {
       let lastError: unknown;
       for (const provider of candidates) {
         try {
-          return identityFromClaims(await verifyWith(provider, token));
+          return identityFromClaims(await verifyWith(provider, token, unverified.iss as string));
         } catch (error) {
           lastError = error;
         }
@@ -114,13 +129,23 @@ export function createAuthVerifier(options: AuthVerifierOptions): AuthVerifier {
   };
 }
 
-async function loadKeySet(provider: AuthProviderConfig, fetchImpl: typeof fetch): Promise<JWTVerifyGetKey> {
-  if (provider.type === "customJwt") {
-    if (!provider.jwks) throw new AuthenticationError(`customJwt provider ${provider.issuer} has no jwks`);
-    if (provider.jwks.startsWith("data:")) return createLocalJWKSet(parseDataUriJwks(provider.jwks));
-    return createRemoteJWKSet(new URL(provider.jwks), { [customFetch]: fetchImpl });
-  }
-  const discoveryUrl = `${provider.issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`;
+/** A key set, and for OIDC the issuer its discovery document names (tokens must carry exactly it). */
+type LoadedKeySet = { keySet: JWTVerifyGetKey; issuer?: string };
+
+async function loadCustomJwtKeySet(provider: AuthProviderConfig, fetchImpl: typeof fetch): Promise<LoadedKeySet> {
+  if (!provider.jwks) throw new AuthenticationError(`customJwt provider ${provider.issuer} has no jwks`);
+  if (provider.jwks.startsWith("data:")) return { keySet: createLocalJWKSet(parseDataUriJwks(provider.jwks)) };
+  return { keySet: createRemoteJWKSet(new URL(provider.jwks), { [customFetch]: fetchImpl }) };
+}
+
+/**
+ * OpenID Connect discovery the way Convex does it (openidconnect's `discover_async` on the
+ * token's issuer): `<iss>/.well-known/openid-configuration`, whose `issuer` must equal `iss`
+ * exactly, then its `jwks_uri`. Convex Auth serves both from the deployment's own HTTP
+ * actions site (`auth.addHttpRoutes`), so locally this fetches the site of this backend.
+ */
+async function discoverKeySet(tokenIssuer: string, fetchImpl: typeof fetch): Promise<LoadedKeySet> {
+  const discoveryUrl = `${tokenIssuer.replace(/\/+$/, "")}/.well-known/openid-configuration`;
   let response: Response;
   try {
     response = await fetchImpl(discoveryUrl);
@@ -128,11 +153,21 @@ async function loadKeySet(provider: AuthProviderConfig, fetchImpl: typeof fetch)
     throw new AuthenticationError(`Could not fetch ${discoveryUrl}: ${(error as Error).message}`);
   }
   if (!response.ok) throw new AuthenticationError(`Could not fetch ${discoveryUrl}: HTTP ${response.status}`);
-  const configuration = (await response.json()) as { jwks_uri?: unknown };
+  let configuration: { issuer?: unknown; jwks_uri?: unknown };
+  try {
+    configuration = (await response.json()) as typeof configuration;
+  } catch {
+    throw new AuthenticationError(`${discoveryUrl} is not JSON`);
+  }
   if (typeof configuration.jwks_uri !== "string") {
     throw new AuthenticationError(`${discoveryUrl} has no jwks_uri`);
   }
-  return createRemoteJWKSet(new URL(configuration.jwks_uri), { [customFetch]: fetchImpl });
+  if (configuration.issuer !== tokenIssuer) {
+    throw new AuthenticationError(
+      `${discoveryUrl} names issuer ${JSON.stringify(configuration.issuer ?? null)}, not the token's ${JSON.stringify(tokenIssuer)}`,
+    );
+  }
+  return { keySet: createRemoteJWKSet(new URL(configuration.jwks_uri), { [customFetch]: fetchImpl }), issuer: tokenIssuer };
 }
 
 /** `data:application/json,<percent-encoded JSON>` or `data:application/json;base64,<base64>`. */

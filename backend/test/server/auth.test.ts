@@ -1,5 +1,5 @@
 /** JWT verification and identity mapping, against keys generated here. */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from "jose";
 import { AuthenticationError, createAuthVerifier, identityFromClaims, parseDataUriJwks } from "../../src/server/auth.js";
 import type { AuthProviderConfig } from "../../src/engine/types.js";
@@ -117,7 +117,7 @@ describe("OIDC providers", () => {
     const flakyFetch = (async (input: string | URL | Request) => {
       if (!up) throw new Error("connect ECONNREFUSED");
       const url = String(input instanceof Request ? input.url : input);
-      if (url.endsWith("/.well-known/openid-configuration")) return Response.json({ jwks_uri: `${ISSUER}/keys` });
+      if (url.endsWith("/.well-known/openid-configuration")) return Response.json({ issuer: ISSUER, jwks_uri: `${ISSUER}/keys` });
       return Response.json({ keys: [rsa.jwk] });
     }) as typeof fetch;
     const verifier = createAuthVerifier({ providers: () => [{ type: "oidc", issuer: ISSUER, applicationID: "app" }], fetch: flakyFetch });
@@ -125,6 +125,97 @@ describe("OIDC providers", () => {
     await expect(verifier.verifyUserToken(token)).rejects.toThrow(/ECONNREFUSED/);
     up = true;
     expect((await verifier.verifyUserToken(token)).subject).toBe("u");
+  });
+});
+
+describe("OIDC providers follow Convex's rules", () => {
+  /** An issuer at `iss` whose discovery document says `named` and whose keys are `keys`. */
+  function provider(iss: string, named: string, keys: object[], requested: string[] = []) {
+    return (async (input: string | URL | Request) => {
+      const url = String(input instanceof Request ? input.url : input);
+      requested.push(url);
+      if (url === `${iss.replace(/\/+$/, "")}/.well-known/openid-configuration`) return Response.json({ issuer: named, jwks_uri: `${ISSUER}/jwks.json` });
+      if (url === `${ISSUER}/jwks.json`) return Response.json({ keys });
+      return new Response("not found", { status: 404 });
+    }) as typeof fetch;
+  }
+
+  it("accepts a Convex Auth style token: discovery on the deployment's site, RS256 without kid, aud convex", async () => {
+    const { privateKey, publicKey } = await generateKeyPair("RS256", { extractable: true });
+    const jwk = { ...(await exportJWK(publicKey)), use: "sig" };
+    const requested: string[] = [];
+    const verifier = createAuthVerifier({
+      providers: () => [{ type: "oidc", issuer: ISSUER, applicationID: "convex" }],
+      fetch: provider(ISSUER, ISSUER, [jwk], requested),
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ sub: "user1|session1" })
+      .setProtectedHeader({ alg: "RS256" })
+      .setIssuer(ISSUER)
+      .setAudience("convex")
+      .setIssuedAt(now)
+      .setExpirationTime(now + 3600)
+      .sign(privateKey);
+    const identity = await verifier.verifyUserToken(token);
+    expect(identity).toMatchObject({ subject: "user1|session1", issuer: ISSUER, tokenIdentifier: `${ISSUER}|user1|session1` });
+    expect(requested[0]).toBe(`${ISSUER}/.well-known/openid-configuration`);
+  });
+
+  it("refuses a discovery document naming another issuer", async () => {
+    const rsa = await keyPair("RS256", "k");
+    const verifier = createAuthVerifier({
+      providers: () => [{ type: "oidc", issuer: ISSUER, applicationID: "app" }],
+      fetch: provider(ISSUER, "https://elsewhere.test", [rsa.jwk]),
+    });
+    await expect(verifier.verifyUserToken(await sign(rsa.privateKey, "RS256", "k", { sub: "u" }))).rejects.toThrow(/names issuer "https:\/\/elsewhere.test"/);
+  });
+
+  it("discovers at the token's issuer: a trailing slash in iss must also be in the discovery document", async () => {
+    const rsa = await keyPair("RS256", "k");
+    const requested: string[] = [];
+    const verifier = createAuthVerifier({
+      providers: () => [{ type: "oidc", issuer: ISSUER, applicationID: "app" }],
+      fetch: provider(`${ISSUER}/`, `${ISSUER}/`, [rsa.jwk], requested),
+    });
+    const identity = await verifier.verifyUserToken(await sign(rsa.privateKey, "RS256", "k", { sub: "u" }, { iss: `${ISSUER}/` }));
+    expect(identity.issuer).toBe(`${ISSUER}/`);
+    expect(requested[0]).toBe(`${ISSUER}/.well-known/openid-configuration`);
+    // The document says "…/" but this token says "…" (no slash): refused, as openidconnect does.
+    await expect(verifier.verifyUserToken(await sign(rsa.privateKey, "RS256", "k", { sub: "u" }))).rejects.toThrow(/names issuer/);
+  });
+
+  it("allows RS256 and EdDSA for OIDC, not ES256 (that is for customJwt providers only)", async () => {
+    const ec = await keyPair("ES256", "ec");
+    const { privateKey: edKey, publicKey: edPublic } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
+    const ed = { ...(await exportJWK(edPublic)), kid: "ed", alg: "EdDSA" };
+    const verifier = createAuthVerifier({
+      providers: () => [{ type: "oidc", issuer: ISSUER, applicationID: "app" }],
+      fetch: provider(ISSUER, ISSUER, [ec.jwk, ed]),
+    });
+    expect((await verifier.verifyUserToken(await sign(edKey, "EdDSA", "ed", { sub: "ed-user" }))).subject).toBe("ed-user");
+    await expect(verifier.verifyUserToken(await sign(ec.privateKey, "ES256", "ec", { sub: "u" }))).rejects.toThrow(/Could not verify token/);
+  });
+
+  it("fetches the discovery document again once the cached one is older than five minutes", async () => {
+    const rsa = await keyPair("RS256", "k");
+    const requested: string[] = [];
+    const verifier = createAuthVerifier({
+      providers: () => [{ type: "oidc", issuer: ISSUER, applicationID: "app" }],
+      fetch: provider(ISSUER, ISSUER, [rsa.jwk], requested),
+    });
+    const start = Date.now();
+    const discoveries = () => requested.filter((url) => url.endsWith("openid-configuration")).length;
+    await verifier.verifyUserToken(await sign(rsa.privateKey, "RS256", "k", { sub: "u" }));
+    await verifier.verifyUserToken(await sign(rsa.privateKey, "RS256", "k", { sub: "u" }));
+    expect(discoveries()).toBe(1);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(start + 5 * 60_000 + 1_000);
+      await verifier.verifyUserToken(await sign(rsa.privateKey, "RS256", "k", { sub: "u" }));
+      expect(discoveries()).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

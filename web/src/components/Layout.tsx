@@ -1,5 +1,5 @@
 /** The page frame: brand, role switcher, role-aware navigation, sign-out; a skip link for keyboards. */
-import { useQuery } from "convex/react";
+import { useAction, useQuery } from "convex/react";
 import { useState, type ReactNode } from "react";
 import { api } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
@@ -70,6 +70,7 @@ function contextLabel(c: ViewerContext): ReactNode {
 export function Layout({ children }: { children: ReactNode }) {
   const session = useSession();
   const bridge = useAuthBridge();
+  const signOutEverywhere = useAction(api.accounts.signOutEverywhere);
   const [menuOpen, setMenuOpen] = useState(false);
   const ready = session.status === "ready" ? session : null;
   const items = ready ? navFor(ready.current) : [];
@@ -137,6 +138,16 @@ export function Layout({ children }: { children: ReactNode }) {
               >
                 Sign out
               </button>
+              {bridge.kind === "accounts" && (
+                <button
+                  type="button"
+                  className="btn btn-ghost btn-small"
+                  title="Ends your sessions on every device"
+                  onClick={() => void signOutEverywhere({}).finally(() => bridge.signOut())}
+                >
+                  Sign out everywhere
+                </button>
+              )}
             </>
           ) : session.status === "signed_out" ? (
             <Link className="btn btn-secondary btn-small" href={`/sign-in?next=${encodeURIComponent(window.location.pathname)}`}>

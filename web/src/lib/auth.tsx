@@ -1,14 +1,16 @@
 /**
- * Sign-in, two ways behind one context:
- * - LOCAL (no Clerk key): the dev server's /local-auth plugin issues ES256 JWTs for the demo
- *   accounts; Convex gets them through ConvexProviderWithAuth (`useLocalConvexAuth`).
+ * Sign-in, three ways behind one context:
  * - CLERK (VITE_CLERK_PUBLISHABLE_KEY set): ClerkProvider + ConvexProviderWithClerk.
+ * - ACCOUNTS (no Clerk key): Convex Auth in the deployment (lib/accounts.tsx).
+ * - DEMO (development only: the Vite dev server, `npm start`): the dev server's /local-auth
+ *   plugin issues ES256 JWTs for the demo accounts; Convex gets them through
+ *   ConvexProviderWithAuth (`useLocalConvexAuth`). A production build has none of it.
  * Either way `useAuthBridge()` says who is signed in, signs out, and hands PartyKit a token.
  */
 import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from "react";
 
 export type AuthBridge = {
-  kind: "local" | "clerk";
+  kind: "local" | "clerk" | "accounts";
   signedIn: boolean;
   subject: string | null;
   signOut(): void;
@@ -35,6 +37,21 @@ type LocalSession = { subject: string; name?: string };
 type CachedToken = { token: string; expiresAt: number; businessId: string | null };
 
 export class LocalAuthError extends Error {}
+
+/** Whether this browser is signed in to a demo account (development only). */
+export function hasDemoSession(): boolean {
+  return readSession() !== null;
+}
+
+/** Signs this browser in to a demo account; the page must reload to switch to the demo sign-in. */
+export function saveDemoSession(subject: string, name?: string): void {
+  window.localStorage.setItem(STORAGE_KEY, JSON.stringify({ subject, ...(name ? { name } : {}) }));
+}
+
+/** Leaves the demo sign-in (the page must reload to switch back to accounts). */
+export function clearDemoSession(): void {
+  window.localStorage.removeItem(STORAGE_KEY);
+}
 
 function readSession(): LocalSession | null {
   try {
