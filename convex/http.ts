@@ -7,6 +7,7 @@
 import { httpRouter } from "convex/server";
 import { registerApiRoutes } from "./api/v1/router";
 import { registerMcpRoutes } from "./assistant/mcp";
+import { registerInvoiceFileRoutes } from "./invoiceFiles";
 import { registerLocalCheckoutRoutes } from "./localCheckout";
 import { registerStripeRoutes } from "./stripeWebhook";
 
@@ -16,5 +17,6 @@ registerStripeRoutes(http); //        POST /stripe/webhook
 registerLocalCheckoutRoutes(http); // GET /local-checkout, POST /local-checkout/complete (offline test payments)
 registerApiRoutes(http); //          /v1/ (REST API, convex/api/v1/router.ts)
 registerMcpRoutes(http); //          /mcp (staff assistant over MCP, convex/assistant/mcp.ts)
+registerInvoiceFileRoutes(http); //  GET /invoices/pdf (an invoice as PDF, for its readers, convex/invoiceFiles.ts)
 
 export default http;

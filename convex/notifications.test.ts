@@ -451,7 +451,7 @@ describe("templates", () => {
     const list = await manager.as.query(api.templates.list, { businessId: biz.businessId });
     expect(list.map((r) => [r.locale, r.subject])).toEqual([["en-US", "Tomorrow!"]]);
     const preview = await manager.as.query(api.templates.preview, { businessId: biz.businessId, key: "reminder_24h", channel: "email", locale: "en-US" });
-    expect(preview).toEqual({ source: "business", locale: "en-US", subject: "Tomorrow!", body: "See you Alex Sample" });
+    expect(preview).toEqual({ source: "business", locale: "en-US", subject: "Tomorrow!", body: "See you Alex Sample", problems: [] });
     await manager.as.mutation(api.templates.remove, { templateId: id1 });
     expect((await manager.as.query(api.templates.preview, { businessId: biz.businessId, key: "reminder_24h", channel: "email", locale: "en-US" }))?.source).toBe("built_in");
   });
@@ -465,7 +465,7 @@ describe("templates", () => {
     expect(await t.mutation(internal.templates.seedPlatformDefaults, {})).toBe(0);
     await admin.as.mutation(api.templates.upsertPlatformDefault, { key: "reminder_2h", channel: "sms", locale: "en", body: "Platform: {{bookingTime}}" });
     const preview = await biz.owner.as.query(api.templates.preview, { businessId: biz.businessId, key: "reminder_2h", channel: "sms", locale: "en-US" });
-    expect(preview).toEqual({ source: "platform", locale: "en", subject: undefined, body: "Platform: 9:00 AM" });
+    expect(preview).toEqual({ source: "platform", locale: "en", subject: undefined, body: "Platform: 9:00 AM", problems: [] });
     await expectAppError(biz.owner.as.mutation(api.templates.remove, { templateId: (await t.run((ctx) => ctx.db.query("messageTemplates").first()))!._id }), "NOT_FOUND", "templateId");
   });
 
