@@ -15,6 +15,7 @@ import {
 import { transportFor } from "./model/notifyTransports";
 import { customerChannel, queueNotification, MAX_ATTEMPTS } from "./model/notify";
 import { freeLoopbackPort, startMaildev, type Maildev } from "../scripts/maildev";
+import { deliverAll, deliverNext, fakeClock } from "./notify.testkit";
 
 const HOUR = 3_600_000;
 
@@ -214,30 +215,6 @@ describe("deliverQueued and the log", () => {
 // ---------------------------------------------------------------------------------------
 // Delivery: over SMTP into a real catcher (maildev), read back through its REST API
 // ---------------------------------------------------------------------------------------
-
-/**
- * A fake clock for the scheduler (setTimeout and Date only): the SMTP client's own timers and
- * the sockets' callbacks stay real, and no timer is advanced while a delivery is under way.
- */
-function fakeClock(now = Date.UTC(2030, 0, 10, 12, 0)) {
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], now });
-}
-
-/** Runs the next due scheduled run (and waits for it): one delivery attempt. */
-async function deliverNext(t: TestConvex) {
-  vi.advanceTimersToNextTimer();
-  await t.finishInProgressScheduledFunctions();
-}
-
-/** Runs scheduled deliveries, attempt after attempt, until none is left. */
-async function deliverAll(t: TestConvex) {
-  for (let i = 0; i < 3 * MAX_ATTEMPTS; i++) {
-    const pending = await t.run(async (ctx) => (await ctx.db.system.query("_scheduled_functions").collect()).filter((j) => j.state.kind === "pending" || j.state.kind === "inProgress").length);
-    if (pending === 0) return;
-    await deliverNext(t);
-  }
-  throw new Error("deliveries still pending after every attempt");
-}
 
 describe("delivery", { timeout: 60_000 }, () => {
   let mail: Maildev;
