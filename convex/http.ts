@@ -8,6 +8,7 @@ import { httpRouter } from "convex/server";
 import { registerApiRoutes } from "./api/v1/router";
 import { auth } from "./auth";
 import { registerMcpRoutes } from "./assistant/mcp";
+import { registerInvoiceFileRoutes } from "./invoiceFiles";
 import { registerLocalCheckoutRoutes } from "./localCheckout";
 import { registerStripeRoutes } from "./stripeWebhook";
 
@@ -18,5 +19,6 @@ registerLocalCheckoutRoutes(http); // GET /local-checkout, POST /local-checkout/
 registerApiRoutes(http); //          /v1/ (REST API, convex/api/v1/router.ts)
 registerMcpRoutes(http); //          /mcp (staff assistant over MCP, convex/assistant/mcp.ts)
 auth.addHttpRoutes(http); //         /.well-known/openid-configuration, /.well-known/jwks.json, /api/auth/* (Convex Auth)
+registerInvoiceFileRoutes(http); //  GET /invoices/pdf (an invoice as PDF, for its readers, convex/invoiceFiles.ts)
 
 export default http;

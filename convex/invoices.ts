@@ -15,6 +15,8 @@ import { accessTo, atLeast, requireBusinessRole, requireCustomerAccess, requireU
 import { appError } from "./errors";
 import { mutation, query, type QueryCtx } from "./functions";
 import { emitInvoiceChange } from "./model/bookingEvents";
+import { invoiceDocument, vInvoiceDocument } from "./model/invoicePdf";
+import { requireLocale } from "./model/validation";
 import schema, { vInvoiceStatus } from "./schema";
 
 const vInvoice = doc(schema, "invoices");
@@ -39,6 +41,21 @@ export const get = query({
   handler: async (ctx, args) => {
     const { invoice } = await loadInvoiceForViewer(ctx, await ctx.db.get("invoices", args.invoiceId), "invoiceId");
     return invoice;
+  },
+});
+
+/**
+ * What the invoice's PDF shows (`model/invoicePdf.ts`), for its readers only: the customer
+ * it is for, the business's managers and owner, the platform admin. In the customer's
+ * language unless `locale` is given. The portal downloads the PDF through
+ * `invoiceFiles.pdf`; `GET /invoices/pdf?invoiceId=…` serves it to a bearer token.
+ */
+export const pdfDocument = query({
+  args: { invoiceId: v.id("invoices"), locale: v.optional(v.string()) },
+  returns: vInvoiceDocument,
+  handler: async (ctx, args) => {
+    const { invoice } = await loadInvoiceForViewer(ctx, await ctx.db.get("invoices", args.invoiceId), "invoiceId");
+    return await invoiceDocument(ctx, invoice, args.locale === undefined ? undefined : requireLocale(args.locale));
   },
 });
 

@@ -15,6 +15,7 @@ import {
 import { transportFor } from "./model/notifyTransports";
 import { customerChannel, queueNotification, MAX_ATTEMPTS } from "./model/notify";
 import { freeLoopbackPort, startMaildev, type Maildev } from "../scripts/maildev";
+import { deliverAll, deliverNext, fakeClock } from "./notify.testkit";
 
 const HOUR = 3_600_000;
 
@@ -214,30 +215,6 @@ describe("deliverQueued and the log", () => {
 // ---------------------------------------------------------------------------------------
 // Delivery: over SMTP into a real catcher (maildev), read back through its REST API
 // ---------------------------------------------------------------------------------------
-
-/**
- * A fake clock for the scheduler (setTimeout and Date only): the SMTP client's own timers and
- * the sockets' callbacks stay real, and no timer is advanced while a delivery is under way.
- */
-function fakeClock(now = Date.UTC(2030, 0, 10, 12, 0)) {
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"], now });
-}
-
-/** Runs the next due scheduled run (and waits for it): one delivery attempt. */
-async function deliverNext(t: TestConvex) {
-  vi.advanceTimersToNextTimer();
-  await t.finishInProgressScheduledFunctions();
-}
-
-/** Runs scheduled deliveries, attempt after attempt, until none is left. */
-async function deliverAll(t: TestConvex) {
-  for (let i = 0; i < 3 * MAX_ATTEMPTS; i++) {
-    const pending = await t.run(async (ctx) => (await ctx.db.system.query("_scheduled_functions").collect()).filter((j) => j.state.kind === "pending" || j.state.kind === "inProgress").length);
-    if (pending === 0) return;
-    await deliverNext(t);
-  }
-  throw new Error("deliveries still pending after every attempt");
-}
 
 describe("delivery", { timeout: 60_000 }, () => {
   let mail: Maildev;
@@ -451,7 +428,7 @@ describe("templates", () => {
     const list = await manager.as.query(api.templates.list, { businessId: biz.businessId });
     expect(list.map((r) => [r.locale, r.subject])).toEqual([["en-US", "Tomorrow!"]]);
     const preview = await manager.as.query(api.templates.preview, { businessId: biz.businessId, key: "reminder_24h", channel: "email", locale: "en-US" });
-    expect(preview).toEqual({ source: "business", locale: "en-US", subject: "Tomorrow!", body: "See you Alex Sample" });
+    expect(preview).toEqual({ source: "business", locale: "en-US", subject: "Tomorrow!", body: "See you Alex Sample", problems: [] });
     await manager.as.mutation(api.templates.remove, { templateId: id1 });
     expect((await manager.as.query(api.templates.preview, { businessId: biz.businessId, key: "reminder_24h", channel: "email", locale: "en-US" }))?.source).toBe("built_in");
   });
@@ -465,7 +442,7 @@ describe("templates", () => {
     expect(await t.mutation(internal.templates.seedPlatformDefaults, {})).toBe(0);
     await admin.as.mutation(api.templates.upsertPlatformDefault, { key: "reminder_2h", channel: "sms", locale: "en", body: "Platform: {{bookingTime}}" });
     const preview = await biz.owner.as.query(api.templates.preview, { businessId: biz.businessId, key: "reminder_2h", channel: "sms", locale: "en-US" });
-    expect(preview).toEqual({ source: "platform", locale: "en", subject: undefined, body: "Platform: 9:00 AM" });
+    expect(preview).toEqual({ source: "platform", locale: "en", subject: undefined, body: "Platform: 9:00 AM", problems: [] });
     await expectAppError(biz.owner.as.mutation(api.templates.remove, { templateId: (await t.run((ctx) => ctx.db.query("messageTemplates").first()))!._id }), "NOT_FOUND", "templateId");
   });
 

@@ -19,140 +19,19 @@
  */
 import { paginationOptsValidator } from "convex/server";
 import { v } from "convex/values";
-import { bookingTitle, formatMoney } from "../domain";
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import type { MutationCtx as RawMutationCtx } from "./_generated/server";
 import { accessTo, requireBusinessRole, requireCustomerAccess, requireUser } from "./access";
 import { appError } from "./errors";
-import { env } from "./env";
 import { internalMutation, mutation, query } from "./functions";
+import { notifyBooking, vExtraVars } from "./model/bookingNotify";
 import { invoiceDocument, vInvoiceDocument } from "./model/invoicePdf";
-import {
-  customerAddress,
-  customerChannel,
-  queueNotification,
-  requeueNotification,
-  retryDelay,
-  type NotificationAttachment,
-} from "./model/notify";
-import type { Channel, TemplateKey } from "./templates";
-import { vChannel, vTemplateKey } from "./schema";
+import { requeueNotification, retryDelay } from "./model/notify";
+import { sendDueReminders as sendReminders } from "./model/reminders";
+import { vChannel, vNotificationStatus, vTemplateKey } from "./schema";
 
 type Ctx = Pick<RawMutationCtx, "db" | "scheduler">;
-
-function formatDate(instant: number, timeZone: string, locale: string) {
-  return new Intl.DateTimeFormat(locale, { timeZone, dateStyle: "full" }).format(instant);
-}
-function formatTime(instant: number, timeZone: string, locale: string) {
-  return new Intl.DateTimeFormat(locale, { timeZone, timeStyle: "short" }).format(instant);
-}
-
-/** The {{placeholders}} of a booking's messages, in the recipient's locale and the business's zone. */
-export function bookingVars(
-  business: Doc<"businesses">,
-  customer: Doc<"customers">,
-  booking: Doc<"bookings">,
-  locale: string,
-  portalUrl: string,
-): Record<string, string> {
-  const tz = business.timeZone;
-  const time =
-    booking.arrivalWindowEnd !== undefined && booking.arrivalWindowEnd > booking.start
-      ? `${formatTime(booking.start, tz, locale)} – ${formatTime(booking.arrivalWindowEnd, tz, locale)}`
-      : formatTime(booking.start, tz, locale);
-  const manageUrl = `${portalUrl}/b/${business.slug}/bookings/${booking._id}`;
-  return {
-    customerName: customer.name,
-    businessName: business.name,
-    serviceName: bookingTitle(booking.items, "booking"),
-    bookingDate: formatDate(booking.start, tz, locale),
-    bookingTime: time,
-    totalAmount: formatMoney(booking.quote.totalMinor, booking.quote.currency, locale),
-    manageUrl,
-    reviewUrl: `${manageUrl}/review`,
-  };
-}
-
-const vExtraVars = v.object({
-  previousStart: v.optional(v.number()),
-  cancellationFeeMinor: v.optional(v.number()),
-  amountPaidMinor: v.optional(v.number()),
-  amountRefundedMinor: v.optional(v.number()),
-  amountDueMinor: v.optional(v.number()),
-  invoiceNumber: v.optional(v.string()),
-  providerName: v.optional(v.string()),
-});
-
-/**
- * In-transaction twin of `notifyBookingEvent`, for booking mutations that want the
- * notification logged atomically with their change (no scheduler hop).
- */
-export async function notifyBooking(
-  ctx: Ctx,
-  booking: Doc<"bookings">,
-  templateKey: TemplateKey,
-  channels?: Channel[],
-  extra: {
-    previousStart?: number;
-    cancellationFeeMinor?: number;
-    amountPaidMinor?: number;
-    amountRefundedMinor?: number;
-    amountDueMinor?: number;
-    invoiceNumber?: string;
-    providerName?: string;
-  } = {},
-) {
-  const business = await ctx.db.get("businesses", booking.businessId);
-  const customer = await ctx.db.get("customers", booking.customerId);
-  if (business === null || customer === null) throw new Error(`notifyBooking: booking ${booking._id} has no business or customer`);
-  const locale = customer.locale ?? business.locale;
-  const vars = bookingVars(business, customer, booking, locale, env.portalUrl());
-  const currency = booking.quote.currency;
-  if (extra.previousStart !== undefined) {
-    vars.previousDate = formatDate(extra.previousStart, business.timeZone, locale);
-    vars.previousTime = formatTime(extra.previousStart, business.timeZone, locale);
-  }
-  // Values not passed in `extra` come from the booking, its invoice and its provider.
-  const invoice = booking.invoiceId === undefined ? null : await ctx.db.get("invoices", booking.invoiceId);
-  const provider = booking.assignedResourceIds.length === 0 ? null : await ctx.db.get("resources", booking.assignedResourceIds[0]);
-  const cancellationFee = extra.cancellationFeeMinor ?? booking.cancellation?.feeMinor;
-  const amountPaid = extra.amountPaidMinor ?? invoice?.amountPaidMinor;
-  const amountRefunded = extra.amountRefundedMinor ?? invoice?.amountRefundedMinor;
-  const amountDue = extra.amountDueMinor ?? (invoice ? Math.max(0, invoice.totalMinor - invoice.amountPaidMinor) : undefined);
-  const invoiceNumber = extra.invoiceNumber ?? invoice?.number;
-  const providerName = extra.providerName ?? provider?.name;
-  if (cancellationFee !== undefined) vars.cancellationFee = formatMoney(cancellationFee, currency, locale);
-  if (amountPaid !== undefined) vars.amountPaid = formatMoney(amountPaid, currency, locale);
-  if (amountRefunded !== undefined) vars.amountRefunded = formatMoney(amountRefunded, currency, locale);
-  if (amountDue !== undefined) vars.amountDue = formatMoney(amountDue, currency, locale);
-  if (invoiceNumber !== undefined) vars.invoiceNumber = invoiceNumber;
-  if (providerName !== undefined) vars.providerName = providerName;
-  // The receipt carries the invoice as a PDF (rendered when the email is sent).
-  const attachments: NotificationAttachment[] | undefined =
-    templateKey === "payment_receipt" && invoice !== null ? [{ kind: "invoice_pdf", invoiceId: invoice._id }] : undefined;
-  // Nobody reachable (no address, or every channel opted out): one row on the likeliest
-  // channel records why nothing was sent.
-  const chosen = channels ?? [customerChannel(customer) ?? customer.preferredChannel ?? (customer.phone && !customer.email ? "sms" : "email")];
-  const ids: Id<"notifications">[] = [];
-  for (const channel of chosen) {
-    ids.push(
-      await queueNotification(ctx, {
-        businessId: business._id,
-        templateKey,
-        channel,
-        to: customerAddress(customer, channel),
-        locale,
-        vars,
-        customerId: customer._id,
-        userId: customer.userId,
-        bookingId: booking._id,
-        attachments: channel === "email" ? attachments : undefined,
-      }),
-    );
-  }
-  return ids;
-}
 
 /**
  * Tells the booking's customer about something that happened to it. Called by the booking
@@ -182,58 +61,15 @@ export const notifyBookingEvent = internalMutation({
   },
 });
 
-const HOUR = 3_600_000;
-const MAX_BUSINESSES_PER_RUN = 1_000;
-const MAX_SENDS_PER_RUN = 200;
-
-/** The reminder windows: start in (now + after, now + until], booked at least `until` ahead. */
-export const REMINDERS: { key: "reminder_24h" | "reminder_2h"; after: number; until: number }[] = [
-  { key: "reminder_24h", after: 2 * HOUR, until: 24 * HOUR },
-  { key: "reminder_2h", after: 0, until: 2 * HOUR },
-];
-
 /**
- * For the cron (every few minutes): sends reminder_24h to CONFIRMED bookings starting in
- * (2 h, 24 h] and reminder_2h to those starting in (0, 2 h], each once per booking. A
- * booking made inside a window (e.g. 5 hours ahead) gets no reminder for that window: its
- * confirmation has just told the customer. At most 200 sends per run; `more` says the
- * cron should run again soon.
+ * For the cron (every 5 minutes): sends the reminders due now, in each business's time zone
+ * (model/reminders.ts: 24 h = same wall-clock time the local day before, 2 h = two hours
+ * before), once per booking and start. `more`: the run hit its budget; run again soon.
  */
 export const sendDueReminders = internalMutation({
   args: { now: v.optional(v.number()) },
   returns: v.object({ reminder_24h: v.number(), reminder_2h: v.number(), more: v.boolean() }),
-  handler: async (ctx, args) => {
-    const now = args.now ?? Date.now();
-    const sent = { reminder_24h: 0, reminder_2h: 0 };
-    let budget = MAX_SENDS_PER_RUN;
-    const businesses = await ctx.db
-      .query("businesses")
-      .withIndex("by_status", (q) => q.eq("status", "ACTIVE"))
-      .take(MAX_BUSINESSES_PER_RUN);
-    for (const business of businesses) {
-      for (const reminder of REMINDERS) {
-        const due = await ctx.db
-          .query("bookings")
-          .withIndex("by_businessId_and_status_and_start", (q) =>
-            q.eq("businessId", business._id).eq("status", "CONFIRMED").gt("start", now + reminder.after).lte("start", now + reminder.until),
-          )
-          .take(MAX_SENDS_PER_RUN);
-        for (const booking of due) {
-          if (booking.createdAt > booking.start - reminder.until) continue;
-          const already = await ctx.db
-            .query("notifications")
-            .withIndex("by_bookingId_and_templateKey", (q) => q.eq("bookingId", booking._id).eq("templateKey", reminder.key))
-            .first();
-          if (already !== null) continue;
-          if (budget === 0) return { ...sent, more: true };
-          await notifyBooking(ctx, booking, reminder.key);
-          sent[reminder.key]++;
-          budget--;
-        }
-      }
-    }
-    return { ...sent, more: false };
-  },
+  handler: async (ctx, args) => await sendReminders(ctx, args.now ?? Date.now()),
 });
 
 // ---------------------------------------------------------------------------------------
@@ -352,7 +188,7 @@ export const retry = mutation({
   handler: async (ctx, args) => {
     const row = await ctx.db.get("notifications", args.notificationId);
     if (row === null || row.businessId === undefined) throw appError("NOT_FOUND", "Notification not found.", { param: "notificationId" });
-    await requireBusinessRole(ctx, row.businessId, "manager");
+    await requireBusinessRole(ctx, row.businessId, "manager", { param: "notificationId", message: "Notification not found." });
     await requeueNotification(ctx, row);
     return null;
   },
@@ -362,16 +198,70 @@ export const retry = mutation({
 // Reads
 // ---------------------------------------------------------------------------------------
 
-/** The business's notification log, newest first (manager and up). */
+/** At most this many rows of one page are looked at per filter match (filters on top of the index). */
+const LOG_PAGE_MAX = 100;
+
+/**
+ * The business's notification log, newest first (manager and up), each row with its
+ * customer's name. Filters: `status`, `channel`, `templateKey` (any combination; the first
+ * given picks the index, the others narrow it).
+ */
 export const log = query({
-  args: { businessId: v.id("businesses"), paginationOpts: paginationOptsValidator },
+  args: {
+    businessId: v.id("businesses"),
+    paginationOpts: paginationOptsValidator,
+    status: v.optional(vNotificationStatus),
+    channel: v.optional(vChannel),
+    templateKey: v.optional(vTemplateKey),
+  },
   handler: async (ctx, args) => {
     await requireBusinessRole(ctx, args.businessId, "manager");
-    return await ctx.db
-      .query("notifications")
-      .withIndex("by_businessId_and_createdAt", (q) => q.eq("businessId", args.businessId))
-      .order("desc")
-      .paginate(args.paginationOpts);
+    if (args.paginationOpts.numItems < 1 || args.paginationOpts.numItems > LOG_PAGE_MAX) {
+      throw appError("INVALID_ARGUMENT", `paginationOpts.numItems must be between 1 and ${LOG_PAGE_MAX}.`, { param: "paginationOpts.numItems" });
+    }
+    const { businessId, status, channel, templateKey } = args;
+    const table = ctx.db.query("notifications");
+    const indexed =
+      status !== undefined
+        ? table.withIndex("by_businessId_and_status_and_createdAt", (q) => q.eq("businessId", businessId).eq("status", status))
+        : channel !== undefined
+          ? table.withIndex("by_businessId_and_channel_and_createdAt", (q) => q.eq("businessId", businessId).eq("channel", channel))
+          : templateKey !== undefined
+            ? table.withIndex("by_businessId_and_templateKey_and_createdAt", (q) => q.eq("businessId", businessId).eq("templateKey", templateKey))
+            : table.withIndex("by_businessId_and_createdAt", (q) => q.eq("businessId", businessId));
+    // A second or third filter narrows the first one's index range (one business's rows):
+    // a page may come back short, never wrong, and the cursor moves on.
+    // eslint-disable-next-line @convex-dev/no-filter-in-query
+    const narrowed = indexed.filter((q) =>
+      q.and(
+        channel === undefined ? true : q.eq(q.field("channel"), channel),
+        templateKey === undefined ? true : q.eq(q.field("templateKey"), templateKey),
+      ),
+    );
+    const page = await narrowed.order("desc").paginate(args.paginationOpts);
+    const names = new Map<Id<"customers">, string>();
+    for (const row of page.page) {
+      if (row.customerId === undefined || names.has(row.customerId)) continue;
+      names.set(row.customerId, (await ctx.db.get("customers", row.customerId))?.name ?? "");
+    }
+    return { ...page, page: page.page.map((row) => ({ ...row, customerName: row.customerId === undefined ? undefined : names.get(row.customerId) })) };
+  },
+});
+
+/** How many rows wait for a retry and how many failed (each counted up to 100), for the log's header. */
+export const logCounts = query({
+  args: { businessId: v.id("businesses") },
+  returns: v.object({ failed: v.number(), retrying: v.number() }),
+  handler: async (ctx, { businessId }) => {
+    await requireBusinessRole(ctx, businessId, "manager");
+    const count = async (status: "failed" | "queued") =>
+      (
+        await ctx.db
+          .query("notifications")
+          .withIndex("by_businessId_and_status_and_createdAt", (q) => q.eq("businessId", businessId).eq("status", status))
+          .take(100)
+      ).filter((row) => status === "failed" || (row.attempts ?? 0) > 0).length;
+    return { failed: await count("failed"), retrying: await count("queued") };
   },
 });
 

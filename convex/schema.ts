@@ -912,6 +912,8 @@ export default defineSchema({
     customerId: v.optional(v.id("customers")),
     userId: v.optional(v.id("users")),
     bookingId: v.optional(v.id("bookings")),
+    /** The booking's start when this was written: a reminder is sent once per start. */
+    bookingStart: v.optional(v.number()),
     templateKey: vTemplateKey,
     channel: vChannel,
     to: v.string(),
@@ -938,6 +940,9 @@ export default defineSchema({
   })
     .index("by_bookingId_and_templateKey", ["bookingId", "templateKey"])
     .index("by_businessId_and_createdAt", ["businessId", "createdAt"])
+    .index("by_businessId_and_status_and_createdAt", ["businessId", "status", "createdAt"])
+    .index("by_businessId_and_channel_and_createdAt", ["businessId", "channel", "createdAt"])
+    .index("by_businessId_and_templateKey_and_createdAt", ["businessId", "templateKey", "createdAt"])
     .index("by_customerId_and_createdAt", ["customerId", "createdAt"])
     .index("by_status", ["status"]),
 

@@ -10,12 +10,14 @@
  * Bodies use {{placeholders}}; each key allows a known set (`TEMPLATE_PLACEHOLDERS`), checked
  * when a template is saved. `renderTemplate` is pure.
  */
-import { v, type Infer } from "convex/values";
+import { ConvexError, v, type Infer } from "convex/values";
+import { formatMoney, localMinutesToInstant } from "../domain";
 import type { Doc, Id } from "./_generated/dataModel";
 import { requireBusinessRole, requireDocRole, requirePlatformAdmin } from "./access";
-import { appError } from "./errors";
+import { appError, isAppErrorData } from "./errors";
 import type { MutationCtx as RawMutationCtx, QueryCtx as RawQueryCtx } from "./_generated/server";
 import { internalMutation, mutation, query } from "./functions";
+import { formatDate, formatTime } from "./model/messageFormat";
 import { invalid, optionalText, requireLocale, requireText } from "./model/validation";
 import { templateKeys, vChannel, vTemplateKey } from "./schema";
 
@@ -438,9 +440,11 @@ export async function resolveTemplate(
   key: TemplateKey,
   channel: Channel,
   locale: string,
+  /** false: ignore the business's own templates (what applies without them). */
+  ownTemplates = true,
 ): Promise<ResolvedTemplate | null> {
   for (const l of localeChain(locale, business?.locale ?? "en")) {
-    const own = business === null ? null : await storedTemplate(ctx, business._id, key, channel, l);
+    const own = business === null || !ownTemplates ? null : await storedTemplate(ctx, business._id, key, channel, l);
     if (own) return { source: "business", locale: l, subject: own.subject, body: own.body, templateId: own._id };
     const platform = await storedTemplate(ctx, undefined, key, channel, l);
     if (platform) return { source: "platform", locale: l, subject: platform.subject, body: platform.body, templateId: platform._id };
@@ -463,18 +467,47 @@ const templateArgs = {
   active: v.optional(v.boolean()),
 };
 
-function validTemplate(args: { key: TemplateKey; channel: Channel; locale: string; subject?: string; body: string }) {
-  const locale = requireLocale(args.locale);
+function validSubject(args: { key: TemplateKey; channel: Channel; subject?: string }): string | undefined {
+  if (args.channel === "email") {
+    const subject = requireText(args.subject ?? "", "subject", 200);
+    requireKnownPlaceholders(args.key, subject, "subject");
+    return subject;
+  }
+  if (optionalText(args.subject, "subject", 200) !== undefined) throw invalid("subject", `A ${args.channel} message has no subject.`);
+  return undefined;
+}
+
+function validBody(args: { key: TemplateKey; channel: Channel; body: string }): string {
   const body = requireText(args.body, "body", args.channel === "email" ? 20_000 : 1_600);
   requireKnownPlaceholders(args.key, body, "body");
-  let subject: string | undefined;
-  if (args.channel === "email") {
-    subject = requireText(args.subject ?? "", "subject", 200);
-    requireKnownPlaceholders(args.key, subject, "subject");
-  } else if (optionalText(args.subject, "subject", 200) !== undefined) {
-    throw invalid("subject", `A ${args.channel} message has no subject.`);
-  }
+  return body;
+}
+
+function validTemplate(args: { key: TemplateKey; channel: Channel; locale: string; subject?: string; body: string }) {
+  const locale = requireLocale(args.locale);
+  const body = validBody(args);
+  const subject = validSubject(args);
   return { locale, body, subject };
+}
+
+export type TemplateProblem = { field: "subject" | "body"; message: string };
+
+/** What `upsert` would refuse in a draft, per field (the same checks, collected instead of thrown). */
+export function templateProblems(args: { key: TemplateKey; channel: Channel; subject?: string; body: string }): TemplateProblem[] {
+  const problems: TemplateProblem[] = [];
+  for (const [field, check] of [
+    ["subject", () => validSubject(args)],
+    ["body", () => validBody(args)],
+  ] as const) {
+    try {
+      check();
+    } catch (error) {
+      const data = error instanceof ConvexError ? error.data : undefined;
+      if (!isAppErrorData(data)) throw error;
+      problems.push({ field, message: data.message });
+    }
+  }
+  return problems;
 }
 
 async function upsertRow(
@@ -611,29 +644,103 @@ export const SAMPLE_VARS: Record<string, string> = {
   signInUrl: "https://example.com/sign-in",
 };
 
-/** What a customer would receive, with sample values (manager and up). */
+/** A sample visit (Tuesday 3 March 2026, 09:00 at the business) for previews. */
+const SAMPLE_START = { date: "2026-03-03", minutes: 9 * 60 };
+
+/**
+ * The sample values in the recipient's locale: dates, times and amounts formatted as a real
+ * message would be (business's zone and currency), names and links as in SAMPLE_VARS.
+ */
+export function sampleVars(business: Doc<"businesses">, locale: string): Record<string, string> {
+  const start = localMinutesToInstant(SAMPLE_START.date, SAMPLE_START.minutes, business.timeZone);
+  const previous = start - 19 * 3_600_000;
+  const money = (minor: number) => formatMoney(minor, business.currency, locale);
+  return {
+    ...SAMPLE_VARS,
+    businessName: business.name,
+    bookingDate: formatDate(start, business.timeZone, locale),
+    bookingTime: formatTime(start, business.timeZone, locale),
+    previousDate: formatDate(previous, business.timeZone, locale),
+    previousTime: formatTime(previous, business.timeZone, locale),
+    totalAmount: money(12_000),
+    amountPaid: money(12_000),
+    amountDue: money(12_000),
+    cancellationFee: money(0),
+    amountRefunded: money(2_000),
+  };
+}
+
+const vSource = v.union(v.literal("business"), v.literal("platform"), v.literal("built_in"), v.literal("draft"));
+
+/**
+ * What a customer would receive, with sample values in `locale` (manager and up): the
+ * template that applies, or the draft `subject`/`body` being edited (then `problems` lists
+ * what saving it would refuse: unknown placeholders, a missing subject…). Null when no
+ * template applies.
+ */
 export const preview = query({
-  args: { businessId: v.id("businesses"), key: vTemplateKey, channel: vChannel, locale: v.string() },
+  args: {
+    businessId: v.id("businesses"),
+    key: vTemplateKey,
+    channel: vChannel,
+    locale: v.string(),
+    subject: v.optional(v.string()),
+    body: v.optional(v.string()),
+  },
   returns: v.union(
     v.object({
-      source: v.union(v.literal("business"), v.literal("platform"), v.literal("built_in")),
+      source: vSource,
       locale: v.string(),
       subject: v.optional(v.string()),
       body: v.string(),
+      problems: v.array(v.object({ field: v.union(v.literal("subject"), v.literal("body")), message: v.string() })),
     }),
     v.null(),
   ),
   handler: async (ctx, args) => {
     const { business } = await requireBusinessRole(ctx, args.businessId, "manager");
     const locale = requireLocale(args.locale);
-    const template = await resolveTemplate(ctx, business, args.key, args.channel, locale);
+    const draft = args.body === undefined ? null : { subject: args.channel === "email" ? (args.subject ?? "") : args.subject, body: args.body };
+    const template = draft === null ? await resolveTemplate(ctx, business, args.key, args.channel, locale) : { source: "draft" as const, locale, ...draft };
     if (template === null) return null;
-    const vars = { ...SAMPLE_VARS, businessName: business.name };
+    const vars = sampleVars(business, locale);
     return {
       source: template.source,
       locale: template.locale,
       subject: template.subject === undefined ? undefined : renderTemplate(template.subject, vars).text,
       body: renderTemplate(template.body, vars).text,
+      problems: draft === null ? [] : templateProblems({ key: args.key, channel: args.channel, ...draft }),
+    };
+  },
+});
+
+/**
+ * What the template editor starts from, for one key, channel and locale (manager and up):
+ * the text that applies now (`current`), what applies without the business's own version
+ * (`fallback`: the platform's or the built-in default, for "Reset to default"), the
+ * business's own row at exactly this locale (`overrideId`), and the placeholders allowed.
+ */
+export const editor = query({
+  args: { businessId: v.id("businesses"), key: vTemplateKey, channel: vChannel, locale: v.string() },
+  handler: async (ctx, args) => {
+    const { business } = await requireBusinessRole(ctx, args.businessId, "manager");
+    const locale = requireLocale(args.locale);
+    const current = await resolveTemplate(ctx, business, args.key, args.channel, locale);
+    const fallback = await resolveTemplate(ctx, business, args.key, args.channel, locale, false);
+    const own = await ctx.db
+      .query("messageTemplates")
+      .withIndex("by_businessId_and_key_and_channel_and_locale", (q) =>
+        q.eq("businessId", business._id).eq("key", args.key).eq("channel", args.channel).eq("locale", locale),
+      )
+      .first();
+    return {
+      key: args.key,
+      channel: args.channel,
+      locale,
+      placeholders: [...TEMPLATE_PLACEHOLDERS[args.key]],
+      current,
+      fallback,
+      overrideId: own?._id ?? null,
     };
   },
 });

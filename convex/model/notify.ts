@@ -36,6 +36,8 @@ export type QueueNotificationArgs = {
   /** Values of the template's {{placeholders}}. */
   vars: Record<string, string>;
   bookingId?: Id<"bookings">;
+  /** The booking's start this message is about (reminders are sent once per start). */
+  bookingStart?: number;
   /** The customer it goes to: their opt-out is honoured and the row shows in their history. */
   customerId?: Id<"customers">;
   userId?: Id<"users">;
@@ -137,6 +139,7 @@ export async function queueNotification(ctx: Ctx, args: QueueNotificationArgs): 
     customerId: customer?._id,
     userId: args.userId ?? customer?.userId,
     bookingId: args.bookingId,
+    bookingStart: args.bookingStart,
     templateKey: args.templateKey,
     channel: args.channel,
     to,
