@@ -11,7 +11,6 @@
 import { v } from "convex/values";
 import { isValidLocalDate } from "../domain/time";
 import { tryParseRoomId } from "../party/rooms";
-import type { Id } from "./_generated/dataModel";
 import { appError } from "./errors";
 import { internalQuery, query } from "./functions";
 import { slotGridFor } from "./model/availabilityGrid";
@@ -50,7 +49,7 @@ export const forRoom = internalQuery({
     const zoneId = ctx.db.normalizeId("zones", key.key.zoneId);
     if (businessId === null || zoneId === null) return null;
     const business = await ctx.db.get("businesses", businessId);
-    const zone = await ctx.db.get("zones", zoneId as Id<"zones">);
+    const zone = await ctx.db.get("zones", zoneId);
     if (business === null || business.status !== "ACTIVE" || zone === null || zone.businessId !== business._id || !zone.active) {
       return null;
     }

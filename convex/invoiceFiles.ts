@@ -9,7 +9,6 @@
 import type { HttpRouter } from "convex/server";
 import { ConvexError, v } from "convex/values";
 import { api } from "./_generated/api";
-import type { Id } from "./_generated/dataModel";
 import { httpAction } from "./_generated/server";
 import { appError, httpStatusForCode, isAppErrorData } from "./errors";
 import { action } from "./functions";
@@ -45,14 +44,7 @@ const servePdf = httpAction(async (ctx, request) => {
     const invoiceId = url.searchParams.get("invoiceId");
     if (!invoiceId) throw appError("INVALID_ARGUMENT", "invoiceId is required (?invoiceId=…).", { param: "invoiceId" });
     const locale = url.searchParams.get("locale") ?? undefined;
-    let document: InvoiceDocument;
-    try {
-      document = await ctx.runQuery(api.invoices.pdfDocument, { invoiceId: invoiceId as Id<"invoices">, locale });
-    } catch (error) {
-      // A malformed id fails argument validation: the same answer as an unknown one.
-      if (error instanceof ConvexError) throw error;
-      throw appError("NOT_FOUND", "Invoice not found.", { param: "invoiceId" });
-    }
+    const document: InvoiceDocument = await ctx.runQuery(api.invoices.pdfDocument, { invoiceId, locale });
     return new Response(toArrayBuffer(await renderInvoicePdf(document)), {
       status: 200,
       headers: {

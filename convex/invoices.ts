@@ -51,10 +51,13 @@ export const get = query({
  * `invoiceFiles.pdf`; `GET /invoices/pdf?invoiceId=…` serves it to a bearer token.
  */
 export const pdfDocument = query({
-  args: { invoiceId: v.id("invoices"), locale: v.optional(v.string()) },
+  // A string, not v.id: the HTTP route hands over what the URL says, and a malformed id is
+  // answered like an unknown one (NOT_FOUND), here rather than by the caller guessing.
+  args: { invoiceId: v.string(), locale: v.optional(v.string()) },
   returns: vInvoiceDocument,
   handler: async (ctx, args) => {
-    const { invoice } = await loadInvoiceForViewer(ctx, await ctx.db.get("invoices", args.invoiceId), "invoiceId");
+    const id = ctx.db.normalizeId("invoices", args.invoiceId);
+    const { invoice } = await loadInvoiceForViewer(ctx, id === null ? null : await ctx.db.get("invoices", id), "invoiceId");
     return await invoiceDocument(ctx, invoice, args.locale === undefined ? undefined : requireLocale(args.locale));
   },
 });

@@ -22,7 +22,7 @@ import { countAssistantMessage } from "../model/abuseLimits";
 import { userByTokenIdentifier } from "../model/accountIdentity";
 import { requireText } from "../model/validation";
 import { toolContext } from "./run";
-import { parseInput, toolNamed } from "./tools";
+import { parseInput, toolNamed, type AssistantTool, type ToolContext } from "./tools";
 
 const MAX_MESSAGES = 200;
 const UNDO_WINDOW_MS = 15 * 60_000;
@@ -177,8 +177,8 @@ export const decide = rawMutation({
 
 async function undoFor(
   ctx: RawMutationCtx,
-  tc: Awaited<ReturnType<typeof toolContext>>,
-  plan: NonNullable<ReturnType<typeof toolNamed>["undo"]>,
+  tc: ToolContext,
+  plan: NonNullable<AssistantTool["undo"]>,
   before: Doc<"bookings"> | null,
   result: unknown,
 ) {
