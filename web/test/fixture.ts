@@ -93,8 +93,24 @@ function setEnvValue(text: string, key: string, value: string): string {
 }
 
 
-/** `extraEnv`: deployment variables added to this run's env file before the backend starts. */
+/**
+ * `extraEnv`: deployment variables added to this run's env file before the backend starts.
+ * A port found free can be taken by another process (an outgoing connection's local port, a
+ * parallel suite) before its server binds it; such a start is retried on fresh ports.
+ */
 export async function startStack(extraEnv: Record<string, string> = {}): Promise<Stack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnce(extraEnv);
+    } catch (error) {
+      const portTaken = /EADDRINUSE|already in use/.test(String((error as Error)?.stack ?? error));
+      if (!portTaken || attempt === 3) throw error;
+      console.warn(`[portal fixture] a port was taken before its server bound it; starting again (${attempt})`);
+    }
+  }
+}
+
+async function startStackOnce(extraEnv: Record<string, string>): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), "portal-test-"));
   const envPath = join(dir, "env.local");
   const stops: (() => Promise<void>)[] = [];
