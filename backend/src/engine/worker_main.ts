@@ -79,22 +79,34 @@ function errorFrom(json: ErrorJson | undefined): Error {
   return error;
 }
 
-/** Blocks until the engine answered (the engine never needs this thread to answer). */
+let lastBlockingSeq = 0;
+
+/**
+ * Blocks until the engine answered (the engine never needs this thread to answer). Each call
+ * is numbered and takes only the answer with its number: an answer meant for no one (sent
+ * for a message of an execution that had ended) must never become the next call's result.
+ */
 function blockingCall(message: CallMessage): string {
   const since = performance.timeOrigin + performance.now();
   paused[1] = since;
+  const seq = ++lastBlockingSeq;
   Atomics.store(flag, 0, FLAG_WAITING);
-  post(message);
-  let reply: SyncReply;
+  post({ ...message, seq });
+  let reply: SyncReply | undefined;
   // The engine usually answers within microseconds: look a few times before sleeping.
   for (let i = 0; i < SPIN_CHECKS && Atomics.load(flag, 0) === FLAG_WAITING; i++);
-  for (;;) {
+  while (reply === undefined) {
     Atomics.wait(flag, 0, FLAG_WAITING, 1000);
-    const received = receiveMessageOnPort(syncPort);
-    if (received) {
-      reply = received.message as SyncReply;
-      break;
+    for (let received = receiveMessageOnPort(syncPort); received; received = receiveMessageOnPort(syncPort)) {
+      const answer = received.message as SyncReply;
+      if (answer.seq === seq) {
+        reply = answer;
+        break;
+      }
     }
+    // Only stray answers so far: sleep again until ours is posted (it is posted before the
+    // flag is set, so re-arming the flag here cannot miss it).
+    if (reply === undefined) Atomics.store(flag, 0, FLAG_WAITING);
   }
   paused[0] += performance.timeOrigin + performance.now() - since;
   paused[1] = 0;

@@ -293,19 +293,20 @@ export class FunctionWorker {
       return "other";
     }
     const run = this.runs.get(message.runId);
+    // Notices that expect no answer (an action's timer cleared or fetch aborted), also after
+    // their execution ended: answering them would leave an answer no call waits for.
+    if (message.kind === "abortFetch" || message.kind === "clearTimer") {
+      if (run === undefined) return "other";
+      run.host.logLines.push(...message.logs);
+      if (message.kind === "abortFetch") run.fetches.get(message.abortCallId!)?.abort();
+      else run.timers.get(message.abortCallId!)?.();
+      return "other";
+    }
     if (!run) {
       // A call of a run that already ended (stray continuation): refuse it.
       return this.answer(message, { ok: false, error: errorJson(new Error("This function execution has ended")) });
     }
     run.host.logLines.push(...message.logs);
-    if (message.kind === "abortFetch") {
-      run.fetches.get(message.abortCallId!)?.abort();
-      return "other";
-    }
-    if (message.kind === "clearTimer") {
-      run.timers.get(message.abortCallId!)?.();
-      return "other";
-    }
     let reply: Partial<AsyncReplyMessage> | Promise<Partial<AsyncReplyMessage>>;
     try {
       reply = this.performNow(run, message);
@@ -419,7 +420,7 @@ export class FunctionWorker {
   private answer(call: CallMessage, answer: SyncReply & Partial<AsyncReplyMessage>): Handled {
     if (this.dead || call.noReply === true) return "other";
     if (call.callId === undefined) {
-      this.syncPort.postMessage(answer);
+      this.syncPort.postMessage({ ...answer, seq: call.seq } satisfies SyncReply);
       Atomics.store(this.flag, 0, FLAG_ANSWERED);
       Atomics.notify(this.flag, 0);
       return "answered";

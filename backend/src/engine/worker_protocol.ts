@@ -106,6 +106,8 @@ export interface CallMessage {
   logs: string[];
   /** A blocking call whose answer the function does not need (queryCleanup): sent ahead of the next call, not answered. */
   noReply?: boolean;
+  /** A blocking call's number on its worker, echoed by its SyncReply. */
+  seq?: number;
 }
 
 export interface StartedMessage {
@@ -133,6 +135,8 @@ export interface ErrorJson {
 }
 
 export interface SyncReply {
+  /** The `seq` of the blocking call this answers: a worker takes no other call's answer for its own. */
+  seq?: number;
   ok: boolean;
   result?: string;
   error?: ErrorJson;

@@ -62,3 +62,22 @@ describe("a bounded worker pool", () => {
     expect(workerPool.stats().action.peak).toBe(3);
   });
 });
+
+describe("answers after an execution ended", () => {
+  it("a timer an action clears after returning leaves no answer for the worker's next function", async () => {
+    workerPool.configure({ transaction: 1, action: 1 });
+    try {
+      await engine.runMutation("messages:send", [{ channel: "late-clear", author: "a", body: "b" }], admin);
+      for (let i = 0; i < 5; i++) {
+        const action = await engine.runAction("actions:clearsTimerAfterReturning", [{}], admin);
+        expect(action.success ? action.value : action.errorMessage).toBe("returned");
+        // Let the late clear reach the engine before the next function starts.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        const listed = await engine.runQuery("messages:list", [{ channel: "late-clear" }], admin);
+        expect(listed.success ? (listed.value as { body: string }[]).map((m) => m.body) : listed.errorMessage).toEqual(["b"]);
+      }
+    } finally {
+      workerPool.configure({ transaction: 2, action: 1 });
+    }
+  });
+});
