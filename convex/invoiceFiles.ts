@@ -5,11 +5,15 @@
  * - `pdf` (action): the portal's "Download PDF" (bytes + file name);
  * - `GET /invoices/pdf?invoiceId=…` with `Authorization: Bearer <the person's token>`: the
  *   same file over HTTP (application/pdf, as an attachment), errors in the one JSON format.
+ *   The portal (PORTAL_URL's origin) may call it from the browser: CORS answers its
+ *   preflight and exposes Content-Disposition (the file name); other origins get no CORS
+ *   headers, so a browser keeps the answer from their pages.
  */
 import type { HttpRouter } from "convex/server";
 import { ConvexError, v } from "convex/values";
 import { api } from "./_generated/api";
 import { httpAction } from "./_generated/server";
+import { env } from "./env";
 import { appError, httpStatusForCode, isAppErrorData } from "./errors";
 import { action } from "./functions";
 import { renderInvoicePdf, type InvoiceDocument } from "./model/invoicePdf";
@@ -29,16 +33,40 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }
 
-function errorResponse(error: unknown): Response {
+/** CORS headers for the portal's origin (PORTAL_URL); none for any other origin. */
+function corsHeaders(request: Request): Record<string, string> {
+  const origin = request.headers.get("Origin");
+  if (origin === null) return {};
+  let portalOrigin: string;
+  try {
+    portalOrigin = new URL(env.portalUrl()).origin;
+  } catch {
+    return {};
+  }
+  if (origin !== portalOrigin) return {};
+  return {
+    "Access-Control-Allow-Origin": portalOrigin,
+    "Access-Control-Allow-Methods": "GET, OPTIONS",
+    "Access-Control-Allow-Headers": "Authorization",
+    "Access-Control-Expose-Headers": "Content-Disposition",
+    "Access-Control-Max-Age": "600",
+    Vary: "Origin",
+  };
+}
+
+function errorResponse(error: unknown, cors: Record<string, string>): Response {
   const data = error instanceof ConvexError ? error.data : undefined;
   if (!isAppErrorData(data)) throw error;
   return new Response(JSON.stringify({ error: { code: data.code, message: data.message, ...(data.param ? { param: data.param } : {}) } }), {
     status: httpStatusForCode(data.code),
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", ...cors },
   });
 }
 
+const preflight = httpAction(async (_ctx, request) => new Response(null, { status: 204, headers: corsHeaders(request) }));
+
 const servePdf = httpAction(async (ctx, request) => {
+  const cors = corsHeaders(request);
   try {
     const url = new URL(request.url);
     const invoiceId = url.searchParams.get("invoiceId");
@@ -51,13 +79,15 @@ const servePdf = httpAction(async (ctx, request) => {
         "Content-Type": "application/pdf",
         "Content-Disposition": `attachment; filename="${document.filename}"`,
         "Cache-Control": "private, no-store",
+        ...cors,
       },
     });
   } catch (error) {
-    return errorResponse(error);
+    return errorResponse(error, cors);
   }
 });
 
 export function registerInvoiceFileRoutes(http: HttpRouter): void {
   http.route({ path: INVOICE_PDF_PATH, method: "GET", handler: servePdf });
+  http.route({ path: INVOICE_PDF_PATH, method: "OPTIONS", handler: preflight });
 }

@@ -203,37 +203,45 @@ const LOG_PAGE_MAX = 100;
 
 /**
  * The business's notification log, newest first (manager and up), each row with its
- * customer's name. Filters: `status`, `channel`, `templateKey` (any combination; the first
- * given picks the index, the others narrow it).
+ * customer's name. Filters: `customerId`, `status`, `channel`, `templateKey` (any
+ * combination; the first given picks the index, the others narrow it). Another business's
+ * customer is answered as NOT_FOUND.
  */
 export const log = query({
   args: {
     businessId: v.id("businesses"),
     paginationOpts: paginationOptsValidator,
+    customerId: v.optional(v.id("customers")),
     status: v.optional(vNotificationStatus),
     channel: v.optional(vChannel),
     templateKey: v.optional(vTemplateKey),
   },
   handler: async (ctx, args) => {
     await requireBusinessRole(ctx, args.businessId, "manager");
+    if (args.customerId !== undefined && (await ctx.db.get("customers", args.customerId))?.businessId !== args.businessId) {
+      throw appError("NOT_FOUND", "Customer not found.", { param: "customerId" });
+    }
     if (args.paginationOpts.numItems < 1 || args.paginationOpts.numItems > LOG_PAGE_MAX) {
       throw appError("INVALID_ARGUMENT", `paginationOpts.numItems must be between 1 and ${LOG_PAGE_MAX}.`, { param: "paginationOpts.numItems" });
     }
-    const { businessId, status, channel, templateKey } = args;
+    const { businessId, customerId, status, channel, templateKey } = args;
     const table = ctx.db.query("notifications");
     const indexed =
-      status !== undefined
+      customerId !== undefined
+        ? table.withIndex("by_customerId_and_createdAt", (q) => q.eq("customerId", customerId))
+        : status !== undefined
         ? table.withIndex("by_businessId_and_status_and_createdAt", (q) => q.eq("businessId", businessId).eq("status", status))
         : channel !== undefined
           ? table.withIndex("by_businessId_and_channel_and_createdAt", (q) => q.eq("businessId", businessId).eq("channel", channel))
           : templateKey !== undefined
             ? table.withIndex("by_businessId_and_templateKey_and_createdAt", (q) => q.eq("businessId", businessId).eq("templateKey", templateKey))
             : table.withIndex("by_businessId_and_createdAt", (q) => q.eq("businessId", businessId));
-    // A second or third filter narrows the first one's index range (one business's rows):
-    // a page may come back short, never wrong, and the cursor moves on.
+    // A second or third filter narrows the first one's index range (one business's rows,
+    // or one customer's): a page may come back short, never wrong, and the cursor moves on.
     // eslint-disable-next-line @convex-dev/no-filter-in-query
     const narrowed = indexed.filter((q) =>
       q.and(
+        customerId === undefined || status === undefined ? true : q.eq(q.field("status"), status),
         channel === undefined ? true : q.eq(q.field("channel"), channel),
         templateKey === undefined ? true : q.eq(q.field("templateKey"), templateKey),
       ),

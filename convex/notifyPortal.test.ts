@@ -166,6 +166,14 @@ describe("the notification log", () => {
     expect((await page({ templateKey: "booking_confirmed" })).page.map((r) => r._id)).toEqual([confirmed]);
     expect((await page({ status: "queued", channel: "email", templateKey: "booking_rescheduled" })).page.map((r) => r._id)).toEqual([retrying]);
     expect((await page({ status: "queued", channel: "sms" })).page).toEqual([]);
+    // By customer, alone or with the other filters; another business's customer is unknown here.
+    const bo = await aCustomer(t, biz.businessId, { name: "Bo" });
+    expect((await page({ customerId: customer.customerId })).page.map((r) => r._id).sort()).toEqual([confirmed, failedSms, retrying].sort());
+    expect((await page({ customerId: customer.customerId, status: "failed", channel: "sms" })).page.map((r) => r._id)).toEqual([failedSms]);
+    expect((await page({ customerId: customer.customerId, templateKey: "booking_confirmed" })).page.map((r) => r._id)).toEqual([confirmed]);
+    expect((await page({ customerId: bo.customerId })).page).toEqual([]);
+    const outsider = await aCustomer(t, other.businessId, { name: "Cy" });
+    await expectAppError(page({ customerId: outsider.customerId }), "NOT_FOUND", "customerId");
     expect(await biz.owner.as.query(api.notifications.logCounts, { businessId: biz.businessId })).toEqual({ failed: 1, retrying: 1 });
 
     // The customer's own history, as staff see it on the customer's page and as the customer does.
@@ -264,6 +272,21 @@ describe("invoice PDFs", () => {
     const missing = await customer.as.fetch(`/invoices/pdf`);
     expect(missing.status).toBe(422);
     expect((await missing.json()).error.param).toBe("invoiceId");
+
+    // The portal (PORTAL_URL's origin) may fetch it from the browser; other origins get no CORS.
+    const portal = "http://127.0.0.1:5173";
+    const preflight = await t.fetch(`/invoices/pdf?invoiceId=${invoiceId}`, { method: "OPTIONS", headers: { Origin: portal, "Access-Control-Request-Headers": "authorization" } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe(portal);
+    expect(preflight.headers.get("access-control-allow-headers")).toBe("Authorization");
+    const fromPortal = await customer.as.fetch(`/invoices/pdf?invoiceId=${invoiceId}`, { headers: { Origin: portal } });
+    expect(fromPortal.headers.get("access-control-allow-origin")).toBe(portal);
+    expect(fromPortal.headers.get("access-control-expose-headers")).toBe("Content-Disposition");
+    const elsewhere = await customer.as.fetch(`/invoices/pdf?invoiceId=${invoiceId}`, { headers: { Origin: "https://evil.example" } });
+    expect(elsewhere.headers.get("access-control-allow-origin")).toBeNull();
+    const deniedFromPortal = await t.fetch(`/invoices/pdf?invoiceId=${invoiceId}`, { headers: { Origin: portal } });
+    expect(deniedFromPortal.status).toBe(401);
+    expect(deniedFromPortal.headers.get("access-control-allow-origin")).toBe(portal);
   });
 
   test("the confirmation email carries the invoice as a PDF once the booking has one; SMS never do", async () => {

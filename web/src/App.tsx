@@ -20,6 +20,7 @@ import { OwnerCatalogue } from "./pages/owner/Catalogue";
 import { OwnerCustomers } from "./pages/owner/Customers";
 import { OwnerDevelopers } from "./pages/owner/Developers";
 import { OwnerFinance } from "./pages/owner/Finance";
+import { OwnerNotifications, OwnerTemplates } from "./pages/owner/Notifications";
 import { OwnerReports } from "./pages/owner/Reports";
 import { OwnerSettings } from "./pages/owner/Settings";
 import { OwnerStaff } from "./pages/owner/Staff";
@@ -66,6 +67,8 @@ const ROUTES: RouteDef[] = [
   { pattern: "/owner/customers", roles: ["owner", "manager"], render: () => <OwnerCustomers /> },
   { pattern: "/owner/staff", roles: ["owner", "manager"], render: () => <OwnerStaff /> },
   { pattern: "/owner/finance", roles: ["owner", "manager"], render: () => <OwnerFinance /> },
+  { pattern: "/owner/notifications", roles: ["owner", "manager"], render: () => <OwnerNotifications /> },
+  { pattern: "/owner/notifications/templates", roles: ["owner", "manager"], render: () => <OwnerTemplates /> },
   { pattern: "/owner/developers", roles: ["owner", "manager"], render: () => <OwnerDevelopers /> },
   { pattern: "/owner/reports", roles: ["owner", "manager"], render: () => <OwnerReports /> },
   { pattern: "/admin/businesses", roles: ["platform_admin"], render: () => <AdminBusinesses /> },

@@ -36,7 +36,7 @@ describe("accessibility", () => {
     const roles: [string, string[]][] = [
       ["demo-customer-1", ["/bookings", `/book/${stack().seed.businessId as string}`, "/invite/an-unknown-invitation-link-0000"]],
       ["demo-dispatcher", ["/dispatch"]],
-      ["demo-owner", ["/owner/settings", "/owner/zones", "/owner/catalogue", "/owner/customers", "/owner/staff", "/owner/finance", "/owner/developers", "/owner/reports"]],
+      ["demo-owner", ["/owner/settings", "/owner/zones", "/owner/catalogue", "/owner/customers", "/owner/staff", "/owner/finance", "/owner/developers", "/owner/reports", "/owner/notifications", "/owner/notifications/templates"]],
     ];
     for (const [subject, paths] of roles) {
       const page = await newPage(`a11y-${subject}`);

@@ -7,7 +7,7 @@
  *   3. the local backend (`node backend/bin/backend.mjs …`) in its own process group;
  *   4. the demo data (`seed:demo` through scripts/seed.ts, with the admin key);
  *   5. the Vite dev server (web/vite.config.ts) in-process, with VITE_CONVEX_URL,
- *      VITE_PARTYKIT_HOST and the local sign-in reading this run's env file;
+ *      VITE_CONVEX_SITE_URL, VITE_PARTYKIT_HOST and the local sign-in reading this run's env file;
  *   6. Chromium (/usr/bin/chromium, headless, a fresh profile per launch).
  * `stop()` closes everything it started (process groups, the Vite server, the browser) and
  * removes the temporary folder.
@@ -187,6 +187,7 @@ async function startStackOnce(extraEnv: Record<string, string>): Promise<Stack> 
     // Vite in-process. The local sign-in plugin reads this run's env file.
     process.env.LOCAL_AUTH_ENV_FILE = envPath;
     process.env.VITE_CONVEX_URL = convexUrl;
+    process.env.VITE_CONVEX_SITE_URL = siteUrl;
     process.env.VITE_PARTYKIT_HOST = party.host;
     delete process.env.VITE_CLERK_PUBLISHABLE_KEY;
     const vite: ViteDevServer = await createViteServer({

@@ -1495,19 +1495,8 @@ export class LocalEngine implements Engine {
     return outcome;
   }
 
-  async runHttpAction(request: Request): Promise<Response> {
-    const router = this.app.http as {
-      lookup?: (path: string, method: string) => [{ invokeHttpAction: (r: Request) => Promise<Response> }, string, string] | null;
-    } | null;
-    const url = new URL(request.url);
-    const match = router?.lookup?.(url.pathname, request.method) ?? null;
-    if (!match) return new Response(`No HttpAction routed for ${url.pathname}`, { status: 404 });
-    const [handler, method, routePath] = match;
-    const started = monotonicNow();
-    const logLines: string[] = [];
-    const label = `${method} ${routePath}`;
-    const execution = new FunctionExecution(this, "httpAction", label, null, null, logLines, randomUUID(), null);
-    return await this.runHttpHandler(handler, request, execution, label, started, logLines);
+  async runHttpAction(request: Request, identity: Identity | null = null): Promise<Response> {
+    return await this.runHttpActionAs(request, identity);
   }
 
   /** Like runHttpAction, with the caller's identity (tests' `t.withIdentity(...).fetch`). */

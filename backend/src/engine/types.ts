@@ -154,8 +154,11 @@ export interface Engine {
   runQuery(path: string, args: JSONValue[], options: CallOptions): Promise<QueryOutcome>;
   runMutation(path: string, args: JSONValue[], options: CallOptions): Promise<MutationOutcome>;
   runAction(path: string, args: JSONValue[], options: CallOptions): Promise<CallOutcome>;
-  /** Runs the matching route of convex/http.ts; 404 when none matches. */
-  runHttpAction(request: Request): Promise<Response>;
+  /**
+   * Runs the matching route of convex/http.ts; 404 when none matches. `identity`: the caller
+   * a verified `Authorization: Bearer <JWT>` names (`ctx.auth.getUserIdentity()`).
+   */
+  runHttpAction(request: Request, identity?: Identity | null): Promise<Response>;
   /** Latest committed timestamp. */
   latestTs(): Timestamp;
   /** Called after each durable commit, in commit order. Returns an unsubscribe function. */

@@ -117,6 +117,7 @@ export async function startBackendServer(options: BackendServerOptions): Promise
     siteUrl: urls.siteUrl,
     maxBodyBytes: options.maxHttpActionBodyBytes ?? DEFAULT_MAX_HTTP_ACTION_BODY_BYTES,
     log,
+    auth,
   });
 
   handleClient = (request, response) => {

@@ -1,9 +1,15 @@
 /**
  * The HTTP-actions origin: every request goes to convex/http.ts as a standard Request whose
  * body is exactly the bytes received (signature checks hash them). CORS is the app's business.
+ *
+ * As on Convex, `Authorization: Bearer <JWT>` from one of convex/auth.config.ts's providers
+ * makes the action's `ctx.auth.getUserIdentity()` that user. A bearer credential that is not
+ * a valid JWT (an API key, an expired token) leaves the identity empty and the request goes
+ * through unchanged: the route decides (the REST API reads its own keys from the header).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Engine } from "../engine/types.js";
+import type { Engine, Identity } from "../engine/types.js";
+import type { AuthVerifier } from "./auth.js";
 import { HttpError, readBody, sendJson, sendText } from "./http_util.js";
 
 export interface SiteOptions {
@@ -11,6 +17,23 @@ export interface SiteOptions {
   siteUrl: string;
   maxBodyBytes: number;
   log: (line: string) => void;
+  /** Verifies bearer JWTs; without it HTTP actions run with no identity. */
+  auth?: AuthVerifier;
+}
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** The user a bearer JWT names, or null (no header, another scheme, not a JWT, not verified). */
+async function identityOf(request: IncomingMessage, auth: AuthVerifier | undefined): Promise<Identity | null> {
+  const header = request.headers.authorization;
+  if (auth === undefined || header === undefined || !header.startsWith("Bearer ")) return null;
+  const token = header.slice("Bearer ".length).trim();
+  if (!JWT_SHAPE.test(token)) return null;
+  try {
+    return await auth.verifyUserToken(token);
+  } catch {
+    return null;
+  }
 }
 
 export function createSiteHandler(options: SiteOptions) {
@@ -33,7 +56,7 @@ export function createSiteHandler(options: SiteOptions) {
     });
     let fetchResponse: Response;
     try {
-      fetchResponse = await options.engine.runHttpAction(fetchRequest);
+      fetchResponse = await options.engine.runHttpAction(fetchRequest, await identityOf(request, options.auth));
     } catch (error) {
       options.log(`http action ${request.method} ${request.url} failed: ${(error as Error).message}`);
       sendText(response, 500, "Internal server error");

@@ -29,6 +29,7 @@ export function navFor(context: ViewerContext | null): NavItem[] {
         { href: "/owner/zones", label: "Zones" },
         { href: "/owner/staff", label: "Staff" },
         { href: "/owner/finance", label: "Invoices" },
+        { href: "/owner/notifications", label: "Notifications" },
       ];
     case "owner":
       return [
@@ -40,6 +41,7 @@ export function navFor(context: ViewerContext | null): NavItem[] {
         { href: "/owner/zones", label: "Zones" },
         { href: "/owner/staff", label: "Staff" },
         { href: "/owner/finance", label: "Invoices & refunds" },
+        { href: "/owner/notifications", label: "Notifications" },
         { href: "/owner/developers", label: "API & webhooks" },
         { href: "/owner/settings", label: "Settings" },
       ];

@@ -50,6 +50,8 @@ export function AccountsBridge({ children }: { children: ReactNode }) {
           return null;
         }
       },
+      // The access token ConvexAuthProvider keeps fresh is the one Convex verifies.
+      convexToken: () => Promise.resolve(token),
       setBusinessContext: (businessId: string | null) => {
         business.current = businessId;
       },

@@ -16,6 +16,8 @@ export type AuthBridge = {
   signOut(): void;
   /** A fresh JWT for PartyKit's private rooms (claims for the chosen business). */
   partyToken(): Promise<string | null>;
+  /** The token Convex accepts for this person, for the HTTP actions site (invoice PDFs). */
+  convexToken(): Promise<string | null>;
   /** Which business the role claims should describe (a person may belong to several). */
   setBusinessContext(businessId: string | null): void;
 };
@@ -84,6 +86,7 @@ type LocalAuthState = {
   signOut(): void;
   fetchAccessToken(args: { forceRefreshToken: boolean }): Promise<string | null>;
   partyToken(): Promise<string | null>;
+  convexToken(): Promise<string | null>;
   setBusinessContext(businessId: string | null): void;
 };
 
@@ -143,6 +146,7 @@ export function LocalAuthProvider({ children }: { children: ReactNode }) {
       fetchAccessToken,
       // Claims change when a customer record or membership appears: always ask afresh.
       partyToken: () => tokenFor(true).catch(() => null),
+      convexToken: () => tokenFor(false).catch(() => null),
       setBusinessContext(businessId: string | null) {
         business.current = businessId;
       },
@@ -157,6 +161,7 @@ export function LocalAuthProvider({ children }: { children: ReactNode }) {
       subject,
       signOut: value.signOut,
       partyToken: value.partyToken,
+      convexToken: value.convexToken,
       setBusinessContext: value.setBusinessContext,
     }),
     [session, subject, value],

@@ -14,6 +14,7 @@ export function ClerkBridge({ children }: { children: ReactNode }) {
       signOut: () => void clerk.signOut(),
       // The "convex" JWT template is the one Convex verifies; PartyKit verifies the same token.
       partyToken: () => getToken({ template: "convex" }),
+      convexToken: () => getToken({ template: "convex" }),
       setBusinessContext: () => undefined,
     }),
     [isSignedIn, userId, getToken, clerk],

@@ -13,6 +13,7 @@ import { isIn, MOVABLE_STATUSES, PROGRESS_STATUSES, UPCOMING_STATUSES } from "..
 import { bookingTitle } from "../../../../domain/pricing";
 import type { Id } from "../../../../convex/_generated/dataModel";
 import { roomIds } from "../../../../party/rooms";
+import { InvoiceDownloadButton } from "../../components/InvoiceDownload";
 import { Badge, Button, Card, Empty, ErrorBoundary, ErrorBox, Field, LiveDot, Loading, Notice, PageHeader, StatusBadge, useRun } from "../../components/ui";
 import { useAuthBridge } from "../../lib/auth";
 import { addDays, dateTime, localDateLabel, minutes, money, statusLabel, time, todayIn, viewerTimeZone, whenText, zonesDiffer } from "../../lib/format";
@@ -102,7 +103,19 @@ function BookingView({ detail }: { detail: Detail }) {
           <FieldProgress status={booking.status} />
         </Card>
 
-        <Card title="Receipt" actions={<Button variant="ghost" className="btn-small" onClick={() => window.print()}>Print</Button>}>
+        <Card
+          title="Receipt"
+          actions={
+            <>
+              {detail.invoice && detail.invoice.status !== "void" && (isCustomer || session.current?.role === "owner" || session.current?.role === "manager") && (
+                <InvoiceDownloadButton invoiceId={detail.invoice.invoiceId} />
+              )}
+              <Button variant="ghost" className="btn-small" onClick={() => window.print()}>
+                Print
+              </Button>
+            </>
+          }
+        >
           <Receipt detail={detail} tz={tz} />
         </Card>
 

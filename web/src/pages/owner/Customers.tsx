@@ -1,6 +1,7 @@
 /**
  * The CRM: staff search the business's customers by name, email or phone (newest customers
- * are listed while the box is empty) and open a customer's card.
+ * are listed while the box is empty) and open a customer's card, with what was sent to them
+ * and whether it arrived.
  */
 import { usePaginatedQuery, useQuery } from "convex/react";
 import { useState } from "react";
@@ -9,6 +10,7 @@ import type { Id } from "../../../../convex/_generated/dataModel";
 import { CustomerCard, CustomerSearchBox } from "../../components/CustomerSearch";
 import { Button, Card, Empty, ErrorBoundary, Loading, PageHeader } from "../../components/ui";
 import { useReadySession } from "../../lib/session";
+import { CustomerNotifications } from "./Notifications";
 
 export function OwnerCustomers() {
   const session = useReadySession();
@@ -33,7 +35,10 @@ export function OwnerCustomers() {
         </Card>
         {picked && (
           <ErrorBoundary resetKey={picked}>
-            <CustomerCard customerId={picked} timeZone={tz} />
+            <div className="stack">
+              <CustomerCard customerId={picked} timeZone={tz} />
+              <CustomerNotifications customerId={picked} tz={tz} />
+            </div>
           </ErrorBoundary>
         )}
       </div>

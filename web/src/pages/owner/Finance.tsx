@@ -4,6 +4,7 @@ import type { FunctionReturnType } from "convex/server";
 import { useState } from "react";
 import { api } from "../../../../convex/_generated/api";
 import type { Id } from "../../../../convex/_generated/dataModel";
+import { InvoiceDownloadButton } from "../../components/InvoiceDownload";
 import { Badge, Button, Card, Empty, ErrorBoundary, ErrorBox, Field, Loading, MoneyInput, Notice, PageHeader, useRun } from "../../components/ui";
 import { date, money } from "../../lib/format";
 import { Link } from "../../lib/router";
@@ -95,7 +96,15 @@ function InvoicePanel({ invoiceId, tz }: { invoiceId: Id<"invoices">; tz: string
   const invoice = useQuery(api.invoices.get, { invoiceId });
   if (invoice === undefined) return <Loading />;
   return (
-    <Card title={`Invoice ${invoice.number}`} actions={<Link href={`/bookings/${invoice.bookingId}`}>Booking</Link>}>
+    <Card
+      title={`Invoice ${invoice.number}`}
+      actions={
+        <>
+          {invoice.status !== "void" && <InvoiceDownloadButton invoiceId={invoice._id} />}
+          <Link href={`/bookings/${invoice.bookingId}`}>Booking</Link>
+        </>
+      }
+    >
       <table className="lines">
         <tbody>
           {invoice.lines.map((l, i) => (
