@@ -277,6 +277,25 @@ export async function signIn(page: Page, subject: string, next = "/"): Promise<v
   await readyOrAlert(page, page.getByTestId("user-name"), `signing in as ${subject}`);
 }
 
+/**
+ * On the booking page's day strip, walks from tomorrow (never today: tests pass at any hour)
+ * until a day has a free time and picks its last one (the quietest); returns that day's date.
+ */
+export async function pickSlot(page: Page): Promise<string> {
+  const days = page.locator(".day-strip .day");
+  const count = await days.count();
+  for (let i = 1; i < count; i++) {
+    await days.nth(i).click();
+    await page.locator('[data-testid="slots"], .state-empty').first().waitFor();
+    const slot = page.locator('[data-testid="slots"] .slot').last();
+    if ((await slot.count()) > 0) {
+      await slot.click();
+      return (await days.nth(i).getAttribute("data-date"))!;
+    }
+  }
+  throw new Error("no free slot in the days shown");
+}
+
 export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });

@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { inflateSync } from "node:zlib";
 import type { Download, Page } from "playwright-core";
 import { describe, expect, test } from "vitest";
-import { screenshot, signIn, useStack } from "./fixture";
+import { pickSlot, screenshot, signIn, useStack } from "./fixture";
 
 const { stack, newPage, problems } = useStack();
 const LIVE_MS = 30_000;
@@ -40,22 +40,6 @@ function pdfText(bytes: Uint8Array): string {
 const isPdf = (bytes: Uint8Array) => Buffer.from(bytes.slice(0, 5)).toString("latin1") === "%PDF-";
 /** "$150.00" as the page shows it, with plain spaces. */
 const plain = (text: string) => text.replace(/\u00a0|\u202f/g, " ").trim();
-
-/** Walks the day strip from tomorrow until a day has a slot; picks its last one. */
-async function pickSlot(page: Page): Promise<void> {
-  const days = page.locator(".day-strip .day");
-  const count = await days.count();
-  for (let i = 1; i < count; i++) {
-    await days.nth(i).click();
-    await page.locator('[data-testid="slots"], .state-empty').first().waitFor();
-    const slot = page.locator('[data-testid="slots"] .slot').last();
-    if ((await slot.count()) > 0) {
-      await slot.click();
-      return;
-    }
-  }
-  throw new Error("no free slot in the days shown");
-}
 
 /** Clicks "Download invoice (PDF)" in `scope` and reads the file; fails at once with the refusal the page shows instead. */
 async function downloadPdf(page: Page, scope: ReturnType<Page["locator"]>): Promise<{ bytes: Uint8Array; name: string }> {

@@ -10,7 +10,7 @@
 import type { Page } from "playwright-core";
 import { describe, expect, test } from "vitest";
 import { addDays } from "../../domain/time";
-import { screenshot, signIn, useStack } from "./fixture";
+import { pickSlot, screenshot, signIn, useStack } from "./fixture";
 
 const { stack, newPage, problems } = useStack();
 
@@ -22,22 +22,6 @@ async function startCart(page: Page, postalCode: string, product: string) {
   await page.getByRole("radio", { name: "Home cleaning" }).click();
   await page.locator(`[data-product="${product}"]`).getByRole("button", { name: `Add ${product}` }).click();
   await page.getByTestId("quote-total").waitFor();
-}
-
-/** Walks the day strip from tomorrow until a day has a slot; picks its last one (the quietest time). */
-async function pickSlot(page: Page): Promise<string> {
-  const days = page.locator(".day-strip .day");
-  const count = await days.count();
-  for (let i = 1; i < count; i++) {
-    await days.nth(i).click();
-    await page.locator('[data-testid="slots"], .state-empty').first().waitFor();
-    const slot = page.locator('[data-testid="slots"] .slot').last();
-    if ((await slot.count()) > 0) {
-      await slot.click();
-      return (await days.nth(i).getAttribute("data-date"))!;
-    }
-  }
-  throw new Error("no free slot in the days shown");
 }
 
 /** "HH:MM" an hour earlier (the visits are at the last slot of a day, so an hour earlier is within hours). */

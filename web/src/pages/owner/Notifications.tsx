@@ -23,7 +23,6 @@ export type NotificationRow = Omit<LogPage["page"][number], "customerName"> & { 
 
 export const CHANNEL_LABELS = { email: "Email", sms: "SMS", whatsapp: "WhatsApp" } as const;
 type Channel = keyof typeof CHANNEL_LABELS;
-const CHANNELS = Object.keys(CHANNEL_LABELS) as Channel[];
 
 /** The templates a business can send and edit (sign-in codes belong to no business). */
 export const TEMPLATE_LABELS = {
@@ -43,7 +42,6 @@ export const TEMPLATE_LABELS = {
   staff_invite: "Team invitation",
 } as const;
 type TemplateKey = keyof typeof TEMPLATE_LABELS;
-const TEMPLATE_KEYS = Object.keys(TEMPLATE_LABELS) as TemplateKey[];
 
 const OTHER_TEMPLATE_LABELS: Record<string, string> = {
   account_verify_code: "Verification code",
@@ -58,13 +56,41 @@ export function templateLabel(key: string): string {
 
 const STATUS_FILTERS = { queued: "Waiting to send", sending: "Sending", sent: "Sent", failed: "Failed", skipped: "Not sent (opted out)" } as const;
 type Status = keyof typeof STATUS_FILTERS;
-const STATUSES = Object.keys(STATUS_FILTERS) as Status[];
 
-export const LOCALES = [
-  { value: "en", label: "English" },
-  { value: "es", label: "Spanish (Español)" },
-  { value: "pt-BR", label: "Portuguese, Brazil (Português)" },
-] as const;
+/** The languages the templates come in (convex/templates.ts BUILT_IN_TEMPLATES). */
+export const LOCALE_LABELS = { en: "English", es: "Spanish (Español)", "pt-BR": "Portuguese, Brazil (Português)" } as const;
+type Locale = keyof typeof LOCALE_LABELS;
+
+/**
+ * A labelled select over a record of value → label; `any` adds a first option with the
+ * empty value ("All channels") for a filter.
+ */
+function SelectField<V extends string>({
+  label,
+  value,
+  onChange,
+  labels,
+  any,
+}: {
+  label: string;
+  value: V | "";
+  onChange: (value: V) => void;
+  labels: Record<V, string>;
+  any?: string;
+}) {
+  return (
+    <Field label={label}>
+      <select value={value} onChange={(e) => onChange(e.target.value as V)}>
+        {any !== undefined && <option value="">{any}</option>}
+        {(Object.keys(labels) as V[]).map((v) => (
+          <option key={v} value={v}>
+            {labels[v]}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
 
 /** The delivery status in words: a queued row that already failed once is being retried. */
 export function deliveryStatus(row: Pick<NotificationRow, "status" | "attempts">): { label: string; tone: "good" | "warn" | "bad" | "neutral" | "info" } {
@@ -147,36 +173,9 @@ export function OwnerNotifications() {
       )}
       <Card title="Filters">
         <div className="form-grid log-filters">
-          <Field label="Channel">
-            <select value={channel} onChange={(e) => setChannel(e.target.value as Channel | "")}>
-              <option value="">All channels</option>
-              {CHANNELS.map((c) => (
-                <option key={c} value={c}>
-                  {CHANNEL_LABELS[c]}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field label="Status">
-            <select value={status} onChange={(e) => setStatus(e.target.value as Status | "")}>
-              <option value="">Any status</option>
-              {STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {STATUS_FILTERS[s]}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field label="Template">
-            <select value={templateKey} onChange={(e) => setTemplateKey(e.target.value as TemplateKey | "")}>
-              <option value="">All templates</option>
-              {TEMPLATE_KEYS.map((k) => (
-                <option key={k} value={k}>
-                  {TEMPLATE_LABELS[k]}
-                </option>
-              ))}
-            </select>
-          </Field>
+          <SelectField label="Channel" value={channel} onChange={setChannel} labels={CHANNEL_LABELS} any="All channels" />
+          <SelectField label="Status" value={status} onChange={setStatus} labels={STATUS_FILTERS} any="Any status" />
+          <SelectField label="Template" value={templateKey} onChange={setTemplateKey} labels={TEMPLATE_LABELS} any="All templates" />
         </div>
         {customerId === null ? (
           <CustomerSearchBox businessId={businessId} onPick={(c) => pickCustomer(c._id)} />
@@ -349,40 +348,16 @@ export function OwnerTemplates() {
   const businessId = session.current!.businessId!;
   const [key, setKey] = useState<TemplateKey>("booking_confirmed");
   const [channel, setChannel] = useState<Channel>("email");
-  const [locale, setLocale] = useState<string>("en");
+  const [locale, setLocale] = useState<Locale>("en");
   return (
     <div>
       <PageHeader title="Notification templates" subtitle="The words customers receive. Changes apply to messages sent from now on." />
       <NotificationTabs />
       <Card>
         <div className="form-grid">
-          <Field label="Template">
-            <select value={key} onChange={(e) => setKey(e.target.value as TemplateKey)}>
-              {TEMPLATE_KEYS.map((k) => (
-                <option key={k} value={k}>
-                  {TEMPLATE_LABELS[k]}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field label="Channel">
-            <select value={channel} onChange={(e) => setChannel(e.target.value as Channel)}>
-              {CHANNELS.map((c) => (
-                <option key={c} value={c}>
-                  {CHANNEL_LABELS[c]}
-                </option>
-              ))}
-            </select>
-          </Field>
-          <Field label="Language">
-            <select value={locale} onChange={(e) => setLocale(e.target.value)}>
-              {LOCALES.map((l) => (
-                <option key={l.value} value={l.value}>
-                  {l.label}
-                </option>
-              ))}
-            </select>
-          </Field>
+          <SelectField label="Template" value={key} onChange={setKey} labels={TEMPLATE_LABELS} />
+          <SelectField label="Channel" value={channel} onChange={setChannel} labels={CHANNEL_LABELS} />
+          <SelectField label="Language" value={locale} onChange={setLocale} labels={LOCALE_LABELS} />
         </div>
       </Card>
       <ErrorBoundary resetKey={`${key}|${channel}|${locale}`}>
