@@ -111,7 +111,8 @@ async function accountState(t: TestConvex) {
     authRefreshTokens: await ctx.db.query("authRefreshTokens").collect(),
     authVerificationCodes: await ctx.db.query("authVerificationCodes").collect(),
     authRateLimits: await ctx.db.query("authRateLimits").collect(),
-    notifications: await ctx.db.query("notifications").collect(),
+    // Which messages exist (their delivery runs on by itself on the local engine).
+    notifications: (await ctx.db.query("notifications").collect()).map((n) => ({ id: n._id, to: n.to, templateKey: n.templateKey, body: n.body })),
     authTicketsUsed: await ctx.db.query("authTicketsUsed").collect(),
   }));
 }

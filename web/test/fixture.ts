@@ -187,6 +187,7 @@ async function startStackOnce(extraEnv: Record<string, string>): Promise<Stack> 
     // Vite in-process. The local sign-in plugin reads this run's env file.
     process.env.LOCAL_AUTH_ENV_FILE = envPath;
     process.env.VITE_CONVEX_URL = convexUrl;
+    process.env.VITE_CONVEX_SITE_URL = siteUrl;
     process.env.VITE_PARTYKIT_HOST = party.host;
     delete process.env.VITE_CLERK_PUBLISHABLE_KEY;
     const vite: ViteDevServer = await createViteServer({

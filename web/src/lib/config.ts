@@ -1,8 +1,23 @@
 /** What the portal is told at build/dev time (only VITE_* variables reach the browser). */
 const env = import.meta.env;
 
+const convexUrl = (env.VITE_CONVEX_URL as string | undefined) ?? "http://127.0.0.1:3210";
+
+/**
+ * The deployment's HTTP actions site: VITE_CONVEX_SITE_URL, else a Convex cloud URL's
+ * `.convex.site` twin, else (the local backend) the next port.
+ */
+function siteUrlOf(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.hostname.endsWith(".convex.cloud")) return url.replace(/\.convex\.cloud/, ".convex.site").replace(/\/+$/, "");
+  parsed.port = String(Number(parsed.port || (parsed.protocol === "https:" ? 443 : 80)) + 1);
+  return parsed.origin;
+}
+
 export const config = {
-  convexUrl: (env.VITE_CONVEX_URL as string | undefined) ?? "http://127.0.0.1:3210",
+  convexUrl,
+  /** Where the accounts' front door is (POST /auth/ticket, convex/authTickets.ts). */
+  convexSiteUrl: ((env.VITE_CONVEX_SITE_URL as string | undefined) ?? siteUrlOf(convexUrl)).replace(/\/+$/, ""),
   /** host:port of PartyKit, e.g. 127.0.0.1:1999; empty = live room features off. */
   partykitHost: (env.VITE_PARTYKIT_HOST as string | undefined) ?? "",
   clerkPublishableKey: (env.VITE_CLERK_PUBLISHABLE_KEY as string | undefined) ?? "",
