@@ -40,7 +40,7 @@ describe("accounts", () => {
     const page = await newPage("new-customer");
     await page.goto("/sign-in");
     await page.getByRole("button", { name: "Create an account" }).click();
-    await page.getByLabel("Your name").fill("Robin Newcomer");
+    await page.getByLabel("Your name", { exact: true }).fill("Robin Newcomer");
     await page.getByLabel("Email", { exact: true }).fill(EMAIL);
     // A weak password is refused with the rule, and nothing is sent.
     await page.getByLabel("Password", { exact: true }).fill("short");
@@ -126,7 +126,7 @@ describe("accounts", () => {
     await kai.waitForURL(/\/sign-in\?next=%2Finvite%2F/);
     await kai.getByTestId("invite-note").waitFor();
     // The page opens on "Create an account".
-    await kai.getByLabel("Your name").fill("Kai Dispatch");
+    await kai.getByLabel("Your name", { exact: true }).fill("Kai Dispatch");
     await kai.getByLabel("Email", { exact: true }).fill("kai.dispatch@example.com");
     await kai.getByLabel("Password", { exact: true }).fill("dispatch-desk 77");
     await kai.getByRole("button", { name: "Create account" }).click();
