@@ -4,21 +4,33 @@
  * password, wrong / expired / reused code, a code for another address, lockout after wrong
  * passwords, too many codes mailed, a reset ending the old sessions.
  *
- * The codes are read from the `notifications` log (the mail goes through the notification
- * transport); a token's `sub` (`<userId>|<sessionId>`) is what the person is known by.
+ * Every call that needs one takes a ticket from the front door first (`POST /auth/ticket`,
+ * authTickets.ts), as the portal does; "the front door" tests what happens without one, with
+ * a bad one, and the per-client-address limits.
+ *
+ * The mail goes through the notification transport; its log masks the code, so the codes are
+ * read from where delivery takes them (`notificationSecrets`). A token's `sub`
+ * (`<userId>|<sessionId>`) is what the person is known by.
  */
 import { decodeJwt, exportJWK, exportPKCS8, generateKeyPair } from "jose";
 import { afterAll, beforeAll, afterEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
+import { signInTicketPurpose, SIGN_IN_TICKET_TTL_MS, type SignInTicketPurpose } from "../domain/signInTickets";
 import { CODE_TTL_MINUTES, FAILED_ATTEMPTS_PER_HOUR } from "./model/accounts";
-import { ACCOUNT_CODE_EMAILS } from "./model/abuseLimits";
+import { ACCOUNT_CODE_EMAILS, CODE_EMAILS_PER_CLIENT, SIGN_IN_ATTEMPTS_PER_CLIENT } from "./model/abuseLimits";
+import { signTicket } from "./model/authTickets";
+import { SECRET_MASK } from "./model/notify";
 import { verifyAccessToken } from "../party/auth";
 import { readAuthConfig } from "../party/env";
 import { aBusiness, aPlatformAdmin, expectAppError } from "./test.builders";
 import { newTest, TEST_ENV, type TestConvex } from "./test.setup";
 
-const ACCOUNT_ENV: Record<string, string> = { SITE_URL: "http://127.0.0.1:5173", AUTH_LOG_LEVEL: "WARN" };
+const ACCOUNT_ENV: Record<string, string> = {
+  SITE_URL: "http://127.0.0.1:5173",
+  AUTH_LOG_LEVEL: "WARN",
+  AUTH_TICKET_SECRET: "test-auth-ticket-secret-0123456789abcdef",
+};
 const saved: Record<string, string | undefined> = {};
 
 beforeAll(async () => {
@@ -38,6 +50,8 @@ afterAll(() => {
   }
 });
 afterEach(() => vi.useRealTimers());
+// Password hashing (scrypt) makes each sign-up take seconds on a busy machine.
+vi.setConfig({ testTimeout: 30_000 });
 
 const PASSWORD = "correct horse 42";
 
@@ -47,22 +61,60 @@ function accounts() {
 
 type SignInResult = { tokens?: { token: string; refreshToken: string } | null; started?: boolean };
 
-async function signIn(t: TestConvex, provider: string, params: Record<string, unknown>): Promise<SignInResult> {
-  return (await t.action(api.auth.signIn, { provider, params })) as SignInResult;
+/** The address the tests' calls come from, unless a test says otherwise. */
+const CLIENT = "203.0.113.7";
+
+/** POST /auth/ticket as the portal sends it, from `address` (the proxy's last hop). */
+async function askTicket(t: TestConvex, purpose: string, headers: Record<string, string> = { "X-Forwarded-For": CLIENT }) {
+  return await t.fetch("/auth/ticket", { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: JSON.stringify({ purpose }) });
 }
 
-/** The newest code mailed to `email` with this template, from the notification log. */
-async function codeMailedTo(t: TestConvex, email: string, template = "account_verify_code"): Promise<string> {
-  const rows = await t.run((ctx) => ctx.db.query("notifications").collect());
-  const mail = rows.filter((r) => r.to === email && r.templateKey === template).at(-1);
-  const match = /\b(\d{6})\b/.exec(mail?.body ?? "");
-  if (!match) throw new Error(`no ${template} mailed to ${email}`);
-  return match[1];
+async function ticketFor(t: TestConvex, purpose: SignInTicketPurpose, address = CLIENT): Promise<string> {
+  const response = await askTicket(t, purpose, { "X-Forwarded-For": address });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { ticket: string }).ticket;
+}
+
+/** `auth:signIn` with a fresh ticket for it, unless `params` brings its own `ticket` (or says `ticket: undefined`). */
+async function call(t: TestConvex, provider: string, params: Record<string, unknown>): Promise<unknown> {
+  const purpose = signInTicketPurpose(provider, params);
+  const withTicket = "ticket" in params || purpose === null ? params : { ...params, ticket: await ticketFor(t, purpose) };
+  const sent = Object.fromEntries(Object.entries(withTicket).filter(([, value]) => value !== undefined));
+  return await t.action(api.auth.signIn, { provider, params: sent });
+}
+
+async function signIn(t: TestConvex, provider: string, params: Record<string, unknown>): Promise<SignInResult> {
+  return (await call(t, provider, params)) as SignInResult;
 }
 
 async function mailsTo(t: TestConvex, email: string, template: string) {
   const rows = await t.run((ctx) => ctx.db.query("notifications").collect());
   return rows.filter((r) => r.to === email && r.templateKey === template);
+}
+
+/** The newest code mailed to `email` with this template: the log masks it; delivery reads it from notificationSecrets. */
+async function codeMailedTo(t: TestConvex, email: string, template = "account_verify_code"): Promise<string> {
+  const mail = (await mailsTo(t, email, template)).at(-1);
+  if (!mail) throw new Error(`no ${template} mailed to ${email}`);
+  expect(mail.body).toContain(SECRET_MASK);
+  const secret = await t.run((ctx) => ctx.db.query("notificationSecrets").withIndex("by_notificationId", (q) => q.eq("notificationId", mail._id)).first());
+  if (!secret || !/^\d{6}$/.test(secret.value)) throw new Error(`no code kept for the ${template} to ${email}`);
+  return secret.value;
+}
+
+/** What an account flow could write: compared before and after a refused call. */
+async function accountState(t: TestConvex) {
+  return await t.run(async (ctx) => ({
+    users: await ctx.db.query("users").collect(),
+    authAccounts: await ctx.db.query("authAccounts").collect(),
+    authSessions: await ctx.db.query("authSessions").collect(),
+    authRefreshTokens: await ctx.db.query("authRefreshTokens").collect(),
+    authVerificationCodes: await ctx.db.query("authVerificationCodes").collect(),
+    authRateLimits: await ctx.db.query("authRateLimits").collect(),
+    // Which messages exist (their delivery runs on by itself on the local engine).
+    notifications: (await ctx.db.query("notifications").collect()).map((n) => ({ id: n._id, to: n.to, templateKey: n.templateKey, body: n.body })),
+    authTicketsUsed: await ctx.db.query("authTicketsUsed").collect(),
+  }));
 }
 
 /** The person a token speaks for, as Convex sees them after verifying it. */
@@ -124,9 +176,9 @@ describe("sign-up with email and password", () => {
   test("weak passwords and bad addresses are refused naming the field, and create nothing", async () => {
     const t = accounts();
     for (const password of ["short1!", "onlyletterspassword", "aaaaaaaaaa1", "casey.long.name1!"]) {
-      await expectAppError(t.action(api.auth.signIn, { provider: "password", params: { flow: "signUp", email: "casey.long.name@example.com", password } }), "INVALID_ARGUMENT", "password");
+      await expectAppError(call(t, "password", { flow: "signUp", email: "casey.long.name@example.com", password }), "INVALID_ARGUMENT", "password");
     }
-    await expectAppError(t.action(api.auth.signIn, { provider: "password", params: { flow: "signUp", email: "not-an-email", password: PASSWORD } }), "INVALID_ARGUMENT", "email");
+    await expectAppError(call(t, "password", { flow: "signUp", email: "not-an-email", password: PASSWORD }), "INVALID_ARGUMENT", "email");
     expect(await t.run((ctx) => ctx.db.query("users").collect())).toEqual([]);
     expect(await t.run((ctx) => ctx.db.query("authAccounts").collect())).toEqual([]);
   });
@@ -192,7 +244,7 @@ describe("codes", () => {
     const t = accounts();
     await signIn(t, "email-code", { email: "many@example.com" });
     for (let i = 1; i < ACCOUNT_CODE_EMAILS.rate; i++) await signIn(t, "email-code", { email: "many@example.com" });
-    await expectAppError(t.action(api.auth.signIn, { provider: "email-code", params: { email: "many@example.com" } }), "RATE_LIMITED");
+    await expectAppError(call(t, "email-code", { email: "many@example.com" }), "RATE_LIMITED");
     expect(await mailsTo(t, "many@example.com", "account_sign_in_code")).toHaveLength(ACCOUNT_CODE_EMAILS.rate);
     // Another address is not affected.
     await signIn(t, "email-code", { email: "other@example.com" });
@@ -287,11 +339,7 @@ describe("password reset", () => {
 
     await signIn(t, "password", { flow: "reset", email: "reset@example.com" });
     const code = await codeMailedTo(t, "reset@example.com", "account_reset_code");
-    await expectAppError(
-      t.action(api.auth.signIn, { provider: "password", params: { flow: "reset-verification", email: "reset@example.com", code, newPassword: "short" } }),
-      "INVALID_ARGUMENT",
-      "password",
-    );
+    await expectAppError(call(t, "password", { flow: "reset-verification", email: "reset@example.com", code, newPassword: "short" }), "INVALID_ARGUMENT", "password");
     const after = await signIn(t, "password", { flow: "reset-verification", email: "reset@example.com", code, newPassword: "a brand new pass 7" });
     expect(after.tokens?.token).toBeTruthy();
 
@@ -411,5 +459,165 @@ describe("onboarding with an account", () => {
     await nia.mutation(api.users.store, {});
     expect(await nia.mutation(api.invites.accept, { token: token! })).toEqual({ businessId, role: "staff" });
     expect((await nia.query(api.users.me, {}))?.memberships).toMatchObject([{ businessId, role: "staff" }]);
+  });
+});
+
+describe("the front door: sign-in tickets per client address", () => {
+  /** Every flow that needs a ticket, for an account that exists and has codes out. */
+  async function flows(t: TestConvex) {
+    await signedUp(t, "held@example.com");
+    await signIn(t, "password", { flow: "reset", email: "held@example.com" });
+    await signIn(t, "email-code", { email: "held@example.com" });
+    const resetCode = await codeMailedTo(t, "held@example.com", "account_reset_code");
+    const signInCode = await codeMailedTo(t, "held@example.com", "account_sign_in_code");
+    return [
+      ["password", { flow: "signUp", email: "fresh@example.com", password: PASSWORD }],
+      ["password", { flow: "signIn", email: "held@example.com", password: PASSWORD }],
+      ["password", { flow: "signIn", email: "held@example.com", password: "a wrong password 1" }],
+      ["password", { flow: "reset", email: "held@example.com" }],
+      ["password", { flow: "reset-verification", email: "held@example.com", code: resetCode, newPassword: "a new password 77" }],
+      ["password", { flow: "email-verification", email: "held@example.com", code: "123456" }],
+      ["email-code", { email: "held@example.com" }],
+      ["email-code", { email: "held@example.com", code: signInCode }],
+      ["email-code", { email: "fresh@example.com" }],
+    ] as const;
+  }
+
+  test("every sign-in, sign-up, reset, code email and code needs a ticket; without one nothing is written", async () => {
+    const t = accounts();
+    const all = await flows(t);
+    for (const [provider, params] of all) {
+      const before = await accountState(t);
+      const refused = await expectAppError(call(t, provider, { ...params, ticket: undefined }), "INVALID_ARGUMENT", "ticket");
+      expect(refused.message).toMatch(/sign-in ticket is required/);
+      expect(await accountState(t)).toEqual(before);
+    }
+    // With tickets the same calls go through (the right password signs in, the codes work).
+    const [, rightPassword] = all;
+    expect((await signIn(t, ...rightPassword)).tokens?.token).toBeTruthy();
+  });
+
+  test("a forged, expired, reused or other-purpose ticket is refused and nothing is written", async () => {
+    const t = accounts();
+    await signedUp(t, "tix@example.com");
+    const attempt = { flow: "signIn", email: "tix@example.com", password: PASSWORD };
+
+    const refusedWith = async (ticket: unknown, code: string, pattern: RegExp) => {
+      const before = await accountState(t);
+      const data = await expectAppError(call(t, "password", { ...attempt, ticket }), code, "ticket");
+      expect(data.message).toMatch(pattern);
+      expect(await accountState(t)).toEqual(before);
+    };
+
+    const good = await ticketFor(t, "sign-in");
+    const [payload, signature] = good.split(".");
+    // Another deployment's key; a payload changed under the signature; garbage.
+    await refusedWith((await signTicket("sign-in", Date.now(), "another-deployment-secret-0123456789")).ticket, "INVALID_ARGUMENT", /not valid/);
+    const altered = btoa(JSON.stringify({ id: "x".repeat(22), p: "sign-in", exp: Date.now() + 3_600_000 })).replace(/=+$/, "");
+    await refusedWith(`${altered}.${signature}`, "INVALID_ARGUMENT", /not valid/);
+    await refusedWith(`${payload}.${signature}x`, "INVALID_ARGUMENT", /not valid/);
+    await refusedWith("not-a-ticket", "INVALID_ARGUMENT", /not valid/);
+    await refusedWith(42, "INVALID_ARGUMENT", /not valid/);
+    // A code-email ticket does not sign in.
+    await refusedWith(await ticketFor(t, "send-code"), "INVALID_ARGUMENT", /for sending a code/);
+
+    // Used once (the sign-in succeeds), then refused.
+    expect((await signIn(t, "password", { ...attempt, ticket: good })).tokens?.token).toBeTruthy();
+    await refusedWith(good, "CONFLICT", /already used/);
+
+    // Expired: two minutes after it was issued.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const late = await ticketFor(t, "sign-in");
+    vi.setSystemTime(Date.now() + SIGN_IN_TICKET_TTL_MS + 1_000);
+    await refusedWith(late, "EXPIRED", /expired/);
+  });
+
+  test(`${SIGN_IN_ATTEMPTS_PER_CLIENT.rate} sign-in tickets per client address per 10 minutes: the next is 429 with the wait; another address still gets one`, async () => {
+    const t = accounts();
+    for (let i = 0; i < SIGN_IN_ATTEMPTS_PER_CLIENT.rate; i++) await ticketFor(t, "sign-in", "198.51.100.1");
+    const refused = await askTicket(t, "sign-in", { "X-Forwarded-For": "198.51.100.1" });
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get("Retry-After"));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(10 * 60);
+    const body = (await refused.json()) as { error: { code: string; message: string; retryAfterMs: number } };
+    expect(body.error.code).toBe("RATE_LIMITED");
+    expect(body.error.message).toMatch(/^Too many sign-in attempts from your network: at most 20 in 10 minutes\. Try again in \d+ (minutes|seconds)\.$/);
+    expect(Math.ceil(body.error.retryAfterMs / 1000)).toBe(retryAfter);
+
+    // Another address is not affected, and neither are code emails from the first one.
+    const other = await ticketFor(t, "sign-in", "198.51.100.2");
+    await ticketFor(t, "send-code", "198.51.100.1");
+    // The other address's ticket signs in as usual.
+    await signedUp(t, "door@example.com");
+    expect((await signIn(t, "password", { flow: "signIn", email: "door@example.com", password: PASSWORD, ticket: other })).tokens?.token).toBeTruthy();
+
+    // When the window is over, the first address gets tickets again.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + SIGN_IN_ATTEMPTS_PER_CLIENT.periodMs + 1_000);
+    await ticketFor(t, "sign-in", "198.51.100.1");
+  });
+
+  test(`sign-ups and code emails are stricter: ${CODE_EMAILS_PER_CLIENT.rate} per client address per hour`, async () => {
+    const t = accounts();
+    for (let i = 0; i < CODE_EMAILS_PER_CLIENT.rate; i++) await ticketFor(t, "send-code", "192.0.2.50");
+    const refused = await askTicket(t, "send-code", { "X-Forwarded-For": "192.0.2.50" });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/^Too many sign-ups and code emails from your network: at most 10 an hour\. Try again in /);
+    await ticketFor(t, "sign-in", "192.0.2.50");
+    await ticketFor(t, "send-code", "192.0.2.51");
+  });
+
+  test("the client address is the last hop of X-Forwarded-For: what the client puts before it does not matter", async () => {
+    const t = accounts();
+    // The proxy appends the peer (198.51.100.9); the client varies what comes before it.
+    for (let i = 0; i < SIGN_IN_ATTEMPTS_PER_CLIENT.rate; i++) {
+      expect((await askTicket(t, "sign-in", { "X-Forwarded-For": `10.0.0.${i}, 198.51.100.9` })).status).toBe(200);
+    }
+    expect((await askTicket(t, "sign-in", { "X-Forwarded-For": "10.9.9.9,198.51.100.9" })).status).toBe(429);
+    expect((await askTicket(t, "sign-in", { "X-Forwarded-For": "198.51.100.9" })).status).toBe(429);
+    // Claiming to be 198.51.100.9 from another peer is another address.
+    expect((await askTicket(t, "sign-in", { "X-Forwarded-For": "198.51.100.9, 203.0.113.99" })).status).toBe(200);
+    // X-Real-IP when there is no X-Forwarded-For.
+    expect((await askTicket(t, "sign-in", { "X-Real-IP": "198.51.100.9" })).status).toBe(429);
+  });
+
+  test("a bad request names the purpose; the portal's origin gets CORS, others do not", async () => {
+    const t = accounts();
+    for (const body of ["{}", '{"purpose":"everything"}', "not json"]) {
+      const response = await t.fetch("/auth/ticket", { method: "POST", headers: { "Content-Type": "application/json" }, body });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { param: string } }).error.param).toBe("purpose");
+    }
+    const portal = await askTicket(t, "sign-in", { Origin: ACCOUNT_ENV.SITE_URL });
+    expect(portal.headers.get("Access-Control-Allow-Origin")).toBe(ACCOUNT_ENV.SITE_URL);
+    const preflight = await t.fetch("/auth/ticket", { method: "OPTIONS", headers: { Origin: ACCOUNT_ENV.SITE_URL, "Access-Control-Request-Method": "POST" } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("Access-Control-Allow-Methods")).toBe("POST");
+    const elsewhere = await askTicket(t, "sign-in", { Origin: "https://evil.example" });
+    expect(elsewhere.headers.get("Access-Control-Allow-Origin")).toBeNull();
+  });
+
+  test("a code cannot be redeemed around the front door (signIn without a provider)", async () => {
+    const t = accounts();
+    await signIn(t, "email-code", { email: "around@example.com" });
+    const code = await codeMailedTo(t, "around@example.com", "account_sign_in_code");
+    const around = (await t.action(api.auth.signIn, { params: { code } })) as SignInResult;
+    expect(around.tokens ?? null).toBeNull();
+    // The code still works through the door.
+    expect((await signIn(t, "email-code", { email: "around@example.com", code })).tokens?.token).toBeTruthy();
+  });
+
+  test("code emails are in the log with their delivery status, the code masked", async () => {
+    const t = accounts();
+    await signIn(t, "password", { flow: "signUp", email: "masked@example.com", password: PASSWORD });
+    const [mail] = await mailsTo(t, "masked@example.com", "account_verify_code");
+    const code = await codeMailedTo(t, "masked@example.com");
+    expect(mail.subject).toBe(`Your verification code: ${SECRET_MASK}`);
+    expect(mail.body).not.toContain(code);
+    expect(mail.subject).not.toContain(code);
+    expect(mail.hidesSecret).toBe(true);
+    expect(["queued", "sending", "failed"]).toContain(mail.status);
   });
 });

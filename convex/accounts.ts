@@ -11,6 +11,7 @@ import { action, internalMutation, internalQuery, query } from "./functions";
 import { countAccountCodeEmail } from "./model/abuseLimits";
 import { convexAuthSubject, userByTokenIdentifier } from "./model/accountIdentity";
 import { CODE_TTL_MINUTES, normalizeEmail, queueCodeEmail } from "./model/accounts";
+import { purgeExpiredSecrets } from "./model/notify";
 
 /** Which ways in this deployment offers (the sign-in page shows those). */
 export const methods = query({
@@ -60,7 +61,10 @@ export const signOutEverywhere = action({
   },
 });
 
-/** Deletes codes past their expiry that nobody used (hourly cron), a batch at a time. */
+/**
+ * Deletes codes past their expiry that nobody used (hourly cron), a batch at a time, and the
+ * kept copies of codes in unsent emails (model/notify.ts) past theirs.
+ */
 export const purgeExpiredCodes = internalMutation({
   args: {},
   returns: v.number(),
@@ -76,7 +80,8 @@ export const purgeExpiredCodes = internalMutation({
       await ctx.db.delete("authVerificationCodes", code._id);
       deleted += 1;
     }
-    if (expired.length === 500) await ctx.scheduler.runAfter(0, internal.accounts.purgeExpiredCodes, {});
+    const secrets = await purgeExpiredSecrets(ctx, Date.now());
+    if (expired.length === 500 || secrets === 500) await ctx.scheduler.runAfter(0, internal.accounts.purgeExpiredCodes, {});
     return deleted;
   },
 });

@@ -8,7 +8,8 @@
  * - every 5 seconds: deliver whatever the realtime outbox still holds (each mutation that
  *   emits events schedules its window's batched delivery run; this catches failures, retries and restarts).
  * - every minute: fan platform events out to partner webhook endpoints and retry deliveries.
- * - hourly: delete one-time account codes nobody used before they expired (auth.ts).
+ * - hourly: delete one-time account codes nobody used before they expired (auth.ts), and the
+ *   records of used sign-in tickets past their expiry (authTickets.ts).
  * - daily: delete expired REST idempotency records; extend every active recurring plan to the
  *   booking horizon (series.extendActivePlans).
  */
@@ -30,6 +31,7 @@ crons.daily(
 );
 
 crons.interval("purge expired account codes", { hours: 1 }, internal.accounts.purgeExpiredCodes, {});
+crons.interval("purge used sign-in tickets", { hours: 1 }, internal.authTickets.purgeUsed, {});
 
 crons.daily("extend recurring plans", { hourUTC: 5, minuteUTC: 10 }, internal.series.extendActivePlans, {});
 

@@ -18,6 +18,7 @@
  * | SITE_URL                   | with JWKS | Convex Auth: the portal's origin (OAuth redirects) |
  * | AUTH_GOOGLE_ID             | no       | Convex Auth: Google sign-in (with AUTH_GOOGLE_SECRET) |
  * | AUTH_GOOGLE_SECRET         | with AUTH_GOOGLE_ID | Convex Auth: Google OAuth client secret |
+ * | AUTH_TICKET_SECRET         | with JWKS | HMAC key of the sign-in tickets of the front door (authTickets.ts) |
  * | CONVEX_SITE_URL            | built in | Convex Auth's issuer (set by Convex and by the local backend) |
  * | PARTYKIT_URL               | yes      | outbox delivery to PartyKit                    |
  * | PARTYKIT_PUSH_SECRET       | yes      | HMAC of pushes to PartyKit                     |
@@ -49,6 +50,7 @@ export const ENV_VARS = [
   "SITE_URL",
   "AUTH_GOOGLE_ID",
   "AUTH_GOOGLE_SECRET",
+  "AUTH_TICKET_SECRET",
   "CONVEX_SITE_URL",
   "PARTYKIT_URL",
   "PARTYKIT_PUSH_SECRET",
@@ -177,6 +179,24 @@ export const env = {
     const clientSecret = raw("AUTH_GOOGLE_SECRET", source);
     if (clientSecret === undefined) throw missing("AUTH_GOOGLE_SECRET");
     return { clientId, clientSecret };
+  },
+  /**
+   * The key sign-in tickets are signed with (HMAC-SHA256, authTickets.ts): the accounts' front
+   * door issues them and every abusable `auth:signIn` flow requires one. Required once JWKS is
+   * set (accounts on); undefined while accounts are off.
+   */
+  authTicketSecret(source: Source = processEnv()): string | undefined {
+    const value = raw("AUTH_TICKET_SECRET", source);
+    if (value === undefined) {
+      if (raw("JWKS", source) !== undefined) throw missing("AUTH_TICKET_SECRET");
+      return undefined;
+    }
+    return secret("AUTH_TICKET_SECRET", value, 32);
+  },
+  /** The portal's origin (Convex Auth's SITE_URL): the one origin the front door answers (CORS). */
+  siteUrl(source: Source = processEnv()): string | undefined {
+    const value = raw("SITE_URL", source);
+    return value === undefined ? undefined : baseUrl("SITE_URL", value);
   },
   partykitUrl(source: Source = processEnv()): string {
     const value = raw("PARTYKIT_URL", source);

@@ -13,7 +13,7 @@ import {
   type TemplateKey,
 } from "./templates";
 import { transportFor } from "./model/notifyTransports";
-import { customerChannel, queueNotification, MAX_ATTEMPTS } from "./model/notify";
+import { customerChannel, queueNotification, MAX_ATTEMPTS, SECRET_MASK } from "./model/notify";
 import { freeLoopbackPort, startMaildev, type Maildev } from "../scripts/maildev";
 import { deliverAll, deliverNext, fakeClock } from "./notify.testkit";
 
@@ -243,6 +243,20 @@ describe("delivery", { timeout: 60_000 }, () => {
   }
   const row = (t: TestConvex, id: Id<"notifications">) => t.run((ctx) => ctx.db.get("notifications", id));
   const inboxWait = (to: string, subject: string) => mail.inbox.waitFor({ to, subject, timeoutMs: 15_000 });
+
+  test("an account code is mailed in full while the log shows it masked, and the kept code is deleted once sent", async () => {
+    const t = deliveringTest();
+    const to = `code-${Date.now()}@example.test`;
+    await t.mutation(internal.accounts.sendCode, { purpose: "verify", email: to, code: "493817" });
+    await deliverAll(t);
+    const [logged] = (await t.run((ctx) => ctx.db.query("notifications").collect())).filter((n) => n.to === to);
+    expect(logged).toMatchObject({ status: "sent", transport: "smtp", hidesSecret: true, subject: `Your verification code: ${SECRET_MASK}` });
+    expect(logged.body).toContain(SECRET_MASK);
+    expect(`${logged.subject} ${logged.body}`).not.toContain("493817");
+    const received = await inboxWait(to, "Your verification code: 493817");
+    expect(received.text).toContain("Your verification code is 493817.");
+    expect(await t.run((ctx) => ctx.db.query("notificationSecrets").collect())).toEqual([]);
+  });
 
   test("a confirmation is mailed over SMTP; a receipt carries the invoice as a PDF", async () => {
     const t = deliveringTest();

@@ -27,7 +27,7 @@ import { appError } from "./errors";
 import { internalMutation, mutation, query } from "./functions";
 import { notifyBooking, vExtraVars } from "./model/bookingNotify";
 import { invoiceDocument, vInvoiceDocument } from "./model/invoicePdf";
-import { requeueNotification, retryDelay } from "./model/notify";
+import { forgetSecret, requeueNotification, retryDelay, revealSecret } from "./model/notify";
 import { sendDueReminders as sendReminders } from "./model/reminders";
 import { vChannel, vNotificationStatus, vTemplateKey } from "./schema";
 
@@ -100,13 +100,18 @@ export const startAttempt = internalMutation({
     const row = await ctx.db.get("notifications", notificationId);
     if (row === null || row.status !== "queued") return null;
     const now = Date.now();
+    const text = await revealSecret(ctx, row);
+    if (text === null) {
+      await ctx.db.patch("notifications", row._id, { status: "failed", error: "The one-time code in this message expired before it could be sent." });
+      return null;
+    }
     await ctx.db.patch("notifications", row._id, { status: "sending", attempts: (row.attempts ?? 0) + 1, lastAttemptAt: now, nextAttemptAt: undefined });
     const invoices = [];
     for (const attachment of row.attachments ?? []) {
       const invoice = await ctx.db.get("invoices", attachment.invoiceId);
       if (invoice !== null) invoices.push(await invoiceDocument(ctx, invoice, row.locale));
     }
-    return { channel: row.channel, to: row.to, subject: row.subject, body: row.body, invoices };
+    return { channel: row.channel, to: row.to, subject: text.subject, body: text.body, invoices };
   },
 });
 
@@ -141,6 +146,7 @@ export const finishAttempt = internalMutation({
         transport: outcome.transport,
         error: undefined,
       });
+      await forgetSecret(ctx, row);
     } else {
       await recordFailure(ctx, row, outcome.error, outcome.retryable, outcome.transport);
     }

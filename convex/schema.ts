@@ -906,6 +906,22 @@ export default defineSchema({
     active: v.boolean(),
   }).index("by_businessId_and_key_and_channel_and_locale", ["businessId", "key", "channel", "locale"]),
 
+  /**
+   * The secret of a notification whose log row masks it (an account's one-time code,
+   * model/notify.ts): kept apart until the message is sent or the code expires, then deleted.
+   */
+  notificationSecrets: defineTable({ notificationId: v.id("notifications"), value: v.string(), expiresAt: v.number() })
+    .index("by_notificationId", ["notificationId"])
+    .index("by_expiresAt", ["expiresAt"]),
+
+  /**
+   * Sign-in tickets of the accounts' front door that were used (authTickets.ts): a ticket is
+   * good for one `auth:signIn` call, so its id is kept until it expires (then purged hourly).
+   */
+  authTicketsUsed: defineTable({ ticketId: v.string(), expiresAt: v.number() })
+    .index("by_ticketId", ["ticketId"])
+    .index("by_expiresAt", ["expiresAt"]),
+
   notifications: defineTable({
     /** Absent for messages that belong to no business (sign-up and sign-in codes). */
     businessId: v.optional(v.id("businesses")),
@@ -937,6 +953,8 @@ export default defineSchema({
     nextAttemptAt: v.optional(v.number()),
     createdAt: v.number(),
     sentAt: v.optional(v.number()),
+    /** The subject and body show a secret (a one-time code) masked; the value is in notificationSecrets while it lasts. */
+    hidesSecret: v.optional(v.boolean()),
   })
     .index("by_bookingId_and_templateKey", ["bookingId", "templateKey"])
     .index("by_businessId_and_createdAt", ["businessId", "createdAt"])

@@ -109,6 +109,8 @@ async function missingValues(existing: Record<string, string>): Promise<Record<s
     throw new Error("JWT_PRIVATE_KEY and JWKS must be set together: delete the one that is left to generate a fresh pair.");
   }
   if (need("JWT_PRIVATE_KEY")) Object.assign(add, await newConvexAuthKeys());
+  // The HMAC key of the accounts' sign-in tickets (convex/authTickets.ts, the front door).
+  if (need("AUTH_TICKET_SECRET")) add.AUTH_TICKET_SECRET = random(32, "base64url");
 
   if (need("LOCAL_AUTH_ISSUER")) add.LOCAL_AUTH_ISSUER = LOCAL_AUTH_ISSUER;
   if (need("LOCAL_AUTH_APPLICATION_ID")) add.LOCAL_AUTH_APPLICATION_ID = LOCAL_AUTH_APPLICATION_ID;

@@ -150,8 +150,9 @@ export function planServices(input: PlanInput): Plan {
   if (exists("web/vite.config.ts")) {
     const viteEnv: Record<string, string> = { VITE_PARTYKIT_HOST: `${HOST}:${PORTS.partykit}` };
     if (convexUrl) viteEnv.VITE_CONVEX_URL = convexUrl;
-    // The HTTP actions site (invoice PDFs): the local backend's; a real deployment's is derived
-    // from its URL by the portal (*.convex.cloud → *.convex.site) unless VITE_CONVEX_SITE_URL says.
+    // The HTTP actions site (invoice PDFs, the accounts' front door POST /auth/ticket): the local
+    // backend's; a real deployment's is derived from its URL by the portal (*.convex.cloud →
+    // *.convex.site) unless VITE_CONVEX_SITE_URL says.
     if (!real) viteEnv.VITE_CONVEX_SITE_URL = `http://${HOST}:${PORTS.site}`;
     else if (env.VITE_CONVEX_SITE_URL) viteEnv.VITE_CONVEX_SITE_URL = env.VITE_CONVEX_SITE_URL;
     if (env.VITE_CLERK_PUBLISHABLE_KEY) viteEnv.VITE_CLERK_PUBLISHABLE_KEY = env.VITE_CLERK_PUBLISHABLE_KEY;

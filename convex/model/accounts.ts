@@ -63,14 +63,19 @@ export function newCode(): string {
 export type CodePurpose = "verify" | "reset" | "sign_in";
 const TEMPLATE = { verify: "account_verify_code", reset: "account_reset_code", sign_in: "account_sign_in_code" } as const;
 
-/** Queues the email carrying a code, through the notification transport. */
+/**
+ * Queues the email carrying a code, through the notification transport. The platform's
+ * notification log shows it with its delivery status like any message, but the code masked
+ * (`secret`: kept apart until sent, and no longer than the code is valid).
+ */
 export async function queueCodeEmail(ctx: Pick<MutationCtx, "db" | "scheduler">, purpose: CodePurpose, email: string, code: string) {
   await queueNotification(ctx, {
     businessId: null,
     templateKey: TEMPLATE[purpose],
     channel: "email",
     to: email,
-    vars: { code, expiresInMinutes: String(CODE_TTL_MINUTES) },
+    vars: { expiresInMinutes: String(CODE_TTL_MINUTES) },
+    secret: { var: "code", value: code, expiresAt: Date.now() + CODE_TTL_MINUTES * 60_000 },
   });
 }
 

@@ -10,6 +10,12 @@
  * a placeholder without a value, an address the channel cannot deliver to) or "skipped" (the
  * customer opted out of the channel). Neither is retried.
  *
+ * A secret value (an account's one-time code: `secret`) never reaches the log: the row's
+ * subject and body show it as SECRET_MASK, and the value waits in `notificationSecrets`
+ * until delivery puts it back into the text it hands to the transport (`revealSecret`). It is
+ * deleted once the message is sent, or when it expires (a code is worthless after its 15
+ * minutes; `purgeExpiredSecrets`, hourly); a message whose secret is gone is not sent.
+ *
  * Delivery (see notifications.ts `startAttempt` / `finishAttempt`): up to MAX_ATTEMPTS tries
  * with growing waits between them for failures the provider says are temporary; the cron
  * sweep re-schedules rows whose scheduled run was lost.
@@ -42,7 +48,15 @@ export type QueueNotificationArgs = {
   customerId?: Id<"customers">;
   userId?: Id<"users">;
   attachments?: NotificationAttachment[];
+  /**
+   * A value the log must not show (a one-time code): the placeholder `var` is rendered as
+   * SECRET_MASK in the row, and the value is sent but kept only until `expiresAt`.
+   */
+  secret?: { var: string; value: string; expiresAt: number };
 };
+
+/** What the log shows in place of a secret value (a one-time code). */
+export const SECRET_MASK = "••••••";
 
 type Ctx = Pick<RawMutationCtx, "db" | "scheduler">;
 
@@ -110,8 +124,9 @@ export async function queueNotification(ctx: Ctx, args: QueueNotificationArgs): 
   const locale = args.locale ?? customer?.locale ?? business?.locale ?? "en";
 
   const template = await resolveTemplate(ctx, business, args.templateKey, args.channel, locale);
-  const subject = template?.subject === undefined ? undefined : renderTemplate(template.subject, args.vars);
-  const body = template === null ? null : renderTemplate(template.body, args.vars);
+  const vars = args.secret === undefined ? args.vars : { ...args.vars, [args.secret.var]: SECRET_MASK };
+  const subject = template?.subject === undefined ? undefined : renderTemplate(template.subject, vars);
+  const body = template === null ? null : renderTemplate(template.body, vars);
   const missing = [...new Set([...(subject?.missing ?? []), ...(body?.missing ?? [])])];
 
   let status: "queued" | "failed" | "skipped" = "queued";
@@ -151,9 +166,51 @@ export async function queueNotification(ctx: Ctx, args: QueueNotificationArgs): 
     error,
     attempts: 0,
     createdAt: Date.now(),
+    ...(args.secret === undefined ? {} : { hidesSecret: true }),
   });
+  if (args.secret !== undefined && status === "queued") {
+    await ctx.db.insert("notificationSecrets", { notificationId: id, value: args.secret.value, expiresAt: args.secret.expiresAt });
+  }
   if (status === "queued") await ctx.scheduler.runAfter(0, internal.notifySend.deliver, { notificationId: id });
   return id;
+}
+
+async function secretOf(ctx: Pick<RawMutationCtx, "db">, notificationId: Id<"notifications">) {
+  return await ctx.db
+    .query("notificationSecrets")
+    .withIndex("by_notificationId", (q) => q.eq("notificationId", notificationId))
+    .first();
+}
+
+/**
+ * The subject and body to send: the row's own, with its secret put back when it hides one;
+ * null when the secret is gone (sent already, or expired): then there is nothing to send.
+ */
+export async function revealSecret(
+  ctx: Pick<RawMutationCtx, "db">,
+  row: Doc<"notifications">,
+): Promise<{ subject: string | undefined; body: string } | null> {
+  if (row.hidesSecret !== true) return { subject: row.subject, body: row.body };
+  const secret = await secretOf(ctx, row._id);
+  if (secret === null || secret.expiresAt <= Date.now()) return null;
+  return { subject: row.subject?.replaceAll(SECRET_MASK, secret.value), body: row.body.replaceAll(SECRET_MASK, secret.value) };
+}
+
+/** Deletes the secret of a message once it is sent (nobody needs it any more). */
+export async function forgetSecret(ctx: Pick<RawMutationCtx, "db">, row: Doc<"notifications">): Promise<void> {
+  if (row.hidesSecret !== true) return;
+  const secret = await secretOf(ctx, row._id);
+  if (secret !== null) await ctx.db.delete("notificationSecrets", secret._id);
+}
+
+/** Deletes secrets past their expiry (hourly, with the account codes), a batch at a time; returns how many. */
+export async function purgeExpiredSecrets(ctx: Pick<RawMutationCtx, "db">, now: number, limit = 500): Promise<number> {
+  const expired = await ctx.db
+    .query("notificationSecrets")
+    .withIndex("by_expiresAt", (q) => q.lt("expiresAt", now))
+    .take(limit);
+  for (const secret of expired) await ctx.db.delete("notificationSecrets", secret._id);
+  return expired.length;
 }
 
 /** Puts a failed row back in the queue for a fresh set of attempts (the owner's "Retry"). */
@@ -162,6 +219,9 @@ export async function requeueNotification(ctx: Ctx, row: Doc<"notifications">): 
   const problem = problemOf(row.channel, row.to);
   if (problem !== undefined) throw appError("CONFLICT", problem, { param: "notificationId" });
   if (row.body === "") throw appError("CONFLICT", row.error ?? "This notification has nothing to send.", { param: "notificationId" });
+  if ((await revealSecret(ctx, row)) === null) {
+    throw appError("CONFLICT", "The one-time code in this message has expired: the person must ask for a new one.", { param: "notificationId" });
+  }
   await ctx.db.patch("notifications", row._id, { status: "queued", attempts: 0, nextAttemptAt: undefined, error: undefined });
   await ctx.scheduler.runAfter(0, internal.notifySend.deliver, { notificationId: row._id });
 }

@@ -3,7 +3,9 @@
  * without the demo accounts: a new customer creates an account with a password, reads the
  * 6-digit code from the developer inbox (maildev, over SMTP), verifies, books and pays a
  * slot, signs out, and signs back in with the password to find the booking, live (its
- * private PartyKit room opened with the account's room token).
+ * private PartyKit room opened with the account's room token). Every such step fetches a
+ * ticket from the front door (POST /auth/ticket) first; the last test fills this network's
+ * quota of code emails and reads the wait the page shows.
  */
 import { describe, expect, test } from "vitest";
 import type { Page } from "playwright-core";
@@ -38,7 +40,7 @@ describe("accounts", () => {
     const page = await newPage("new-customer");
     await page.goto("/sign-in");
     await page.getByRole("button", { name: "Create an account" }).click();
-    await page.getByLabel("Your name").fill("Robin Newcomer");
+    await page.getByLabel("Your name", { exact: true }).fill("Robin Newcomer");
     await page.getByLabel("Email", { exact: true }).fill(EMAIL);
     // A weak password is refused with the rule, and nothing is sent.
     await page.getByLabel("Password", { exact: true }).fill("short");
@@ -124,7 +126,7 @@ describe("accounts", () => {
     await kai.waitForURL(/\/sign-in\?next=%2Finvite%2F/);
     await kai.getByTestId("invite-note").waitFor();
     // The page opens on "Create an account".
-    await kai.getByLabel("Your name").fill("Kai Dispatch");
+    await kai.getByLabel("Your name", { exact: true }).fill("Kai Dispatch");
     await kai.getByLabel("Email", { exact: true }).fill("kai.dispatch@example.com");
     await kai.getByLabel("Password", { exact: true }).fill("dispatch-desk 77");
     await kai.getByRole("button", { name: "Create account" }).click();
@@ -139,4 +141,34 @@ describe("accounts", () => {
     await owner.context().close();
     await kai.context().close();
   }, 300_000);
+
+  test("over the front door's limit for this network, the page says how long to wait", async () => {
+    // The backend sees every request of this test (browser and Node alike) from 127.0.0.1.
+    let status = 0;
+    for (let i = 0; i < 30 && status !== 429; i++) {
+      const response = await fetch(`${stack().siteUrl}/auth/ticket`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ purpose: "send-code" }),
+      });
+      status = response.status;
+      await response.body?.cancel();
+    }
+    expect(status).toBe(429);
+    const page = await newPage("rate-limited");
+    await page.goto("/sign-in");
+    await page.getByRole("button", { name: "Email me a sign-in code" }).click();
+    await page.getByLabel("Email", { exact: true }).fill("late.comer@example.com");
+    await page.getByRole("button", { name: "Email me a code" }).click();
+    await expect
+      .poll(() => page.getByTestId("signin-error").innerText(), { timeout: LIVE_MS })
+      .toMatch(/^Too many sign-ups and code emails from your network: at most \d+ an hour\. Try again in \d+ (minutes|seconds)\.$/);
+    // Signing in with a password is limited separately and still works.
+    await page.getByRole("button", { name: "Sign in with a password" }).click();
+    await page.getByLabel("Email", { exact: true }).fill(EMAIL);
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await page.getByTestId("user-name").waitFor({ timeout: 60_000 });
+    await page.context().close();
+  }, 120_000);
 });

@@ -30,6 +30,7 @@ import { hashApiKey, KEY_PATTERN, keyPrefix, sha256Hex, type ApiScope } from "..
 import type { Caller, CommandOutcome, CommandRequest } from "../commands";
 import type { Admission, Presented, Rate } from "../gate";
 import { ApiError, classifyError, type ClassifiedError } from "./errors";
+import { clientAddressOf } from "../../model/clientAddress";
 import { tooNestedMessage } from "../../model/jsonNesting";
 import { compileRoutes, matchRoute, validate, type Command, type Route } from "./framework";
 import { openApiRoute } from "./openapi";
@@ -125,16 +126,8 @@ function bearerKey(request: Request): string {
   return match[1];
 }
 
-/**
- * The client's address as the platform's front proxy recorded it: the last hop of
- * X-Forwarded-For (earlier entries are whatever the client sent), else X-Real-IP.
- */
-export function clientAddressOf(request: Request): string {
-  const forwarded = request.headers.get("x-forwarded-for");
-  const last = forwarded?.split(",").map((s) => s.trim()).filter(Boolean).pop();
-  const address = last ?? request.headers.get("x-real-ip")?.trim() ?? "";
-  return address === "" ? "unknown" : address.slice(0, 64);
-}
+/** The client address rule is shared with the accounts' front door (model/clientAddress.ts). */
+export { clientAddressOf };
 
 export async function presentedOf(request: Request, scope: ApiScope, now: number): Promise<Presented> {
   const key = bearerKey(request);

@@ -5,10 +5,12 @@
  */
 import { useAuthActions, useAuthToken } from "@convex-dev/auth/react";
 import { useAction, useConvexAuth } from "convex/react";
-import { useMemo, useRef, type ReactNode } from "react";
+import { useCallback, useMemo, useRef, type ReactNode } from "react";
+import { SIGN_IN_TICKET_PATH, signInTicketPurpose, type SignInTicketPurpose } from "../../../domain/signInTickets";
 import { api } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
 import { AuthBridgeContext, type AuthBridge } from "./auth";
+import { config } from "./config";
 import { navigate } from "./router";
 
 /** The user id a Convex Auth token names (`sub` is `<userId>|<sessionId>`). */
@@ -20,6 +22,56 @@ export function subjectOf(token: string | null): string | null {
   } catch {
     return null;
   }
+}
+
+/** The front door refused a ticket (429: too many attempts from this network), with the server's sentence. */
+export class SignInTicketRefused extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number | null,
+  ) {
+    super(message);
+    this.name = "SignInTicketRefused";
+  }
+}
+
+/**
+ * A single-use sign-in ticket from the deployment's front door (POST /auth/ticket, limited
+ * per client address), which the abusable `auth:signIn` flows require. Throws
+ * SignInTicketRefused with the wait when the address is over its limit.
+ */
+export async function fetchSignInTicket(purpose: SignInTicketPurpose): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(`${config.convexSiteUrl}${SIGN_IN_TICKET_PATH}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ purpose }),
+    });
+  } catch {
+    throw new SignInTicketRefused("The sign-in service cannot be reached: check your connection and try again.", null);
+  }
+  const body = (await response.json().catch(() => null)) as { ticket?: string; error?: { message?: string } } | null;
+  if (response.ok && typeof body?.ticket === "string") return body.ticket;
+  const retryAfter = Number(response.headers.get("Retry-After"));
+  const seconds = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : null;
+  throw new SignInTicketRefused(body?.error?.message ?? "Sign-in is not available right now: try again in a moment.", seconds);
+}
+
+/**
+ * Convex Auth's `signIn`, with a fresh ticket from the front door added to every call that
+ * needs one (password and email-code flows); other calls (Google) pass through.
+ */
+export function useTicketedSignIn() {
+  const { signIn } = useAuthActions();
+  return useCallback(
+    async (provider: string, params: Record<string, string> = {}) => {
+      const purpose = signInTicketPurpose(provider, params);
+      const ticket = purpose === null ? undefined : await fetchSignInTicket(purpose);
+      return await signIn(provider, ticket === undefined ? params : { ...params, ticket });
+    },
+    [signIn],
+  );
 }
 
 export function AccountsBridge({ children }: { children: ReactNode }) {

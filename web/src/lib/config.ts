@@ -16,7 +16,7 @@ export function siteUrlFor(url: string): string {
 
 export const config = {
   convexUrl,
-  /** The HTTP actions site (GET /invoices/pdf…); VITE_CONVEX_SITE_URL, else derived from convexUrl. */
+  /** The HTTP actions site (GET /invoices/pdf, POST /auth/ticket); VITE_CONVEX_SITE_URL, else derived from convexUrl. */
   convexSiteUrl: ((env.VITE_CONVEX_SITE_URL as string | undefined) || siteUrlFor(convexUrl)).replace(/\/+$/, ""),
   /** host:port of PartyKit, e.g. 127.0.0.1:1999; empty = live room features off. */
   partykitHost: (env.VITE_PARTYKIT_HOST as string | undefined) ?? "",

@@ -5,11 +5,11 @@
  * deployment offers it. In development only, the demo accounts too (DemoSignIn.tsx, not in a
  * production build).
  */
-import { useAuthActions } from "@convex-dev/auth/react";
 import { useQuery } from "convex/react";
 import { ConvexError } from "convex/values";
 import { lazy, Suspense, useState, type FormEvent } from "react";
 import { api } from "../../../convex/_generated/api";
+import { SignInTicketRefused, useTicketedSignIn } from "../lib/accounts";
 import { useAuthBridge } from "../lib/auth";
 import { ClerkSignIn } from "../lib/clerk";
 import { usesClerk } from "../lib/config";
@@ -51,8 +51,12 @@ type Step =
   | { kind: "code"; email: string } // sign-in by emailed code
   | { kind: "resetCode"; email: string };
 
-/** What to tell the person: the server's own sentence for app errors, else `fallback`. */
+/**
+ * What to tell the person: the server's own sentence for app errors and for the front door's
+ * refusals (too many attempts from this network, with the wait), else `fallback`.
+ */
 function messageOf(error: unknown, fallback: string): string {
+  if (error instanceof SignInTicketRefused) return error.message;
   if (error instanceof ConvexError) {
     const data = error.data as { message?: unknown } | string;
     if (typeof data === "object" && data !== null && typeof data.message === "string") return data.message;
@@ -69,7 +73,8 @@ const TITLES: Record<Mode, string> = {
 };
 
 function AccountForms({ next }: { next: string }) {
-  const { signIn } = useAuthActions();
+  // Every password and email-code call takes a fresh ticket from the front door first.
+  const signIn = useTicketedSignIn();
   const methods = useQuery(api.accounts.methods, {});
   // An invitation link sends a signed-out person here first: most of them are new.
   const invited = next.startsWith("/invite/");
