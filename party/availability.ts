@@ -2,7 +2,8 @@
  * Public availability: room per business + zone + local date. Keeps the day's slot grid
  * (domain/slotGrid.ts) and serves it to anonymous visitors (the booking widget): the whole grid
  * on connect, the changed cells (`grid.diff`, numbered) after each push from Convex, the whole
- * grid again on `grid.resync`. Convex attaches the grid to every push it sends here; a room
+ * grid again on `grid.resync`. Convex attaches the grid to every push it sends here (for a
+ * booking's change, only the rows of the resources it changed: `gridPatch`); a room
  * without a grid (or with one older than GRID_MAX_AGE_MS) reads it once from Convex's public
  * `availabilityGrid:day` query, whatever the number of visitors. Also how many people are
  * checking out each slot right now. No token, no identity, nothing personal: the client
@@ -34,6 +35,7 @@ export default class AvailabilityParty extends EventRoom<"availability"> {
   private readonly holds: HoldBook;
   private readonly grids = new GridBook();
   private pulling: Promise<void> | null = null;
+  private pullAgain = false;
   private lastFailedPullAt = Number.NEGATIVE_INFINITY;
   private readonly pingBuckets = new Map<string, Bucket>();
   private expiryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -52,6 +54,14 @@ export default class AvailabilityParty extends EventRoom<"availability"> {
 
   protected override async afterPush(push: ParsedPushBody<"availability">): Promise<void> {
     if (push.grid !== undefined) this.publish(this.grids.offer(push.grid, Date.now()));
+    if (push.gridPatch !== undefined) {
+      const offer = this.grids.offerPatch(push.gridPatch);
+      // No grid to patch (a room no visitor has asked yet), or rows that do not fit it: the
+      // visitors (if any) get the whole grid, read once.
+      if (offer.kind === "unusable") {
+        if (this.grids.current !== null || this.connections().length > 0) void this.pullGrid(true);
+      } else this.publish(offer);
+    }
   }
 
   /** Sends what a newer grid changed to every visitor. */
@@ -59,9 +69,14 @@ export default class AvailabilityParty extends EventRoom<"availability"> {
     if (offer.kind === "full" || offer.kind === "diff") this.broadcast(offer.message);
   }
 
-  /** Reads the grid from Convex (one request at a time per room). */
-  private pullGrid(): Promise<void> {
-    if (this.pulling === null && Date.now() - this.lastFailedPullAt < PULL_RETRY_MS) return Promise.resolve();
+  /**
+   * Reads the grid from Convex (one request at a time per room). `fresh`: the read must start
+   * after now (a change was just pushed that a read already under way may not have seen), so
+   * one under way is followed by another.
+   */
+  private pullGrid(fresh = false): Promise<void> {
+    if (this.pulling !== null && fresh) this.pullAgain = true;
+    if (this.pulling === null && !fresh && Date.now() - this.lastFailedPullAt < PULL_RETRY_MS) return Promise.resolve();
     this.pulling ??= this.readGrid()
       .then((grid) => {
         if (grid !== null) this.publish(this.grids.offer(grid, Date.now()));
@@ -73,6 +88,10 @@ export default class AvailabilityParty extends EventRoom<"availability"> {
       })
       .finally(() => {
         this.pulling = null;
+        if (this.pullAgain) {
+          this.pullAgain = false;
+          void this.pullGrid(true);
+        }
       });
     return this.pulling;
   }
