@@ -3,9 +3,9 @@
  * signatures with the party's own `verifyPush` and bodies with its own `parsePushBody`.
  */
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { parsePushBody } from "../party/messages";
+import { parsePushBody, type ParsedPushBody } from "../party/messages";
 import { verifyPush } from "../party/push-signature";
-import { isPartyName } from "../party/rooms";
+import { isPartyName, type PartyName } from "../party/rooms";
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import { emitEvent, rooms } from "./model/events";
@@ -24,7 +24,7 @@ afterEach(() => {
 });
 
 /** A fake PartyKit: verifies, parses, records; `answer` may refuse a room's pushes. */
-function fakePartykit(answer: (party: string, room: string) => Response | null = () => null) {
+function fakePartykit(answer: (party: string, room: string, push: ParsedPushBody<PartyName>) => Response | null = () => null) {
   const received: Received[] = [];
   const problems: string[] = [];
   vi.stubGlobal(
@@ -44,9 +44,12 @@ function fakePartykit(answer: (party: string, room: string) => Response | null =
         problems.push(`bad body for ${party}/${room}: ${body}`);
         return new Response("{}", { status: 400 });
       }
-      const refusal = answer(party, room);
-      if (refusal !== null) return refusal;
       const items = parsed.value.items;
+      const refusal = answer(party, room, parsed.value);
+      if (refusal !== null) {
+        if (refusal.status === 200) received.push({ party, room, seqs: items.map((i) => i.seq), eventIds: [], events: [], grid: { kind: parsed.value.grid ? "grid" : "gridPatch", resourceIds: [] } });
+        return refusal;
+      }
       const { grid, gridPatch } = parsed.value;
       const carried = grid ? { kind: "grid" as const, resourceIds: grid.resources.map((r) => r.id) } : gridPatch ? { kind: "gridPatch" as const, resourceIds: gridPatch.resources.map((r) => r.id) } : undefined;
       received.push({ party, room, seqs: items.map((i) => i.seq), eventIds: items.map((i) => i.eventId), events: items.map((i) => i.event), ...(carried ? { grid: carried } : {}) });
@@ -292,6 +295,23 @@ describe("what an availability room's batch carries", () => {
       [[1, 2], { kind: "gridPatch", resourceIds: [pat.resourceId] }],
       [[3], { kind: "grid", resourceIds: expect.arrayContaining([pat.resourceId, zoe.resourceId]) }],
     ]);
+  });
+
+  test("a room that cannot use the rows (no grid yet) gets the same batch again with the whole grid", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const t = newTest();
+    const { businessId, zoneId } = await scenario(t);
+    const pat = await aProvider(t, businessId, { name: "Pat", zoneIds: [zoneId] });
+    const party = fakePartykit((_party, _room, push) =>
+      push.gridPatch ? Response.json({ results: push.items.map((i) => ({ seq: i.seq, status: "applied" })), lastSeq: push.items.at(-1)!.seq, wantsGrid: true }) : null,
+    );
+    await emitSlots(t, businessId, zoneId, "booking_created", [pat.resourceId]);
+    expect(await deliver(t)).toMatchObject({ delivered: 1, failed: 0 });
+    expect(party.received.map((r) => [r.seqs, r.grid?.kind])).toEqual([
+      [[1], "gridPatch"],
+      [[1], "grid"],
+    ]);
+    expect((await outbox(t)).filter((r) => r.party === "availability").map((r) => r.status)).toEqual(["delivered"]);
   });
 });
 

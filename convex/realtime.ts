@@ -259,7 +259,7 @@ async function postBatch(
   room: string,
   items: Item[],
   grid: RoomGrid | null,
-): Promise<string | null> {
+): Promise<string | typeof WANTS_GRID | null> {
   const body = JSON.stringify(grid === null ? { party, room, events: items } : { party, room, events: items, [grid.kind]: grid.grid });
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), POST_TIMEOUT_MS);
@@ -299,8 +299,11 @@ async function postBatch(
   const answered = result.data.results.map((r) => r.seq).join(",");
   const sent = items.map((i) => i.seq).join(",");
   if (answered !== sent) return `HTTP 200 answering seqs [${answered}] for [${sent}]`;
-  return null;
+  return result.data.wantsGrid === true ? WANTS_GRID : null;
 }
+
+/** postBatch's answer when the room took the batch but could not use the rows it carried. */
+const WANTS_GRID = Symbol("wants the whole grid");
 
 /** What an availability room's batch carries: its whole grid, or the rows of the resources that changed. */
 type RoomGrid = { kind: "grid" | "gridPatch"; grid: SlotGrid };
@@ -391,7 +394,19 @@ async function deliverRoom(
       bytes += size;
     }
     if (batch.length > 0) {
-      const error = await postBatch(baseUrl, secret, party, claim.room, batch, grid);
+      let error = await postBatch(baseUrl, secret, party, claim.room, batch, grid);
+      if (error === WANTS_GRID) {
+        // The room had no grid for the rows (or they did not fit it): the same batch again
+        // (duplicates to it now) with the whole grid, read after the rows.
+        grid = await gridOf(claim.room).then(
+          (whole) => (whole === null || JSON.stringify(whole).length + 16 > MAX_BATCH_BODY_BYTES / 2 ? null : { kind: "grid" as const, grid: whole }),
+          () => null,
+        );
+        error = grid === null ? null : await postBatch(baseUrl, secret, party, claim.room, batch, grid);
+        if (error === WANTS_GRID) error = null;
+        // That grid was read after every claimed row: the room's later batches need none.
+        grid = null;
+      }
       const batchIds = ids.slice(index, index + batch.length);
       if (error !== null) return fail(batchIds, error, index + batch.length);
       outcome.delivered.push(...batchIds);

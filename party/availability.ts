@@ -35,7 +35,6 @@ export default class AvailabilityParty extends EventRoom<"availability"> {
   private readonly holds: HoldBook;
   private readonly grids = new GridBook();
   private pulling: Promise<void> | null = null;
-  private pullAgain = false;
   private lastFailedPullAt = Number.NEGATIVE_INFINITY;
   private readonly pingBuckets = new Map<string, Bucket>();
   private expiryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -52,16 +51,20 @@ export default class AvailabilityParty extends EventRoom<"availability"> {
     if (this.grids.isStale(Date.now(), GRID_MAX_AGE_MS)) void this.pullGrid();
   }
 
-  protected override async afterPush(push: ParsedPushBody<"availability">): Promise<void> {
+  protected override async afterPush(push: ParsedPushBody<"availability">): Promise<{ wantsGrid?: true } | void> {
     if (push.grid !== undefined) this.publish(this.grids.offer(push.grid, Date.now()));
     if (push.gridPatch !== undefined) {
       const offer = this.grids.offerPatch(push.gridPatch);
-      // No grid to patch (a room no visitor has asked yet), or rows that do not fit it: the
-      // visitors (if any) get the whole grid, read once.
-      if (offer.kind === "unusable") {
-        if (this.grids.current !== null || this.connections().length > 0) void this.pullGrid(true);
-      } else this.publish(offer);
+      // No grid to patch, or rows that do not fit it: Convex sends the whole grid next
+      // (the same batch again), unless nobody is here (the next visitor's join reads it).
+      if (offer.kind !== "unusable") this.publish(offer);
+      else if (this.grids.current !== null || this.hasConnections()) return { wantsGrid: true };
     }
+  }
+
+  private hasConnections(): boolean {
+    for (const _ of this.room.getConnections()) return true;
+    return false;
   }
 
   /** Sends what a newer grid changed to every visitor. */
@@ -69,14 +72,9 @@ export default class AvailabilityParty extends EventRoom<"availability"> {
     if (offer.kind === "full" || offer.kind === "diff") this.broadcast(offer.message);
   }
 
-  /**
-   * Reads the grid from Convex (one request at a time per room). `fresh`: the read must start
-   * after now (a change was just pushed that a read already under way may not have seen), so
-   * one under way is followed by another.
-   */
-  private pullGrid(fresh = false): Promise<void> {
-    if (this.pulling !== null && fresh) this.pullAgain = true;
-    if (this.pulling === null && !fresh && Date.now() - this.lastFailedPullAt < PULL_RETRY_MS) return Promise.resolve();
+  /** Reads the grid from Convex (one request at a time per room). */
+  private pullGrid(): Promise<void> {
+    if (this.pulling === null && Date.now() - this.lastFailedPullAt < PULL_RETRY_MS) return Promise.resolve();
     this.pulling ??= this.readGrid()
       .then((grid) => {
         if (grid !== null) this.publish(this.grids.offer(grid, Date.now()));
@@ -88,10 +86,6 @@ export default class AvailabilityParty extends EventRoom<"availability"> {
       })
       .finally(() => {
         this.pulling = null;
-        if (this.pullAgain) {
-          this.pullAgain = false;
-          void this.pullGrid(true);
-        }
       });
     return this.pulling;
   }

@@ -292,6 +292,11 @@ export type PushResult = z.infer<typeof pushResult>;
 export const pushBatchResult = z.strictObject({
   results: z.array(z.strictObject({ seq: seqNumber, status: pushStatus })),
   lastSeq: z.int().nonnegative(),
+  /**
+   * An availability room that could not use the rows it was sent (`gridPatch`: it has no grid
+   * yet, or they do not fit it) and has visitors: send the whole grid (the same batch again).
+   */
+  wantsGrid: z.literal(true).optional(),
 });
 export type PushBatchResult = z.infer<typeof pushBatchResult>;
 
