@@ -55,13 +55,17 @@ async function startBackend(envFile: string, dataDir: string, port: number, site
     [path.join(repoRoot, "backend", "bin", "backend.mjs"), "--convex-dir", "convex", "--data-dir", dataDir, "--port", String(port), "--site-port", String(sitePort), "--env-file", envFile],
     { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", CONVEX_SELF_HOSTED_ADMIN_KEY: adminKey } },
   );
-  const log = { text: "", queries: 0, byName: new Map<string, number>() };
+  const log = { text: "", queries: 0, byName: new Map<string, number>(), entries: [] as LogEntry[] };
   const onData = (chunk: Buffer) => {
     const text = chunk.toString();
     log.text = (log.text + text).slice(-20_000);
-    for (const match of text.matchAll(/\bquery (\S+) [\d.]+ms/g)) {
+    for (const match of text.matchAll(/^(\S+Z) (query|mutation|action|httpAction) (\S+) ([\d.]+)ms/gm)) {
+      const end = Date.parse(match[1]);
+      const durationMs = Number(match[4]);
+      log.entries.push({ kind: match[2], path: match[3], start: end - durationMs, end, durationMs });
+      if (match[2] !== "query") continue;
       log.queries++;
-      log.byName.set(match[1], (log.byName.get(match[1]) ?? 0) + 1);
+      log.byName.set(match[3], (log.byName.get(match[3]) ?? 0) + 1);
     }
   };
   child.stdout!.on("data", onData);
@@ -90,7 +94,11 @@ async function convexQuery<T>(url: string, fn: string, args: Record<string, unkn
   return body.value;
 }
 
-type Visitor = { ws: WebSocket; gotGrid: boolean; diffAt: number | null };
+type Visitor = { ws: WebSocket; gotGrid: boolean; diffAt: number | null; diffText?: string };
+/** One line of the backend's function log: when the function ended (its clock, ms) and how long it ran. */
+type LogEntry = { kind: string; path: string; start: number; end: number; durationMs: number };
+/** performance.now() of this process as wall-clock ms (the backend's log and the grid's asOf use the wall clock). */
+const wall = (t: number) => performance.timeOrigin + t;
 
 function openVisitor(url: string): Promise<Visitor> {
   return new Promise((resolve, reject) => {
@@ -99,12 +107,64 @@ function openVisitor(url: string): Promise<Visitor> {
     ws.on("message", (data) => {
       const at = performance.now();
       const text = data.toString();
-      if (text.startsWith('{"type":"grid.diff"')) v.diffAt ??= at;
+      if (text.startsWith('{"type":"grid.diff"')) {
+        if (v.diffAt === null) {
+          v.diffAt = at;
+          v.diffText = text;
+        }
+      }
       else if (text.startsWith('{"type":"grid"')) v.gotGrid = true;
     });
     ws.once("open", () => resolve(v));
     ws.once("error", reject);
   });
+}
+
+type Phases = {
+  commitToRun: number;
+  claim: number;
+  gridRead: number;
+  gridReadAll: number;
+  gridReads: number;
+  asOfToFirst: number;
+  firstToLast: number;
+  commitToLast: number;
+};
+
+/**
+ * Splits one booking's commit → last visitor into its phases: the wait until the delivery run
+ * starts (the outbox window and the scheduler), its claim, the grid read(s) (the log does not
+ * say which room a read was for: the one that ran longest is taken as this room's, and all of
+ * them are summed), the push and the room up to the first visitor (from the grid's `asOf`,
+ * Convex's clock when it computed it), and the room's fan-out.
+ */
+function bookingPhases(entries: LogEntry[], postedAt: number, committedAt: number, visitors: Visitor[], times: number[]): Phases {
+  const nan = Number.NaN;
+  const run = entries.find((e) => e.path.startsWith("realtime:deliverOutbox") && e.start >= postedAt);
+  const inRun = (e: LogEntry) => run !== undefined && e.start >= run.start - 1 && e.end <= run.end + 1;
+  const claim = entries.find((e) => e.path.startsWith("realtime:claimDue") && inRun(e));
+  const first = Math.min(...times);
+  const last = Math.max(...times);
+  // The reads that started before the first visitor had the diff (this room's is among them).
+  const reads = entries.filter((e) => e.path.startsWith("availabilityGrid:forRoom") && e.start >= postedAt && e.start <= wall(first));
+  if (process.env.BENCH_WIDGET_TRACE) for (const e of entries) console.log(`  [log] ${e.kind} ${e.path} ${(e.start - committedAt).toFixed(1)} → ${(e.end - committedAt).toFixed(1)} (${e.durationMs} ms)`);
+  const firstVisitor = visitors[times.indexOf(first)];
+  let asOf = nan;
+  try {
+    asOf = (JSON.parse(firstVisitor.diffText ?? "{}") as { asOf?: number }).asOf ?? nan;
+  } catch {
+    // not JSON: leave NaN
+  }
+  return {
+    commitToRun: run === undefined ? nan : run.start - committedAt,
+    claim: claim?.durationMs ?? nan,
+    gridRead: reads.length === 0 ? 0 : Math.max(...reads.map((e) => e.durationMs)),
+    gridReadAll: reads.reduce((sum, e) => sum + e.durationMs, 0),
+    gridReads: reads.length,
+    asOfToFirst: wall(first) - asOf,
+    firstToLast: last - first,
+    commitToLast: wall(last) - committedAt,
+  };
 }
 
 /** The floor: a bare `ws` server broadcasting one message of `bytes` to `n` local clients. */
@@ -170,7 +230,7 @@ async function main(): Promise<void> {
     const url = `ws://${party.host}${roomPath("availability", room)}`;
     console.log(`room ${room}: the demo business, one zone, one day`);
 
-    type Row = { n: number; fanout: ReturnType<typeof stats>; commit: ReturnType<typeof stats>; floor: ReturnType<typeof stats>; queriesConnect: number; queriesBooking: number };
+    type Row = { n: number; fanout: ReturnType<typeof stats>; commit: ReturnType<typeof stats>; floor: ReturnType<typeof stats>; queriesConnect: number; queriesBooking: number; phases: Phases };
     const rows: Row[] = [];
     let booking = 0;
     for (const n of SERIES) {
@@ -192,6 +252,8 @@ async function main(): Promise<void> {
       if (slots.slots.length === 0) throw new Error("no free slot left to book");
       await new Promise((r) => setTimeout(r, 300)); // that read's log line lands before the count
       const beforeBooking = started.log.queries;
+      const entriesBefore = started.log.entries.length;
+      const postedAt = performance.now();
       const response = await fetch(`${started.siteUrl}/v1/bookings`, {
         method: "POST",
         headers: { authorization: `Bearer ${env.DEMO_API_KEY}`, "content-type": "application/json", "idempotency-key": `bench-${booking++}-${Date.now()}` },
@@ -201,8 +263,12 @@ async function main(): Promise<void> {
       if (response.status !== 201) throw new Error(`booking answered ${response.status}: ${await response.text()}`);
       await waitFor(() => visitors.every((v) => v.diffAt !== null), 120_000, `${n} visitors got the diff`);
       await new Promise((r) => setTimeout(r, 500));
+      // The delivery run's log line comes when it ends (after it settled the rooms).
+      const runLogged = () => started.log.entries.slice(entriesBefore).some((e) => e.path.startsWith("realtime:deliverOutbox") && e.start >= wall(postedAt));
+      await waitFor(runLogged, 30_000, "the delivery run's log line").catch(() => undefined);
       const queriesBooking = started.log.queries - beforeBooking;
       const times = visitors.map((v) => v.diffAt!);
+      const phases = bookingPhases(started.log.entries.slice(entriesBefore), wall(postedAt), wall(committedAt), visitors, times);
       // Give the time back (not measured), so the next step finds it free again.
       const made = (await response.json()) as { id: string };
       for (const v of visitors) v.diffAt = null;
@@ -217,12 +283,20 @@ async function main(): Promise<void> {
       const fanout = stats(times.map((t) => t - first));
       const commit = stats(times.map((t) => t - committedAt));
       const floor = stats(await rawFloor(n, JSON.stringify({ type: "grid.diff", version: 2, asOf: Date.now(), changes: [[0, 12, 0], [0, 13, 0], [0, 14, 0]] })));
-      rows.push({ n, fanout, commit, floor, queriesConnect, queriesBooking });
+      rows.push({ n, fanout, commit, floor, queriesConnect, queriesBooking, phases });
       console.log(
         `N=${String(n).padStart(5)}  opened in ${openSeconds.toFixed(1)} s | first→each p50 ${ms(fanout.p50)} p99 ${ms(fanout.p99)} max ${ms(fanout.max)} | commit→each p50 ${ms(commit.p50)} p99 ${ms(commit.p99)} | raw ws floor p50 ${ms(floor.p50)} p99 ${ms(floor.p99)} | Convex queries: connect ${queriesConnect}, booking ${queriesBooking}`,
       );
     }
 
+    console.log("\nwhere the time goes, booking commit (REST answer) → last visitor (ms; from the backend's function log and the diff's asOf):");
+    console.log("  visitors | commit→delivery run starts | claim | grid read (this room / all rooms) | grid computed→first visitor | first→last | commit→last");
+    for (const r of rows) {
+      const p = r.phases;
+      console.log(
+        `  ${String(r.n).padStart(8)} | ${p.commitToRun.toFixed(1).padStart(26)} | ${p.claim.toFixed(1).padStart(5)} | ${`${p.gridRead.toFixed(1)} / ${p.gridReadAll.toFixed(1)} (${p.gridReads})`.padStart(33)} | ${p.asOfToFirst.toFixed(1).padStart(27)} | ${p.firstToLast.toFixed(1).padStart(10)} | ${p.commitToLast.toFixed(1).padStart(11)}`,
+      );
+    }
     console.log("\nseries (visitors → Convex query executions while they connected / while a booking reached them):");
     for (const r of rows) console.log(`  ${String(r.n).padStart(5)} visitors → ${r.queriesConnect} / ${r.queriesBooking}`);
     console.log("series (visitors → booking fan-out p99 in the room, raw ws floor p99, commit → last visitor p99):");

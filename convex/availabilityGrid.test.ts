@@ -1,8 +1,10 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { slotsFromGrid } from "../domain/slotGrid";
+import { patchGrid, slotsFromGrid } from "../domain/slotGrid";
 import { addDays } from "../domain/time";
 import type { Id } from "./_generated/dataModel";
 import { api, internal } from "./_generated/api";
+import { changedResources } from "./realtime";
+import type { OutboxPayload } from "./model/events";
 import { roomIds } from "../party/rooms";
 import { aProvider, aZone } from "./test.builders";
 import { newTest } from "./test.setup";
@@ -74,6 +76,41 @@ describe("availability rooms told of a booking", () => {
     await s.customer.as.mutation(api.bookings.hold, { businessId: s.businessId, zoneId: s.zoneId, cart: s.cart, start: at(TUESDAY, "10:00") });
     const rooms = await t.run(async (ctx) => (await ctx.db.query("outbox").collect()).filter((r) => r.party === "availability").map((r) => r.room));
     expect(rooms).toEqual(expect.arrayContaining([roomIds.availability(s.businessId, s.zoneId, TUESDAY), roomIds.availability(s.businessId, queens.zoneId, TUESDAY)]));
+  });
+});
+
+describe("a booking's push carries only its providers' rows", () => {
+  test("the room's grid with the pushed rows put in is the whole grid read after the booking", async () => {
+    const t = newTest();
+    const s = await bookingScenario(t); // Pat serves every zone
+    const other = await aProvider(t, s.businessId, { name: "Zoe", zoneIds: [s.zoneId] });
+    const room = roomIds.availability(s.businessId, s.zoneId, TUESDAY);
+    const before = (await t.query(internal.availabilityGrid.forRoom, { room }))!;
+    expect(before.resources.map((r) => r.id).sort()).toEqual([s.provider.resourceId, other.resourceId].sort());
+    const seen = await t.run(async (ctx) => (await ctx.db.query("outbox").collect()).length);
+
+    await s.customer.as.mutation(api.bookings.hold, { businessId: s.businessId, zoneId: s.zoneId, cart: s.cart, start: at(TUESDAY, "10:00") });
+    const rows = await t.run(async (ctx) => (await ctx.db.query("outbox").collect()).slice(seen).filter((r) => r.room === room));
+    const changed = changedResources(rows.map((r) => ({ payload: r.payload as OutboxPayload })));
+    expect(changed).toHaveLength(1); // the provider the hold took
+    const patch = (await t.query(internal.availabilityGrid.forRoom, { room, resourceIds: changed! }))!;
+    expect(patch.resources.map((r) => r.id)).toEqual(changed);
+    const after = (await t.query(internal.availabilityGrid.forRoom, { room }))!;
+    const patched = patchGrid(before, patch)!;
+    expect(patched.grid).toEqual(after);
+    expect(patched.changes.length).toBeGreaterThan(0);
+    expect(patched.changes.every(([ri]) => before.resources[ri].id === changed![0])).toBe(true);
+    // A provider who does not serve the room's zone has no row there.
+    const elsewhere = await aProvider(t, s.businessId, { name: "Ann", zoneIds: [(await aZone(t, s.businessId, { name: "Queens", postalCodes: ["11101"] })).zoneId] });
+    expect((await t.query(internal.availabilityGrid.forRoom, { room, resourceIds: [elsewhere.resourceId] }))!.resources).toEqual([]);
+  });
+
+  test("a schedule change, or a change naming no provider, needs the whole grid", () => {
+    const row = (data: Record<string, unknown>) => ({ payload: { seq: 1, event: { data } } as unknown as OutboxPayload });
+    const slots = (reason: string, resourceIds: string[]) => row({ type: "slots.changed", reason, resourceIds });
+    expect(changedResources([slots("booking_created", ["b", "a"]), slots("booking_cancelled", ["a", "c"])])).toEqual(["a", "b", "c"]);
+    expect(changedResources([slots("booking_created", ["a"]), slots("schedule_changed", ["a"])])).toBeNull();
+    expect(changedResources([slots("hold_created", [])])).toBeNull();
   });
 });
 

@@ -6,7 +6,8 @@
  *   that has no grid yet or an old one (once per room, not per visitor: through Convex's HTTP
  *   query API), and by the widget once after the server refused a slot it offered.
  * - `forRoom` (internal) is what the outbox delivery (`realtime.ts`) attaches to every push to
- *   an availability room, so the room's grid is never older than the last change it was told of.
+ *   an availability room, so the room's grid is never older than the last change it was told of:
+ *   the rows of the resources a booking changed, or the whole grid (schedule changes).
  */
 import { v } from "convex/values";
 import { isValidLocalDate } from "../domain/time";
@@ -38,9 +39,13 @@ export const day = query({
   },
 });
 
-/** The grid of an availability room id, or null when its business or zone takes no bookings. */
+/**
+ * The grid of an availability room id, or null when its business or zone takes no bookings.
+ * With `resourceIds` (the resources a booking's change took or gave time of), only their rows:
+ * those of them that serve the zone (the delivery sends the whole grid when one does not).
+ */
 export const forRoom = internalQuery({
-  args: { room: v.string() },
+  args: { room: v.string(), resourceIds: v.optional(v.array(v.string())) },
   returns: v.union(vSlotGrid, v.null()),
   handler: async (ctx, args) => {
     const key = tryParseRoomId("availability", args.room);
@@ -53,6 +58,6 @@ export const forRoom = internalQuery({
     if (business === null || business.status !== "ACTIVE" || zone === null || zone.businessId !== business._id || !zone.active) {
       return null;
     }
-    return await slotGridFor(ctx, business, zone, key.key.date);
+    return await slotGridFor(ctx, business, zone, key.key.date, args.resourceIds);
   },
 });

@@ -3,20 +3,20 @@
  * signatures with the party's own `verifyPush` and bodies with its own `parsePushBody`.
  */
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { parsePushBody } from "../party/messages";
+import { parsePushBody, type ParsedPushBody } from "../party/messages";
 import { verifyPush } from "../party/push-signature";
-import { isPartyName } from "../party/rooms";
+import { isPartyName, type PartyName } from "../party/rooms";
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import { emitEvent, rooms } from "./model/events";
-import { backoffMs, DELIVERY_WINDOW_MS } from "./realtime";
+import { AVAILABILITY_WINDOW_MS, backoffMs, DELIVERY_WINDOW_MS } from "./realtime";
 import { TEST_ENV, newTest, type TestConvex } from "./test.setup";
-import { aBusiness, aZone } from "./test.builders";
+import { aBusiness, aProvider, aZone } from "./test.builders";
 
 const SECRET = TEST_ENV.PARTYKIT_PUSH_SECRET;
 const DATE = "2030-05-06";
 
-type Received = { party: string; room: string; seqs: number[]; eventIds: string[]; events: unknown[] };
+type Received = { party: string; room: string; seqs: number[]; eventIds: string[]; events: unknown[]; grid?: { kind: "grid" | "gridPatch"; resourceIds: string[] } };
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -24,7 +24,7 @@ afterEach(() => {
 });
 
 /** A fake PartyKit: verifies, parses, records; `answer` may refuse a room's pushes. */
-function fakePartykit(answer: (party: string, room: string) => Response | null = () => null) {
+function fakePartykit(answer: (party: string, room: string, push: ParsedPushBody<PartyName>) => Response | null = () => null) {
   const received: Received[] = [];
   const problems: string[] = [];
   vi.stubGlobal(
@@ -44,22 +44,27 @@ function fakePartykit(answer: (party: string, room: string) => Response | null =
         problems.push(`bad body for ${party}/${room}: ${body}`);
         return new Response("{}", { status: 400 });
       }
-      const refusal = answer(party, room);
-      if (refusal !== null) return refusal;
       const items = parsed.value.items;
-      received.push({ party, room, seqs: items.map((i) => i.seq), eventIds: items.map((i) => i.eventId), events: items.map((i) => i.event) });
+      const refusal = answer(party, room, parsed.value);
+      if (refusal !== null) {
+        if (refusal.status === 200) received.push({ party, room, seqs: items.map((i) => i.seq), eventIds: [], events: [], grid: { kind: parsed.value.grid ? "grid" : "gridPatch", resourceIds: [] } });
+        return refusal;
+      }
+      const { grid, gridPatch } = parsed.value;
+      const carried = grid ? { kind: "grid" as const, resourceIds: grid.resources.map((r) => r.id) } : gridPatch ? { kind: "gridPatch" as const, resourceIds: gridPatch.resources.map((r) => r.id) } : undefined;
+      received.push({ party, room, seqs: items.map((i) => i.seq), eventIds: items.map((i) => i.eventId), events: items.map((i) => i.event), ...(carried ? { grid: carried } : {}) });
       return Response.json({ results: items.map((i) => ({ seq: i.seq, status: "applied" })), lastSeq: items.at(-1)!.seq });
     }),
   );
   return { received, problems };
 }
 
-const slotsChanged = (businessId: string, zoneId: string, reason: string) => ({
+const slotsChanged = (businessId: string, zoneId: string, reason: string, resourceIds: string[] = []) => ({
   type: "slots.changed",
   businessId,
   zoneId,
   date: DATE,
-  resourceIds: [],
+  resourceIds,
   reason,
 });
 
@@ -69,13 +74,13 @@ async function scenario(t: TestConvex) {
   return { businessId: biz.businessId, zoneId: zone.zoneId as Id<"zones"> };
 }
 
-async function emitSlots(t: TestConvex, businessId: Id<"businesses">, zoneId: Id<"zones">, reason: string) {
+async function emitSlots(t: TestConvex, businessId: Id<"businesses">, zoneId: Id<"zones">, reason: string, resourceIds: string[] = []) {
   await t.run((ctx) =>
     emitEvent(ctx, {
       businessId,
       type: "availability.changed",
       entity: { table: "zones", id: zoneId },
-      data: slotsChanged(businessId, zoneId, reason),
+      data: slotsChanged(businessId, zoneId, reason, resourceIds),
       rooms: [rooms.availability(businessId, zoneId, DATE)],
     }),
   );
@@ -272,7 +277,67 @@ describe("triggers", () => {
   });
 });
 
+describe("what an availability room's batch carries", () => {
+  test("bookings' changes: only the rows of the providers they name; a schedule change: the whole grid", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const t = newTest();
+    const { businessId, zoneId } = await scenario(t);
+    const pat = await aProvider(t, businessId, { name: "Pat", zoneIds: [zoneId] });
+    const zoe = await aProvider(t, businessId, { name: "Zoe", zoneIds: [zoneId] });
+    const party = fakePartykit();
+    await emitSlots(t, businessId, zoneId, "booking_created", [pat.resourceId]);
+    await emitSlots(t, businessId, zoneId, "booking_cancelled", [pat.resourceId]);
+    await deliver(t);
+    await emitSlots(t, businessId, zoneId, "schedule_changed", [zoe.resourceId]);
+    await deliver(t);
+    expect(party.problems).toEqual([]);
+    expect(party.received.map((r) => [r.seqs, r.grid])).toEqual([
+      [[1, 2], { kind: "gridPatch", resourceIds: [pat.resourceId] }],
+      [[3], { kind: "grid", resourceIds: expect.arrayContaining([pat.resourceId, zoe.resourceId]) }],
+    ]);
+  });
+
+  test("a room that cannot use the rows (no grid yet) gets the same batch again with the whole grid", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const t = newTest();
+    const { businessId, zoneId } = await scenario(t);
+    const pat = await aProvider(t, businessId, { name: "Pat", zoneIds: [zoneId] });
+    const party = fakePartykit((_party, _room, push) =>
+      push.gridPatch ? Response.json({ results: push.items.map((i) => ({ seq: i.seq, status: "applied" })), lastSeq: push.items.at(-1)!.seq, wantsGrid: true }) : null,
+    );
+    await emitSlots(t, businessId, zoneId, "booking_created", [pat.resourceId]);
+    expect(await deliver(t)).toMatchObject({ delivered: 1, failed: 0 });
+    expect(party.received.map((r) => [r.seqs, r.grid?.kind])).toEqual([
+      [[1], "gridPatch"],
+      [[1], "grid"],
+    ]);
+    expect((await outbox(t)).filter((r) => r.party === "availability").map((r) => r.status)).toEqual(["delivered"]);
+  });
+});
+
 describe("batched delivery", () => {
+  test("a change to an availability room is delivered within a much shorter window than the others", async () => {
+    vi.useFakeTimers();
+    vi.setSystemTime(Date.parse("2030-05-01T10:00:00.010Z"));
+    const t = newTest();
+    const { businessId, zoneId } = await scenario(t);
+    const party = fakePartykit();
+    const runs = async () =>
+      (await t.run((ctx) => ctx.db.system.query("_scheduled_functions").collect()))
+        .filter((job: { state: { kind: string } }) => job.state.kind === "pending")
+        .map((job: { scheduledTime: number }) => job.scheduledTime - Date.now())
+        .sort((a: number, b: number) => a - b);
+    await emitRemoved(t, businessId, "booking1");
+    expect(await runs()).toEqual([DELIVERY_WINDOW_MS - 10]);
+    await emitSlots(t, businessId, zoneId, "booking_created");
+    expect(await runs()).toEqual([AVAILABILITY_WINDOW_MS, DELIVERY_WINDOW_MS - 10]);
+    await emitSlots(t, businessId, zoneId, "booking_cancelled");
+    expect((await runs()).length).toBe(2); // the same short window: its run is shared
+    await t.finishAllScheduledFunctions(vi.runAllTimers);
+    expect(party.received.map((r) => `${r.party}:${r.seqs.join(",")}`).sort()).toEqual(["availability:1,2", "dispatch:1"]);
+    expect(party.problems).toEqual([]);
+  });
+
   test("changes within one short window schedule one delivery run between them (no run per change), which delivers all their rows", async () => {
     vi.useFakeTimers();
     vi.setSystemTime(Date.parse("2030-05-01T10:00:00.010Z"));

@@ -3,7 +3,8 @@
  * in `seq` order per room.
  *
  *   emitEvent (in the changing mutation) ──► outbox rows, status "pending"
- *   requestDelivery (one run per DELIVERY_WINDOW_MS) / sweep (cron) ──► deliverOutbox (action)
+ *   requestDelivery (one run per DELIVERY_WINDOW_MS; AVAILABILITY_WINDOW_MS for a change to an
+ *   availability room) / sweep (cron) ──► deliverOutbox (action)
  *   deliverOutbox: claimDue (lease) ──► POST batch per room, signed ──► settleRooms
  *
  * Batching. A change never pays for its own delivery: `requestDelivery` schedules one
@@ -65,6 +66,11 @@ const MAX_BATCH_BODY_BYTES = MAX_PUSH_BODY_BYTES - 1_024;
 const DELIVER_PATH = /^realtime(\.js)?:deliverOutbox$/;
 /** Changes within one window share one delivery run, scheduled at the window's end. */
 export const DELIVERY_WINDOW_MS = 50;
+/**
+ * The window of a change to a public availability room: thousands of visitors wait for it
+ * (`npm run bench -- widget`), so it goes out almost at once; changes within it still share a run.
+ */
+export const AVAILABILITY_WINDOW_MS = 5;
 /** Run markers older than this are deleted by the runs (bounded per claim). */
 const RUN_MARKER_TTL_MS = 60_000;
 const RUN_MARKER_PURGE_BATCH = 50;
@@ -252,9 +258,9 @@ async function postBatch(
   party: PartyName,
   room: string,
   items: Item[],
-  grid: SlotGrid | null,
-): Promise<string | null> {
-  const body = JSON.stringify(grid === null ? { party, room, events: items } : { party, room, events: items, grid });
+  grid: RoomGrid | null,
+): Promise<string | typeof WANTS_GRID | null> {
+  const body = JSON.stringify(grid === null ? { party, room, events: items } : { party, room, events: items, [grid.kind]: grid.grid });
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), POST_TIMEOUT_MS);
   let response: Response;
@@ -293,19 +299,45 @@ async function postBatch(
   const answered = result.data.results.map((r) => r.seq).join(",");
   const sent = items.map((i) => i.seq).join(",");
   if (answered !== sent) return `HTTP 200 answering seqs [${answered}] for [${sent}]`;
-  return null;
+  return result.data.wantsGrid === true ? WANTS_GRID : null;
+}
+
+/** postBatch's answer when the room took the batch but could not use the rows it carried. */
+const WANTS_GRID = Symbol("wants the whole grid");
+
+/** What an availability room's batch carries: its whole grid, or the rows of the resources that changed. */
+type RoomGrid = { kind: "grid" | "gridPatch"; grid: SlotGrid };
+
+/**
+ * The resources whose time the claimed rows of an availability room changed, when every row is
+ * a booking's change naming them (held, booked, moved, cancelled, expired, reassigned); null
+ * when one is not (a schedule change can add or remove a resource, or change the day's rules):
+ * then the room gets its whole grid.
+ */
+export function changedResources(rows: readonly { payload: OutboxPayload }[]): string[] | null {
+  const ids = new Set<string>();
+  for (const row of rows) {
+    const data = row.payload?.event?.data as { type?: unknown; reason?: unknown; resourceIds?: unknown } | undefined;
+    if (data?.type !== "slots.changed" || data.reason === "schedule_changed" || !Array.isArray(data.resourceIds) || data.resourceIds.length === 0) {
+      return null;
+    }
+    for (const id of data.resourceIds) if (typeof id === "string") ids.add(id);
+  }
+  return ids.size === 0 ? null : [...ids].sort();
 }
 
 /**
  * Posts one room's claimed rows in seq order, batch by batch, stopping at the first failure.
  * An availability room's batches also carry its slot grid as of now (read after the rows were
- * committed, so at least as new as every change they announce): `gridOf`.
+ * committed, so at least as new as every change they announce): `gridOf`. When the rows are
+ * bookings' changes, only the rows of the resources they name are read and sent (`gridPatch`,
+ * which the room puts into its grid with `patchGrid`); otherwise the whole grid (`grid`).
  */
 async function deliverRoom(
   baseUrl: string,
   secret: string,
   claim: ClaimedRoom,
-  gridOf: (room: string) => Promise<SlotGrid | null>,
+  gridOf: (room: string, resourceIds?: string[]) => Promise<SlotGrid | null>,
 ): Promise<Outcome> {
   const ids = claim.rows.map((row) => row.id);
   const outcome: Outcome = { delivered: [], failed: [], waiting: [] };
@@ -321,15 +353,18 @@ async function deliverRoom(
   const key = tryParseRoomId(party, claim.room);
   if (!key.ok) return fail([ids[0]], `invalid room id: ${key.message}`, 1);
 
-  let grid: SlotGrid | null = null;
+  let grid: RoomGrid | null = null;
   if (party === "availability") {
     try {
-      grid = await gridOf(claim.room);
+      const changed = changedResources(claim.rows);
+      const read = changed === null ? await gridOf(claim.room) : await gridOf(claim.room, changed);
+      // No row of theirs serves this zone (none was in the room's grid): nothing to send.
+      if (read !== null && (changed === null || read.resources.length > 0)) grid = { kind: changed === null ? "grid" : "gridPatch", grid: read };
     } catch (error) {
       console.error(`[realtime] no slot grid for ${claim.room}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  const gridBytes = grid === null ? 0 : JSON.stringify(grid).length + 8;
+  const gridBytes = grid === null ? 0 : JSON.stringify(grid.grid).length + 16;
   if (gridBytes > MAX_BATCH_BODY_BYTES / 2) {
     console.error(`[realtime] slot grid of ${claim.room} is ${gridBytes} bytes: sent without it`);
     grid = null;
@@ -359,7 +394,19 @@ async function deliverRoom(
       bytes += size;
     }
     if (batch.length > 0) {
-      const error = await postBatch(baseUrl, secret, party, claim.room, batch, grid);
+      let error = await postBatch(baseUrl, secret, party, claim.room, batch, grid);
+      if (error === WANTS_GRID) {
+        // The room had no grid for the rows (or they did not fit it): the same batch again
+        // (duplicates to it now) with the whole grid, read after the rows.
+        grid = await gridOf(claim.room).then(
+          (whole) => (whole === null || JSON.stringify(whole).length + 16 > MAX_BATCH_BODY_BYTES / 2 ? null : { kind: "grid" as const, grid: whole }),
+          () => null,
+        );
+        error = grid === null ? null : await postBatch(baseUrl, secret, party, claim.room, batch, grid);
+        if (error === WANTS_GRID) error = null;
+        // That grid was read after every claimed row: the room's later batches need none.
+        grid = null;
+      }
       const batchIds = ids.slice(index, index + batch.length);
       if (error !== null) return fail(batchIds, error, index + batch.length);
       outcome.delivered.push(...batchIds);
@@ -397,7 +444,8 @@ export const deliverOutbox = internalAction({
     const started = Date.now();
     const report: DeliveryReport = { rounds: 0, rooms: 0, delivered: 0, failed: 0 };
     let more = false;
-    const gridOf = (room: string) => ctx.runQuery(internal.availabilityGrid.forRoom, { room });
+    const gridOf = (room: string, resourceIds?: string[]) =>
+      ctx.runQuery(internal.availabilityGrid.forRoom, resourceIds === undefined ? { room } : { room, resourceIds });
     while (report.rounds < MAX_ROUNDS) {
       if (Date.now() - started > RUN_BUDGET_MS) {
         more = true;
@@ -462,18 +510,22 @@ export const sweep = internalMutation({
   },
 });
 
-const requested = new WeakSet<object>();
+/** The window this mutation already asked for (per mutation: its scheduler object). */
+const requested = new WeakMap<object, number>();
 
 /**
  * For `emitEvent`: after queuing outbox rows, makes sure a delivery run is scheduled at the
- * end of the current window (once per mutation, however many events it emits). The first
- * change of a window records the run and schedules it; the others read that record and add
- * nothing, so a burst of changes shares one run.
+ * end of the current window (once per mutation and window, however many events it emits).
+ * The first change of a window records the run and schedules it; the others read that record
+ * and add nothing, so a burst of changes shares one run. `windowMs`: DELIVERY_WINDOW_MS, or
+ * AVAILABILITY_WINDOW_MS for a change that alters a public availability room (the run then
+ * delivers every due row, this mutation's other rooms included).
  */
-export async function requestDelivery(ctx: Pick<RawMutationCtx, "scheduler" | "db">): Promise<void> {
-  if (requested.has(ctx.scheduler)) return;
-  requested.add(ctx.scheduler);
-  const runAt = (Math.floor(Date.now() / DELIVERY_WINDOW_MS) + 1) * DELIVERY_WINDOW_MS;
+export async function requestDelivery(ctx: Pick<RawMutationCtx, "scheduler" | "db">, windowMs: number = DELIVERY_WINDOW_MS): Promise<void> {
+  const asked = requested.get(ctx.scheduler);
+  if (asked !== undefined && asked <= windowMs) return;
+  requested.set(ctx.scheduler, windowMs);
+  const runAt = (Math.floor(Date.now() / windowMs) + 1) * windowMs;
   const marker = await ctx.db
     .query("outboxDeliveryRuns")
     .withIndex("by_runAt", (q) => q.eq("runAt", runAt))

@@ -11,7 +11,7 @@
  * when a template is saved. `renderTemplate` is pure.
  */
 import { ConvexError, v, type Infer } from "convex/values";
-import { formatMoney, localMinutesToInstant } from "../domain";
+import { formatMoney, localeChain, localMinutesToInstant } from "../domain";
 import type { Doc, Id } from "./_generated/dataModel";
 import { requireBusinessRole, requireDocRole, requirePlatformAdmin } from "./access";
 import { appError, isAppErrorData } from "./errors";
@@ -405,14 +405,7 @@ function builtIn(key: TemplateKey, channel: Channel, locale: string) {
 // Resolution
 // ---------------------------------------------------------------------------------------
 
-/** "fr-CA", business "de-DE" → ["fr-CA", "fr", "de-DE", "de", "en"]. */
-export function localeChain(locale: string, businessLocale: string): string[] {
-  const chain: string[] = [];
-  for (const l of [locale, businessLocale, "en"]) {
-    for (const candidate of [l, l.split("-")[0]]) if (candidate && !chain.includes(candidate)) chain.push(candidate);
-  }
-  return chain;
-}
+export { localeChain };
 
 export type ResolvedTemplate = {
   source: "business" | "platform" | "built_in";

@@ -10,3 +10,4 @@ export * from "./recurrence";
 export * from "./assignment";
 export * from "./zones";
 export * from "./search";
+export * from "./locale";

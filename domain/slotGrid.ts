@@ -143,36 +143,64 @@ export function slotsFromGrid(grid: SlotGrid, cart: { durationMinutes: number; p
 
 export type GridChange = [resource: number, start: number, span: number];
 
+/** Same day, step grid and rules (what every row of a grid is laid out by). */
+function sameDay(previous: SlotGrid, next: SlotGrid): boolean {
+  return (
+    previous.date === next.date &&
+    previous.timeZone === next.timeZone &&
+    previous.dayStart === next.dayStart &&
+    previous.stepMinutes === next.stepMinutes &&
+    previous.minimumNoticeMinutes === next.minimumNoticeMinutes &&
+    previous.arrivalWindowMinutes === next.arrivalWindowMinutes
+  );
+}
+
+/** Whether one resource's row can replace another's cell by cell (same resource, products and starts). */
+function sameRow(previous: GridResource, next: GridResource): boolean {
+  return previous.id === next.id && previous.spans.length === next.spans.length && previous.productIds.join(",") === next.productIds.join(",");
+}
+
+/** The cells of row `ri` that differ, appended to `changes`. */
+function rowChanges(ri: number, before: readonly number[], after: readonly number[], changes: GridChange[]): void {
+  after.forEach((span, si) => {
+    if (before[si] !== span) changes.push([ri, si, span]);
+  });
+}
+
 /** Whether `next` can be sent as changes to `previous` (same day layout and same resources). */
 export function sameLayout(previous: SlotGrid, next: SlotGrid): boolean {
-  if (
-    previous.date !== next.date ||
-    previous.timeZone !== next.timeZone ||
-    previous.dayStart !== next.dayStart ||
-    previous.stepMinutes !== next.stepMinutes ||
-    previous.minimumNoticeMinutes !== next.minimumNoticeMinutes ||
-    previous.arrivalWindowMinutes !== next.arrivalWindowMinutes ||
-    previous.resources.length !== next.resources.length
-  ) {
-    return false;
-  }
-  return previous.resources.every((r, i) => {
-    const n = next.resources[i];
-    return r.id === n.id && r.spans.length === n.spans.length && r.productIds.join(",") === n.productIds.join(",");
-  });
+  if (!sameDay(previous, next) || previous.resources.length !== next.resources.length) return false;
+  return previous.resources.every((r, i) => sameRow(r, next.resources[i]));
 }
 
 /** The changes from `previous` to `next`, or null when the layout differs (send the whole grid). */
 export function diffGrids(previous: SlotGrid, next: SlotGrid): GridChange[] | null {
   if (!sameLayout(previous, next)) return null;
   const changes: GridChange[] = [];
-  next.resources.forEach((r, ri) => {
-    const before = previous.resources[ri].spans;
-    r.spans.forEach((span, si) => {
-      if (before[si] !== span) changes.push([ri, si, span]);
-    });
-  });
+  next.resources.forEach((r, ri) => rowChanges(ri, previous.resources[ri].spans, r.spans, changes));
   return changes;
+}
+
+/**
+ * `patch` is some rows of the same day's grid, computed at `patch.asOf` (what a change to
+ * those resources' time pushes: a booking knows whose time it took or gave back). The grid
+ * with those rows replaced, and the cells that changed; null when the patch does not fit
+ * (another day layout, a resource the grid does not have, or one whose products changed):
+ * then only a whole grid will do.
+ */
+export function patchGrid(previous: SlotGrid, patch: SlotGrid): { grid: SlotGrid; changes: GridChange[] } | null {
+  if (!sameDay(previous, patch)) return null;
+  const index = new Map(previous.resources.map((r, i) => [r.id, i]));
+  const resources = [...previous.resources];
+  const changes: GridChange[] = [];
+  for (const row of patch.resources) {
+    const ri = index.get(row.id);
+    if (ri === undefined || !sameRow(previous.resources[ri], row)) return null;
+    rowChanges(ri, previous.resources[ri].spans, row.spans, changes);
+    resources[ri] = row;
+  }
+  changes.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return { grid: { ...previous, asOf: Math.max(previous.asOf, patch.asOf), resources }, changes };
 }
 
 /** `grid` with `changes` applied (a new object; the input is left as it was). */

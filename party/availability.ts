@@ -2,7 +2,8 @@
  * Public availability: room per business + zone + local date. Keeps the day's slot grid
  * (domain/slotGrid.ts) and serves it to anonymous visitors (the booking widget): the whole grid
  * on connect, the changed cells (`grid.diff`, numbered) after each push from Convex, the whole
- * grid again on `grid.resync`. Convex attaches the grid to every push it sends here; a room
+ * grid again on `grid.resync`. Convex attaches the grid to every push it sends here (for a
+ * booking's change, only the rows of the resources it changed: `gridPatch`); a room
  * without a grid (or with one older than GRID_MAX_AGE_MS) reads it once from Convex's public
  * `availabilityGrid:day` query, whatever the number of visitors. Also how many people are
  * checking out each slot right now. No token, no identity, nothing personal: the client
@@ -50,8 +51,20 @@ export default class AvailabilityParty extends EventRoom<"availability"> {
     if (this.grids.isStale(Date.now(), GRID_MAX_AGE_MS)) void this.pullGrid();
   }
 
-  protected override async afterPush(push: ParsedPushBody<"availability">): Promise<void> {
+  protected override async afterPush(push: ParsedPushBody<"availability">): Promise<{ wantsGrid?: true } | void> {
     if (push.grid !== undefined) this.publish(this.grids.offer(push.grid, Date.now()));
+    if (push.gridPatch !== undefined) {
+      const offer = this.grids.offerPatch(push.gridPatch);
+      // No grid to patch, or rows that do not fit it: Convex sends the whole grid next
+      // (the same batch again), unless nobody is here (the next visitor's join reads it).
+      if (offer.kind !== "unusable") this.publish(offer);
+      else if (this.grids.current !== null || this.hasConnections()) return { wantsGrid: true };
+    }
+  }
+
+  private hasConnections(): boolean {
+    for (const _ of this.room.getConnections()) return true;
+    return false;
   }
 
   /** Sends what a newer grid changed to every visitor. */

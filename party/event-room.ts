@@ -112,11 +112,18 @@ export abstract class EventRoom<P extends PartyName> implements Party.Server {
       }
       return { seq: item.seq, status: decision.status };
     });
-    if (results.some((result) => result.status !== "duplicate")) await this.room.storage.put(LAST_SEQ_KEY, this.lastSeq);
-    await this.afterPush(parsed.value);
+    // The party's own fan-out (an availability room's grid diff) goes out before the seq is
+    // written: the answer to Convex still waits for both, so nothing is acknowledged unstored.
+    const stored = results.some((result) => result.status !== "duplicate") ? this.room.storage.put(LAST_SEQ_KEY, this.lastSeq) : undefined;
+    let after: { wantsGrid?: true } | void;
+    try {
+      after = await this.afterPush(parsed.value);
+    } finally {
+      await stored;
+    }
 
     if (kind === "batch") {
-      const batchResult: PushBatchResult = { results, lastSeq: this.lastSeq };
+      const batchResult: PushBatchResult = { results, lastSeq: this.lastSeq, ...(after?.wantsGrid ? { wantsGrid: true as const } : {}) };
       return jsonResponse(200, batchResult);
     }
     const result: PushResult = { ...results[0], lastSeq: this.lastSeq };
@@ -173,8 +180,11 @@ export abstract class EventRoom<P extends PartyName> implements Party.Server {
 
   protected onLeft(_connection: RoomConnection, _state: ConnectionState): void {}
 
-  /** After a valid push was applied (also when every event in it was a duplicate). */
-  protected async afterPush(_push: ParsedPushBody<P>): Promise<void> {}
+  /**
+   * After a valid push was applied (also when every event in it was a duplicate); may ask
+   * for the whole grid (availability rooms, see `pushBatchResult.wantsGrid`).
+   */
+  protected async afterPush(_push: ParsedPushBody<P>): Promise<{ wantsGrid?: true } | void> {}
 
   /** Called with a validated message; parties without client messages never get here. */
   protected onClientMessage(

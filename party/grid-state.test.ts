@@ -39,6 +39,32 @@ describe("the room's grid book", () => {
     expect(book.offer(grid(3, [[30], [15]], ["r0", "other"]), 0)).toMatchObject({ kind: "full", message: { version: 3 } });
   });
 
+  it("puts a booking's rows into the grid and sends only their changed cells", () => {
+    const book = new GridBook();
+    book.offer(grid(1, [[0, 120, 105], [60, 45, 30], [15, 15, 15]]), 0);
+    const patch = { ...grid(5, [[60, 0, 30]], ["r1"]) };
+    expect(book.offerPatch(patch)).toEqual({ kind: "diff", message: { type: "grid.diff", version: 2, asOf: 5, changes: [[1, 1, 0]] } });
+    expect(book.current?.resources.map((r) => r.spans)).toEqual([[0, 120, 105], [60, 0, 30], [15, 15, 15]]);
+    expect(book.current?.asOf).toBe(5);
+    // The visitor's copy, diffed from the whole grid, is the room's.
+    const state = { grid: null as SlotGrid | null, version: 0 };
+    receiveGrid(state, { type: "grid", version: 1, grid: grid(1, [[0, 120, 105], [60, 45, 30], [15, 15, 15]]) });
+    receiveGrid(state, { type: "grid.diff", version: 2, asOf: 5, changes: [[1, 1, 0]] });
+    expect(state.grid).toEqual(book.current);
+    expect(book.offerPatch(grid(6, [[60, 0, 30]], ["r1"]))).toEqual({ kind: "unchanged" });
+    expect(book.offerPatch(grid(4, [[0, 0, 0]], ["r1"]))).toEqual({ kind: "older" });
+  });
+
+  it("cannot use rows without a grid, of a resource it does not have, or of another day layout", () => {
+    const book = new GridBook();
+    expect(book.offerPatch(grid(1, [[0]]))).toEqual({ kind: "unusable" });
+    book.offer(grid(1, [[30, 30]]), 0);
+    expect(book.offerPatch(grid(2, [[0, 0]], ["new"]))).toEqual({ kind: "unusable" });
+    expect(book.offerPatch(grid(2, [[0]]))).toEqual({ kind: "unusable" }); // another number of starts
+    expect(book.offerPatch({ ...grid(2, [[0, 0]]), stepMinutes: 30 })).toEqual({ kind: "unusable" });
+    expect(book.current?.resources[0].spans).toEqual([30, 30]);
+  });
+
   it("is stale without a grid or when no push refreshed it for a while", () => {
     const book = new GridBook();
     expect(book.isStale(0, 1_000)).toBe(true);
@@ -94,6 +120,16 @@ describe("grid messages are validated", () => {
           grid: g,
         }),
       );
+    const patched = parsePushBody(
+      "availability",
+      JSON.stringify({
+        party: "availability",
+        room: "biz_b__zone_z__2026-11-24",
+        events: [{ seq: 1, eventId: "e1", occurredAt: 1, event: { type: "slots.changed", businessId: "b", zoneId: "z", date: "2026-11-24", resourceIds: ["r0"], reason: "booking_created" } }],
+        gridPatch: grid(1, [[0, 15]]),
+      }),
+    );
+    expect(patched.ok && patched.value.gridPatch?.resources[0].spans).toEqual([0, 15]);
     const ok = push(grid(1, [[0, 30]]));
     expect(ok.ok && ok.value.grid?.resources[0].spans).toEqual([0, 30]);
     const named = push({ ...grid(1, [[0]]), resources: [{ id: "r0", productIds: [], spans: [0], name: "Pat" }] });

@@ -5,7 +5,7 @@
  * asks again (`grid.resync`). Grids are ordered by `asOf` (Convex's clock when it computed
  * them): an older one arriving late (a pull racing a push) is dropped. Pure; no PartyKit.
  */
-import { applyGridChanges, diffGrids, type GridChange, type SlotGrid } from "../domain/slotGrid";
+import { applyGridChanges, diffGrids, patchGrid, type GridChange, type SlotGrid } from "../domain/slotGrid";
 
 export type GridMessage = { type: "grid"; version: number; grid: SlotGrid };
 export type GridDiffMessage = { type: "grid.diff"; version: number; asOf: number; changes: GridChange[] };
@@ -34,11 +34,30 @@ export class GridBook {
     return { kind: "diff", message: { type: "grid.diff", version: this.version, asOf: next.asOf, changes } };
   }
 
+  /**
+   * Some rows of the grid (a booking's resources), computed at `patch.asOf`: the changed cells
+   * as the next diff. "unusable" when there is no grid to put them in or they do not fit it
+   * (the room then needs the whole grid). Pushes reach a room in order, each computed after
+   * the last, so a patch older than the grid can only follow a pull, which already saw it.
+   */
+  offerPatch(patch: SlotGrid): GridOffer | { kind: "unusable" } {
+    const previous = this.grid;
+    if (previous === null) return { kind: "unusable" };
+    if (patch.asOf < previous.asOf) return { kind: "older" };
+    const patched = patchGrid(previous, patch);
+    if (patched === null) return { kind: "unusable" };
+    // receivedAt stays: the other rows are as old as the last whole grid (see isStale).
+    this.grid = patched.grid;
+    if (patched.changes.length === 0) return { kind: "unchanged" };
+    this.version += 1;
+    return { kind: "diff", message: { type: "grid.diff", version: this.version, asOf: patched.grid.asOf, changes: patched.changes } };
+  }
+
   snapshot(): GridMessage | null {
     return this.grid === null ? null : { type: "grid", version: this.version, grid: this.grid };
   }
 
-  /** No grid, or none newer than `maxAgeMs` (a change Convex did not push, such as time passing the horizon). */
+  /** No grid, or no whole grid newer than `maxAgeMs` (a change Convex did not push, such as time passing the horizon). */
   isStale(now: number, maxAgeMs: number): boolean {
     return this.grid === null || now - this.receivedAt > maxAgeMs;
   }

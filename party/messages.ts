@@ -262,8 +262,11 @@ export const slotGridSchema = z.strictObject({
 export type SlotGridMessage = z.infer<typeof slotGridSchema>;
 
 export const pushBatchSchemas = {
-  /** An availability room's batch carries the room's grid as of its delivery. */
-  availability: pushBatch("availability", availabilityEvent).extend({ grid: slotGridSchema.optional() }),
+  /**
+   * An availability room's batch carries the room's grid as of its delivery (`grid`), or, for
+   * bookings' changes, the rows of the resources they changed (`gridPatch`, same shape).
+   */
+  availability: pushBatch("availability", availabilityEvent).extend({ grid: slotGridSchema.optional(), gridPatch: slotGridSchema.optional() }),
   dispatch: pushBatch("dispatch", dispatchEvent),
   bookings: pushBatch("bookings", bookingsEvent),
   invoices: pushBatch("invoices", invoicesEvent),
@@ -289,6 +292,11 @@ export type PushResult = z.infer<typeof pushResult>;
 export const pushBatchResult = z.strictObject({
   results: z.array(z.strictObject({ seq: seqNumber, status: pushStatus })),
   lastSeq: z.int().nonnegative(),
+  /**
+   * An availability room that could not use the rows it was sent (`gridPatch`: it has no grid
+   * yet, or they do not fit it) and has visitors: send the whole grid (the same batch again).
+   */
+  wantsGrid: z.literal(true).optional(),
 });
 export type PushBatchResult = z.infer<typeof pushBatchResult>;
 
@@ -532,6 +540,8 @@ export type ParsedPushBody<P extends PartyName> = {
   items: PushItemOf<P>[];
   /** Availability batches: the room's grid as of the delivery. */
   grid?: SlotGridMessage;
+  /** Availability batches: the changed resources' rows of the room's grid, as of the delivery. */
+  gridPatch?: SlotGridMessage;
 };
 
 /** Parses a push body that is either one event (`seq`, `event`) or a batch (`events: [...]`). */
@@ -542,10 +552,16 @@ export function parsePushBody<P extends PartyName>(party: P, body: string): Pars
   if (isBatch) {
     const batch = parseWith(pushBatchSchemas[party], body, "push batch") as Parsed<PushBatchOf<P>>;
     if (!batch.ok) return batch;
-    const grid = (batch.value as { grid?: SlotGridMessage }).grid;
+    const { grid, gridPatch } = batch.value as { grid?: SlotGridMessage; gridPatch?: SlotGridMessage };
     return {
       ok: true,
-      value: { kind: "batch", room: batch.value.room, items: batch.value.events as PushItemOf<P>[], ...(grid ? { grid } : {}) },
+      value: {
+        kind: "batch",
+        room: batch.value.room,
+        items: batch.value.events as PushItemOf<P>[],
+        ...(grid ? { grid } : {}),
+        ...(gridPatch ? { gridPatch } : {}),
+      },
     };
   }
   const single = parsePush(party, body);

@@ -44,11 +44,13 @@ export async function availabilityInputs(
   productIds: Id<"products">[],
   fromDate: string,
   toDate: string,
+  only?: ReadonlySet<string>,
 ): Promise<AvailabilityResource[]> {
   const tz = business.timeZone;
   const rangeStart = localDayRange(addDays(fromDate, -1), tz).start;
   const rangeEnd = localDayRange(addDays(toDate, 1), tz).end;
-  const resources = await eligibleResources(ctx, business._id, zoneId, productIds);
+  const eligible = await eligibleResources(ctx, business._id, zoneId, productIds);
+  const resources = only === undefined ? eligible : eligible.filter((r) => only.has(r._id));
   return await Promise.all(
     resources.map(async (resource) => {
       const [assignments, timeOff, overrides] = await Promise.all([
@@ -61,10 +63,20 @@ export async function availabilityInputs(
   );
 }
 
-/** The slot grid of a zone on one local date of the business, as of now. */
-export async function slotGridFor(ctx: RawQueryCtx, business: Doc<"businesses">, zone: Doc<"zones">, date: string): Promise<SlotGrid> {
+/**
+ * The slot grid of a zone on one local date of the business, as of now; with `only`, just the
+ * rows of those resources among the ones serving the zone (what a change to their time
+ * alters: `patchGrid` puts them into the room's grid), read and computed for them alone.
+ */
+export async function slotGridFor(
+  ctx: RawQueryCtx,
+  business: Doc<"businesses">,
+  zone: Doc<"zones">,
+  date: string,
+  only?: readonly string[],
+): Promise<SlotGrid> {
   const rules = business.policies.booking;
-  const inputs = await availabilityInputs(ctx, business, zone._id, [], date, date);
+  const inputs = await availabilityInputs(ctx, business, zone._id, [], date, date, only === undefined ? undefined : new Set(only));
   try {
     return computeSlotGrid(
       {

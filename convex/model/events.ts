@@ -14,7 +14,7 @@ import type { Value } from "convex/values";
 import { buildRoomId, type RoomKey } from "../../party/rooms";
 import type { Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
-import { requestDelivery } from "../realtime";
+import { AVAILABILITY_WINDOW_MS, DELIVERY_WINDOW_MS, requestDelivery } from "../realtime";
 import { fanOutEvent } from "./webhookFanout";
 
 export type { RoomKey } from "../../party/rooms";
@@ -108,7 +108,10 @@ export async function emitEvent(ctx: MutationCtx, args: EmitEventArgs): Promise<
   // Partner webhooks subscribed to this type get their deliveries queued in this same
   // transaction; PartyKit pushes are delivered right after commit (and by the cron sweep).
   await fanOutEvent(ctx, eventId);
-  if (rooms.size > 0) await requestDelivery(ctx);
+  if (rooms.size > 0) {
+    const availability = [...rooms.values()].some((r) => r.party === "availability");
+    await requestDelivery(ctx, availability ? AVAILABILITY_WINDOW_MS : DELIVERY_WINDOW_MS);
+  }
   return eventId;
 }
 

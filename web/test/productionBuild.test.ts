@@ -63,6 +63,11 @@ describe("the production build", () => {
       preview: { port, strictPort: true, host: "127.0.0.1" },
       logLevel: "warn",
     });
+    // The booking widget's bundle is served next to the portal, where the snippet points.
+    const widget = await fetch(`http://127.0.0.1:${port}/widget.js`);
+    expect(widget.status).toBe(200);
+    expect(widget.headers.get("content-type") ?? "").toMatch(/javascript/);
+    expect(await widget.text()).toContain("data-business");
     // The dev server's token endpoint does not exist there.
     const tokenResponse = await fetch(`http://127.0.0.1:${port}/local-auth/token`, { method: "POST", body: "{}" });
     expect(tokenResponse.headers.get("content-type") ?? "").not.toContain("application/json");

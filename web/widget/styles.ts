@@ -23,6 +23,9 @@ export const WIDGET_CSS = `
 .bpw-product { display: flex; justify-content: space-between; gap: 8px; align-items: center; flex-wrap: wrap; border: 1px solid #e3e8ee; border-radius: 8px; padding: 8px 10px; }
 .bpw-in-cart { border-color: var(--bpw-accent, #0f4c81); }
 .bpw-stepper { display: inline-flex; gap: 6px; align-items: center; }
+.bpw-extras { flex-basis: 100%; border: 0; margin: 0; padding: 4px 0 0; display: grid; gap: 4px; }
+.bpw-extras legend { padding: 0; font-size: 0.85em; }
+.bpw-extra { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
 .bpw-chips, .bpw-days, .bpw-slots { display: flex; flex-wrap: wrap; gap: 6px; margin: 0 0 8px; }
 .bpw-slots button { min-width: 5.5em; }
 .bpw-muted { color: #4a5561; font-size: .93em; }

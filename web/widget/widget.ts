@@ -15,6 +15,7 @@ import PartySocket from "partysocket";
 import { slotsFromGrid, type GridSlot, type SlotGrid } from "../../domain/slotGrid";
 import { receiveGrid, type GridDiffMessage, type GridMessage } from "../../party/grid-state";
 import { roomIds } from "../../party/rooms";
+import { widgetTexts } from "./texts";
 
 export type WidgetConfig = {
   business: string;
@@ -39,10 +40,11 @@ type Product = {
   durationMinutes: number;
   quantity: { min: number; max: number; step: number; included: number; unitLabel?: string };
 };
-type Industry = { _id: string; name: string; slug: string; categories: { _id: string; name: string; products: Product[] }[] };
+type Extra = { _id: string; name: string; priceMinor: number; durationMinutes: number; pricing: "flat" | "per_quantity"; maxQuantity: number; productIds: string[] };
+type Industry = { _id: string; name: string; slug: string; categories: { _id: string; name: string; products: Product[] }[]; extras: Extra[] };
 type Catalogue = { currency: string; industries: Industry[] };
 type Zone = { zoneId: string; name: string };
-type Line = { productId: string; quantity: number; extras: never[] };
+type Line = { productId: string; quantity: number; extras: { extraId: string; quantity: number }[] };
 type Quote = { quote: { durationMinutes: number; totalMinor: number; currency: string } };
 
 const DAYS_SHOWN = 7;
@@ -66,7 +68,7 @@ async function convexQuery<T>(convexUrl: string, path: string, args: Record<stri
     body: JSON.stringify({ path, args, format: "json" }),
   });
   const body = (await response.json()) as { status: string; value?: T; errorMessage?: string; errorData?: unknown };
-  if (body.status !== "success") throw new ConvexError(errorText(body.errorData) ?? body.errorMessage ?? "Something went wrong", body.errorData);
+  if (body.status !== "success") throw new ConvexError(errorText(body.errorData) ?? body.errorMessage ?? "", body.errorData);
   return body.value as T;
 }
 
@@ -128,6 +130,7 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
   let busy = false;
   let destroyed = false;
   const locale = () => config.locale ?? business?.locale ?? "en-US";
+  const tx = () => widgetTexts(config.locale, business?.locale);
 
   const money = (minor: number, currency: string) => new Intl.NumberFormat(locale(), { style: "currency", currency }).format(minor / 100);
   const clock = (instant: number) =>
@@ -136,7 +139,7 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
     new Intl.DateTimeFormat(locale(), { timeZone: "UTC", weekday: "short", day: "numeric", month: "short" }).format(Date.parse(`${d}T12:00:00Z`));
 
   function fail(error: unknown) {
-    problem = error instanceof Error ? error.message : String(error);
+    problem = (error instanceof Error ? error.message : String(error)) || tx().somethingWentWrong;
     busy = false;
     render();
   }
@@ -206,7 +209,7 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
   async function load() {
     try {
       business = await convexQuery<Business | null>(config.convexUrl, "businesses:getBySlug", { slug: config.business });
-      if (!business) throw new Error("This business is not taking bookings.");
+      if (!business) throw new Error(widgetTexts(config.locale, undefined).notTakingBookings);
       catalogue = await convexQuery<Catalogue>(config.convexUrl, "catalogue:forBusiness", { businessId: business._id });
       const industries = catalogue.industries.filter((i) => i.categories.some((c) => c.products.length > 0));
       const wanted = config.industry?.toLowerCase();
@@ -236,7 +239,7 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
       const found = await convexQuery<Zone | null>(config.convexUrl, "zones:resolve", { businessId: business!._id, postalCode: code });
       busy = false;
       if (!found) {
-        problem = `We do not serve ${code} yet. Try another postal code.`;
+        problem = tx().notServed(code);
       } else {
         zone = found;
         postalCode = code;
@@ -287,7 +290,7 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
       if (!still.some((s) => s.start === chosen)) {
         busy = false;
         slot = null;
-        notice = `The ${clock(chosen)} slot was just taken by someone else. Please pick another time.`;
+        notice = tx().slotTaken(clock(chosen));
         render(".bpw-slots button");
         return;
       }
@@ -305,15 +308,61 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
     return h("section", { class: "bpw-step", "data-step": step, "aria-label": title }, h("h3", { text: title }), ...children);
   }
 
+  function extrasOf(p: Product, line: Line, offered: Extra[], currency: string) {
+    const t = tx();
+    const setExtra = (extraId: string, quantity: number) => {
+      cart = cart.map((l) =>
+        l.productId === p._id
+          ? { ...l, extras: [...l.extras.filter((e) => e.extraId !== extraId), ...(quantity > 0 ? [{ extraId, quantity }] : [])] }
+          : l,
+      );
+      void requote();
+    };
+    return h(
+      "fieldset",
+      { class: "bpw-extras", "data-extras-of": p.name },
+      h("legend", { class: "bpw-muted", text: t.extras }),
+      ...offered.map((extra) => {
+        const chosen = line.extras.find((e) => e.extraId === extra._id)?.quantity ?? 0;
+        const price = `+${money(extra.priceMinor, currency)}${extra.pricing === "per_quantity" ? t.each : ""}${extra.durationMinutes > 0 ? ` · +${t.minutes(extra.durationMinutes)}` : ""}`;
+        if (extra.pricing === "flat" || extra.maxQuantity === 1) {
+          const id = `bpw-extra-${p._id}-${extra._id}`;
+          return h(
+            "div",
+            { class: "bpw-extra", "data-extra": extra.name },
+            h("input", { type: "checkbox", id, checked: chosen > 0, onchange: (e: Event) => setExtra(extra._id, (e.target as HTMLInputElement).checked ? 1 : 0) }),
+            h("label", { for: id, text: extra.name }),
+            h("span", { class: "bpw-muted", text: price }),
+          );
+        }
+        return h(
+          "div",
+          { class: "bpw-extra", "data-extra": extra.name },
+          h(
+            "span",
+            { class: "bpw-stepper", role: "group", "aria-label": extra.name },
+            h("button", { type: "button", "aria-label": t.fewer(extra.name), disabled: chosen <= 0, text: "−", onclick: () => setExtra(extra._id, chosen - 1) }),
+            h("output", { "aria-live": "polite", text: String(chosen) }),
+            h("button", { type: "button", "aria-label": t.more(extra.name), disabled: chosen >= extra.maxQuantity, text: "+", onclick: () => setExtra(extra._id, chosen + 1) }),
+          ),
+          h("span", { text: extra.name }),
+          h("span", { class: "bpw-muted", text: price }),
+        );
+      }),
+    );
+  }
+
   function render(focusSelector?: string) {
     if (destroyed) return;
     syncHold();
     app.replaceChildren();
+    const t = tx();
+    app.lang = business ? (config.locale ?? business.locale) : (config.locale ?? "");
     if (!business) {
-      app.append(problem ? h("p", { class: "bpw-error", role: "alert", text: problem }) : h("p", { class: "bpw-muted", role: "status", text: "Loading…" }));
+      app.append(problem ? h("p", { class: "bpw-error", role: "alert", text: problem }) : h("p", { class: "bpw-muted", role: "status", text: t.loading }));
       return;
     }
-    app.append(h("h2", { class: "bpw-title", text: `Book with ${business.name}` }));
+    app.append(h("h2", { class: "bpw-title", text: t.bookWith(business.name) }));
 
     // 1. where
     if (!zone) {
@@ -328,25 +377,25 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
             if (code) void findZone(code);
           },
         },
-        h("label", { for: "bpw-postal", text: "Postal code" }),
+        h("label", { for: "bpw-postal", text: t.postalCode }),
         input,
-        h("button", { type: "submit", class: "bpw-primary", disabled: busy, text: busy ? "Checking…" : "Find services" }),
+        h("button", { type: "submit", class: "bpw-primary", disabled: busy, text: busy ? t.checking : t.findServices }),
       );
-      app.append(section("where", "1. Where is the service?", form));
+      app.append(section("where", t.whereTitle, form));
     } else {
       app.append(
         section(
           "where",
-          "1. Where is the service?",
+          t.whereTitle,
           h(
             "p",
             {},
             h("strong", { "data-testid": "zone-name", text: zone.name }),
-            ` serves ${postalCode}. `,
+            t.serves(postalCode),
             h("button", {
               type: "button",
               class: "bpw-link",
-              text: "Change",
+              text: t.change,
               onclick: () => {
                 zone = null;
                 date = null;
@@ -365,12 +414,12 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
     if (zone && catalogue) {
       const industries = catalogue.industries.filter((i) => i.categories.some((c) => c.products.length > 0));
       const industry = industries.find((i) => i._id === industryId);
-      const what = section("what", "2. What do you need?");
+      const what = section("what", t.whatTitle);
       if (industries.length > 1) {
         what.append(
           h(
             "div",
-            { class: "bpw-chips", role: "group", "aria-label": "Kind of service" },
+            { class: "bpw-chips", role: "group", "aria-label": t.kindOfService },
             ...industries.map((i) =>
               h("button", {
                 type: "button",
@@ -389,7 +438,7 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
         );
       }
       if (industry) {
-        const list = h("ul", { class: "bpw-products", "aria-label": `${industry.name} services` });
+        const list = h("ul", { class: "bpw-products", "aria-label": t.servicesOf(industry.name) });
         for (const p of industry.categories.flatMap((c) => c.products)) {
           const line = cart.find((l) => l.productId === p._id);
           const q = p.quantity;
@@ -401,7 +450,7 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
             h(
               "li",
               { class: `bpw-product${line ? " bpw-in-cart" : ""}`, "data-product": p.name },
-              h("div", {}, h("strong", { text: p.name }), h("div", { class: "bpw-muted", text: `${money(p.priceMinor, catalogue.currency)} · ${p.durationMinutes} min` })),
+              h("div", {}, h("strong", { text: p.name }), h("div", { class: "bpw-muted", text: `${money(p.priceMinor, catalogue.currency)} · ${t.minutes(p.durationMinutes)}` })),
               line
                 ? h(
                     "div",
@@ -409,16 +458,16 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
                     q.max > q.min &&
                       h(
                         "span",
-                        { class: "bpw-stepper", role: "group", "aria-label": `${p.name} (${q.unitLabel ?? "units"})` },
-                        h("button", { type: "button", "aria-label": `Fewer ${q.unitLabel ?? "units"}`, disabled: line.quantity - q.step < q.min, text: "−", onclick: () => setQuantity(line.quantity - q.step) }),
+                        { class: "bpw-stepper", role: "group", "aria-label": `${p.name} (${q.unitLabel ?? t.units})` },
+                        h("button", { type: "button", "aria-label": t.fewer(q.unitLabel ?? t.units), disabled: line.quantity - q.step < q.min, text: "−", onclick: () => setQuantity(line.quantity - q.step) }),
                         h("output", { "aria-live": "polite", text: String(line.quantity) }),
-                        h("button", { type: "button", "aria-label": `More ${q.unitLabel ?? "units"}`, disabled: line.quantity + q.step > q.max, text: "+", onclick: () => setQuantity(line.quantity + q.step) }),
+                        h("button", { type: "button", "aria-label": t.more(q.unitLabel ?? t.units), disabled: line.quantity + q.step > q.max, text: "+", onclick: () => setQuantity(line.quantity + q.step) }),
                       ),
                     h("button", {
                       type: "button",
                       class: "bpw-link",
-                      "aria-label": `Remove ${p.name}`,
-                      text: "Remove",
+                      "aria-label": t.removeNamed(p.name),
+                      text: t.remove,
                       onclick: () => {
                         cart = cart.filter((l) => l.productId !== p._id);
                         void requote();
@@ -428,8 +477,8 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
                 : h("button", {
                     type: "button",
                     class: "bpw-secondary",
-                    "aria-label": `Add ${p.name}`,
-                    text: "Add",
+                    "aria-label": t.addNamed(p.name),
+                    text: t.add,
                     onclick: () => {
                       cart = [...cart, { productId: p._id, quantity: Math.max(q.min, q.included), extras: [] }];
                       void requote();
@@ -439,12 +488,18 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
           );
         }
         what.append(list);
+        // The extras each chosen service can take (as the booking page offers them).
+        for (const [index, p] of industry.categories.flatMap((c) => c.products).entries()) {
+          const line = cart.find((l) => l.productId === p._id);
+          const offered = (industry.extras ?? []).filter((e) => e.productIds.length === 0 || e.productIds.includes(p._id));
+          if (line && offered.length > 0) list.children[index]?.append(extrasOf(p, line, offered, catalogue.currency));
+        }
       } else {
-        what.append(h("p", { class: "bpw-muted", text: "Choose the kind of service first." }));
+        what.append(h("p", { class: "bpw-muted", text: t.chooseKindFirst }));
       }
       if (quote) {
         what.append(
-          h("p", { class: "bpw-quote", "data-testid": "quote" }, `Total ${money(quote.quote.totalMinor, quote.quote.currency)} · about ${quote.quote.durationMinutes} min`),
+          h("p", { class: "bpw-quote", "data-testid": "quote" }, t.total(money(quote.quote.totalMinor, quote.quote.currency), quote.quote.durationMinutes)),
         );
       }
       app.append(what);
@@ -454,11 +509,11 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
     if (zone && quote && date) {
       const today = localDate(Date.now(), business.timeZone);
       const days = Array.from({ length: DAYS_SHOWN }, (_, i) => addDays(today, i));
-      const when = section("when", "3. When?");
+      const when = section("when", t.whenTitle);
       when.append(
         h(
           "div",
-          { class: "bpw-days", role: "group", "aria-label": "Day" },
+          { class: "bpw-days", role: "group", "aria-label": t.day },
           ...days.map((d) =>
             h("button", {
               type: "button",
@@ -479,35 +534,35 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
         ),
       );
       when.append(
-        h("p", { class: "bpw-muted bpw-live", "data-status": live.status }, `Times in ${business.timeZone.replace(/_/g, " ")}`, live.status === "open" ? " · live" : ""),
+        h("p", { class: "bpw-muted bpw-live", "data-status": live.status }, t.timesIn(business.timeZone.replace(/_/g, " ")), live.status === "open" ? t.live : ""),
       );
       if (notice) when.append(h("p", { class: "bpw-warning", role: "alert", "data-testid": "slot-lost", text: notice }));
       if (!live.grid) {
-        when.append(h("p", { class: "bpw-muted", role: "status", text: "Finding free times…" }));
+        when.append(h("p", { class: "bpw-muted", role: "status", text: t.findingTimes }));
       } else {
         const slots = slotsNow();
         if (slot !== null && !slots.some((s) => s.start === slot)) {
-          notice = `The ${clock(slot)} slot was just taken by someone else. Please pick another time.`;
+          notice = t.slotTaken(clock(slot));
           slot = null;
           queueMicrotask(() => render());
         }
         when.append(
           slots.length === 0
-            ? h("p", { class: "bpw-muted", role: "status", text: `No free times on ${dayLabel(date)}. Try another day.` })
+            ? h("p", { class: "bpw-muted", role: "status", text: t.noTimes(dayLabel(date)) })
             : h(
                 "div",
-                { class: "bpw-slots", role: "group", "aria-label": "Start time", "data-testid": "slots" },
+                { class: "bpw-slots", role: "group", "aria-label": t.startTime, "data-testid": "slots" },
                 ...slots.map((s) => {
                   const others = (holds.get(s.start) ?? 0) - (s.start === pinged ? 1 : 0);
                   return h("button", {
                     type: "button",
                     class: `bpw-slot${others > 0 ? " bpw-contested" : ""}`,
-                    title: others > 0 ? (others === 1 ? "Someone is checking out this time" : `${others} people are checking out this time`) : undefined,
+                    title: others > 0 ? t.othersChecking(others) : undefined,
                     "data-start": s.start,
                     "data-time": clock(s.start),
                     "data-remaining": s.resources,
                     "aria-pressed": String(s.start === slot),
-                    text: `${s.arrivalWindowEnd ? `${clock(s.start)}–${clock(s.arrivalWindowEnd)}` : clock(s.start)}${others > 0 ? " · in demand" : ""}`,
+                    text: `${s.arrivalWindowEnd ? `${clock(s.start)}–${clock(s.arrivalWindowEnd)}` : clock(s.start)}${others > 0 ? t.inDemand : ""}`,
                     onclick: () => {
                       slot = s.start === slot ? null : s.start;
                       notice = null;
@@ -526,9 +581,9 @@ export function mountWidget(root: HTMLElement | ShadowRoot, config: WidgetConfig
       app.append(
         section(
           "pay",
-          "4. Your details and payment",
-          h("p", { class: "bpw-muted", text: `${dayLabel(date!)} at ${clock(slot)}. You sign in, reserve this time and pay on ${business.name}'s booking page, then come back here.` }),
-          h("button", { type: "button", class: "bpw-primary bpw-continue", disabled: busy, "data-testid": "widget-continue", text: busy ? "Checking the time…" : "Continue to book", onclick: () => void proceed() }),
+          t.payTitle,
+          h("p", { class: "bpw-muted", text: t.payHint(dayLabel(date!), clock(slot), business.name) }),
+          h("button", { type: "button", class: "bpw-primary bpw-continue", disabled: busy, "data-testid": "widget-continue", text: busy ? t.checkingTime : t.continueToBook, onclick: () => void proceed() }),
         ),
       );
     }

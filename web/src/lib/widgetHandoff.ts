@@ -11,7 +11,7 @@ export type HandedOverDraft = {
   zone?: { zoneId: string; name: string };
   postalCode?: string;
   industryId?: string | null;
-  cart?: { productId: string; quantity: number; extras: never[] }[];
+  cart?: { productId: string; quantity: number; extras: { extraId: string; quantity: number }[] }[];
   date?: string;
   slot?: number;
 };
@@ -21,6 +21,16 @@ function decode(text: string): unknown {
   return JSON.parse(decodeURIComponent(escape(atob(base64))));
 }
 
+/** The extras of a cart line: absent, or at most 20 of { extraId, quantity ≥ 1 }. */
+function validExtras(value: unknown): boolean {
+  return (
+    value === undefined ||
+    (Array.isArray(value) &&
+      value.length <= 20 &&
+      value.every((e: Record<string, unknown>) => typeof e?.extraId === "string" && Number.isInteger(e.quantity) && (e.quantity as number) >= 1))
+  );
+}
+
 function isDraft(value: unknown): value is HandedOverDraft {
   if (typeof value !== "object" || value === null) return false;
   const d = value as Record<string, unknown>;
@@ -28,7 +38,7 @@ function isDraft(value: unknown): value is HandedOverDraft {
   return (
     (zone === undefined || (typeof zone.zoneId === "string" && typeof zone.name === "string")) &&
     (d.cart === undefined ||
-      (Array.isArray(d.cart) && d.cart.length <= 20 && d.cart.every((l: Record<string, unknown>) => typeof l?.productId === "string" && Number.isInteger(l.quantity)))) &&
+      (Array.isArray(d.cart) && d.cart.length <= 20 && d.cart.every((l: Record<string, unknown>) => typeof l?.productId === "string" && Number.isInteger(l.quantity) && validExtras(l.extras)))) &&
     (d.slot === undefined || Number.isSafeInteger(d.slot)) &&
     (d.date === undefined || (typeof d.date === "string" && /^\d{4}-\d{2}-\d{2}$/.test(d.date)))
   );
@@ -47,7 +57,16 @@ export function takeWidgetHandoff(businessId: string): HandedOverDraft | null {
   window.history.replaceState(window.history.state, "", `${window.location.pathname}${rest ? `?${rest}` : ""}`);
   try {
     const draft = decode(raw);
-    return isDraft(draft) ? { ...draft, cart: draft.cart?.map((l) => ({ productId: l.productId, quantity: l.quantity, extras: [] })) } : null;
+    return isDraft(draft)
+      ? {
+          ...draft,
+          cart: draft.cart?.map((l) => ({
+            productId: l.productId,
+            quantity: l.quantity,
+            extras: (l.extras ?? []).map((e) => ({ extraId: e.extraId, quantity: e.quantity })),
+          })),
+        }
+      : null;
   } catch {
     return null;
   }
